@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The library context: where the tree is (--root), how to log, the last
+ * error message and the dry-run recorder.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include <pci/pci.h>
+
+#include "internal.h"
+
+static int normalize_root(const char *root, char **ret)
+{
+        size_t len;
+        char *r;
+
+        if (!root || !*root)
+                root = "/";
+        r = strdup(root);
+        if (!r)
+                return -ENOMEM;
+        len = strlen(r);
+        while (len > 1 && r[len - 1] == '/')
+                r[--len] = '\0';
+        *ret = r;
+        return 0;
+}
+
+VFIOCTL_EXPORT int vfioctl_ctx_new(const char *root, vfioctl_ctx **ret)
+{
+        _cleanup_free_ vfioctl_ctx *ctx = NULL;
+        struct stat st;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+
+        ctx = calloc(1, sizeof(*ctx));
+        if (!ctx)
+                return -ENOMEM;
+        ctx->n_ref = 1;
+        ctx->root_fd = -EBADF;
+        ctx->log_priority = VFIOCTL_LOG_ERR;
+
+        r = normalize_root(root, &ctx->root);
+        if (r < 0)
+                return r;
+
+        ctx->root_fd = open(ctx->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (ctx->root_fd < 0) {
+                r = negative_errno();
+                free(ctx->root);
+                return r;
+        }
+        if (fstat(ctx->root_fd, &st) < 0) {
+                r = negative_errno();
+                close(ctx->root_fd);
+                free(ctx->root);
+                return r;
+        }
+
+        *ret = TAKE_PTR(ctx);
+        return 0;
+}
+
+VFIOCTL_EXPORT vfioctl_ctx *vfioctl_ctx_ref(vfioctl_ctx *ctx)
+{
+        if (ctx)
+                ctx->n_ref++;
+        return ctx;
+}
+
+VFIOCTL_EXPORT vfioctl_ctx *vfioctl_ctx_unref(vfioctl_ctx *ctx)
+{
+        if (!ctx || --ctx->n_ref > 0)
+                return NULL;
+        if (ctx->pacc)
+                pci_cleanup(ctx->pacc);
+        if (ctx->root_fd >= 0)
+                close(ctx->root_fd);
+        free(ctx->root);
+        free(ctx);
+        return NULL;
+}
+
+VFIOCTL_EXPORT const char *vfioctl_ctx_get_root(vfioctl_ctx *ctx)
+{
+        return ctx ? ctx->root : NULL;
+}
+
+VFIOCTL_EXPORT const char *vfioctl_ctx_errmsg(vfioctl_ctx *ctx)
+{
+        return ctx ? ctx->errmsg : "";
+}
+
+VFIOCTL_EXPORT void vfioctl_ctx_set_log_fn(vfioctl_ctx *ctx, vfioctl_log_fn fn, void *userdata)
+{
+        ctx->log_fn = fn;
+        ctx->log_data = userdata;
+}
+
+VFIOCTL_EXPORT void vfioctl_ctx_set_log_priority(vfioctl_ctx *ctx, int priority)
+{
+        ctx->log_priority = priority;
+}
+
+VFIOCTL_EXPORT void vfioctl_ctx_set_dry_run(vfioctl_ctx *ctx, vfioctl_write_fn fn, void *userdata)
+{
+        ctx->dry_run_fn = fn;
+        ctx->dry_run_data = userdata;
+}
+
+VFIOCTL_EXPORT bool vfioctl_ctx_is_dry_run(vfioctl_ctx *ctx)
+{
+        return ctx->dry_run_fn != NULL;
+}
+
+void ctx_log(vfioctl_ctx *ctx, int priority, const char *file, int line, const char *fn,
+             const char *format, ...)
+{
+        char msg[1024];
+        va_list ap;
+
+        if (!ctx->log_fn || priority > ctx->log_priority)
+                return;
+        va_start(ap, format);
+        vsnprintf(msg, sizeof(msg), format, ap);
+        va_end(ap);
+        ctx->log_fn(ctx->log_data, priority, file, line, fn, msg);
+}
+
+int ctx_verror(vfioctl_ctx *ctx, int error, const char *format, va_list ap)
+{
+        vsnprintf(ctx->errmsg, sizeof(ctx->errmsg), format, ap);
+        log_debug(ctx, "%s (%s)", ctx->errmsg, strerror(-error));
+        return error;
+}
+
+int ctx_error(vfioctl_ctx *ctx, int error, const char *format, ...)
+{
+        va_list ap;
+
+        va_start(ap, format);
+        ctx_verror(ctx, error, format, ap);
+        va_end(ap);
+        return error;
+}
+
+void ctx_clear_error(vfioctl_ctx *ctx)
+{
+        ctx->errmsg[0] = '\0';
+}

@@ -1,0 +1,580 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * One PCI function. Identity comes from config space, not from the
+ * separate vendor/device/class attributes: one read gives all of it plus
+ * the header type and the multifunction bit, and keeps a listing of
+ * thousands of functions within a few syscalls each. Everything `list`
+ * does not show is read on first use.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+/* Config space offsets (PCI Local Bus spec; kernel-semantics.md §4). */
+#define CFG_VENDOR 0x00
+#define CFG_DEVICE 0x02
+#define CFG_REVISION 0x08
+#define CFG_CLASS 0x09
+#define CFG_HEADER_TYPE 0x0e
+#define CFG_SUBSYS_VENDOR 0x2c
+#define CFG_SUBSYS_DEVICE 0x2e
+/* Without CAP_SYS_ADMIN the kernel shows only the standard header. */
+#define CFG_HEADER_SIZE 64
+
+static uint16_t le16(const uint8_t *p)
+{
+        return (uint16_t) (p[0] | (p[1] << 8));
+}
+
+static void device_mark(vfioctl_device *dev, int error, const char *msg)
+{
+        /* Keep the first reason: it is usually the cause of the others. */
+        if (dev->error)
+                return;
+        dev->error = error;
+        dev->errmsg = strdup(msg);
+}
+
+static int device_read_config(vfioctl_device *dev, const char *dirname)
+{
+        vfioctl_ctx *ctx = dev->host->ctx;
+        uint8_t cfg[CFG_HEADER_SIZE];
+        char attr[VFIOCTL_PCI_ADDR_MAX + 8];
+        size_t len;
+        int r;
+
+        snprintf(attr, sizeof(attr), "%s/config", dev->name);
+        r = sysfs_read_bin(ctx, dev->host->devices_fd, SYSFS_PCI_DEVICES, attr, cfg, sizeof(cfg),
+                           &len);
+        if (r < 0)
+                return r;
+        if (len < CFG_HEADER_SIZE) {
+                char msg[160];
+                snprintf(msg, sizeof(msg),
+                         "config space is truncated (%zu bytes, the header needs %d)", len,
+                         CFG_HEADER_SIZE);
+                return ctx_error(ctx, -EBADMSG, "%s: %s", dev->name, msg);
+        }
+        dev->vendor_id = le16(cfg + CFG_VENDOR);
+        dev->device_id = le16(cfg + CFG_DEVICE);
+        if (dev->vendor_id == 0xffff)
+                return ctx_error(ctx, -EBADMSG,
+                                 "%s: config space reads all ones (device gone or powered off)",
+                                 dev->name);
+        dev->revision = cfg[CFG_REVISION];
+        dev->class = (uint32_t) cfg[CFG_CLASS] | (uint32_t) cfg[CFG_CLASS + 1] << 8 |
+                     (uint32_t) cfg[CFG_CLASS + 2] << 16;
+        dev->header_type = cfg[CFG_HEADER_TYPE] & 0x7f;
+        dev->multifunction = cfg[CFG_HEADER_TYPE] & 0x80;
+        if (dev->header_type == 0) {
+                dev->subsys_vendor_id = le16(cfg + CFG_SUBSYS_VENDOR);
+                dev->subsys_device_id = le16(cfg + CFG_SUBSYS_DEVICE);
+        }
+        return 0;
+}
+
+static int device_read_driver(vfioctl_device *dev)
+{
+        vfioctl_host *host = dev->host;
+        char link[VFIOCTL_PCI_ADDR_MAX + 8];
+        int r;
+
+        snprintf(link, sizeof(link), "%s/driver", dev->name);
+        r = sysfs_read_link_name(host->ctx, host->devices_fd, SYSFS_PCI_DEVICES, link,
+                                 &dev->driver);
+        if (r == -ENOENT)
+                return 0; /* unbound */
+        if (r < 0)
+                return r;
+        r = host_driver_exists(host, dev->driver);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return ctx_error(host->ctx, -EBADMSG,
+                                 "%s: driver link points to '%s', which is not a loaded driver",
+                                 dev->name, dev->driver);
+        return 0;
+}
+
+static int device_read_group(vfioctl_device *dev)
+{
+        vfioctl_ctx *ctx = dev->host->ctx;
+        _cleanup_free_ char *name = NULL;
+        char link[VFIOCTL_PCI_ADDR_MAX + 16];
+        char *end;
+        unsigned long n;
+        int r;
+
+        snprintf(link, sizeof(link), "%s/iommu_group", dev->name);
+        r = sysfs_read_link_name(ctx, dev->host->devices_fd, SYSFS_PCI_DEVICES, link, &name);
+        if (r == -ENOENT) {
+                dev->group = -1;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        errno = 0;
+        n = strtoul(name, &end, 10);
+        if (errno || *end || !*name || name[0] == '-' || n > INT32_MAX)
+                return ctx_error(ctx, -EBADMSG, "%s: iommu_group link points to '%s', not a group",
+                                 dev->name, name);
+        dev->group = (int) n;
+        return 0;
+}
+
+int device_new(vfioctl_host *host, const struct vfioctl_pci_addr *addr, int group,
+               vfioctl_device **ret)
+{
+        vfioctl_device *dev;
+        int r;
+
+        dev = calloc(1, sizeof(*dev));
+        if (!dev)
+                return -ENOMEM;
+        dev->host = host;
+        dev->addr = *addr;
+        dev->group = group;
+        dev->vfio_dev = -1;
+        vfioctl_pci_addr_format(addr, dev->name);
+
+        /* A damaged entry does not fail the listing: the device is marked
+         * with the reason and shown as such, and is never viable. */
+        r = device_read_config(dev, SYSFS_PCI_DEVICES);
+        if (r == -ENOMEM)
+                goto fail;
+        if (r < 0)
+                device_mark(dev, r, vfioctl_ctx_errmsg(host->ctx));
+        r = device_read_driver(dev);
+        if (r == -ENOMEM)
+                goto fail;
+        if (r < 0)
+                device_mark(dev, r, vfioctl_ctx_errmsg(host->ctx));
+        if (group == -2) {
+                r = device_read_group(dev);
+                if (r == -ENOMEM)
+                        goto fail;
+                if (r < 0) {
+                        dev->group = -1;
+                        device_mark(dev, r, vfioctl_ctx_errmsg(host->ctx));
+                }
+        }
+        if (dev->error)
+                ctx_clear_error(host->ctx);
+        *ret = dev;
+        return 0;
+fail:
+        device_free(dev);
+        return r;
+}
+
+vfioctl_device *device_free(vfioctl_device *dev)
+{
+        if (!dev)
+                return NULL;
+        usage_free(dev);
+        free(dev->errmsg);
+        free(dev->driver);
+        free(dev->vendor_name);
+        free(dev->device_name);
+        free(dev->driver_override);
+        free(dev->virtfns);
+        free(dev);
+        return NULL;
+}
+
+VFIOCTL_EXPORT const struct vfioctl_pci_addr *vfioctl_device_get_addr(vfioctl_device *dev)
+{
+        return &dev->addr;
+}
+
+VFIOCTL_EXPORT const char *vfioctl_device_get_name(vfioctl_device *dev)
+{
+        return dev->name;
+}
+
+VFIOCTL_EXPORT int vfioctl_device_get_error(vfioctl_device *dev, const char **ret_msg)
+{
+        if (ret_msg)
+                *ret_msg = dev->errmsg;
+        return dev->error;
+}
+
+VFIOCTL_EXPORT uint16_t vfioctl_device_get_vendor_id(vfioctl_device *dev)
+{
+        return dev->vendor_id;
+}
+
+VFIOCTL_EXPORT uint16_t vfioctl_device_get_device_id(vfioctl_device *dev)
+{
+        return dev->device_id;
+}
+
+VFIOCTL_EXPORT uint16_t vfioctl_device_get_subsys_vendor_id(vfioctl_device *dev)
+{
+        return dev->subsys_vendor_id;
+}
+
+VFIOCTL_EXPORT uint16_t vfioctl_device_get_subsys_device_id(vfioctl_device *dev)
+{
+        return dev->subsys_device_id;
+}
+
+VFIOCTL_EXPORT uint32_t vfioctl_device_get_class(vfioctl_device *dev)
+{
+        return dev->class;
+}
+
+VFIOCTL_EXPORT uint8_t vfioctl_device_get_revision(vfioctl_device *dev)
+{
+        return dev->revision;
+}
+
+VFIOCTL_EXPORT uint8_t vfioctl_device_get_header_type(vfioctl_device *dev)
+{
+        return dev->header_type;
+}
+
+VFIOCTL_EXPORT bool vfioctl_device_is_multifunction(vfioctl_device *dev)
+{
+        return dev->multifunction;
+}
+
+VFIOCTL_EXPORT bool vfioctl_device_is_bridge(vfioctl_device *dev)
+{
+        return !dev->error && dev->header_type != 0;
+}
+
+VFIOCTL_EXPORT bool vfioctl_device_is_plumbing(vfioctl_device *dev)
+{
+        unsigned base = dev->class >> 16;
+
+        if (dev->error)
+                return false;
+        /* Bridges of every kind, system peripherals (IOMMUs, root complex
+         * event collectors, timers) and processors: nothing a guest takes. */
+        return vfioctl_device_is_bridge(dev) || base == 0x06 || base == 0x08 || base == 0x0b;
+}
+
+struct class_word {
+        uint32_t value, mask;
+        const char *word;
+};
+
+/* Most specific first; matched against the 24-bit class code. */
+static const struct class_word class_words[] = {
+        { 0x010800, 0xffff00, "NVMe" },
+        { 0x010600, 0xffff00, "SATA" },
+        { 0x010700, 0xffff00, "SAS" },
+        { 0x010400, 0xffff00, "RAID" },
+        { 0x010000, 0xff0000, "storage" },
+        { 0x020000, 0xffff00, "NIC" },
+        { 0x028000, 0xffff00, "wireless" },
+        { 0x020000, 0xff0000, "network" },
+        { 0x030000, 0xff0000, "GPU" },
+        { 0x040100, 0xffff00, "audio" },
+        { 0x040300, 0xffff00, "audio" },
+        { 0x040000, 0xff0000, "multimedia" },
+        { 0x050000, 0xff0000, "memory" },
+        { 0x060000, 0xffff00, "host bridge" },
+        { 0x060100, 0xffff00, "ISA bridge" },
+        { 0x060400, 0xffff00, "PCI bridge" },
+        { 0x060000, 0xff0000, "bridge" },
+        { 0x070000, 0xff0000, "serial" },
+        { 0x080000, 0xff0000, "system" },
+        { 0x0c0300, 0xffff00, "USB" },
+        { 0x0c0500, 0xffff00, "SMBus" },
+        { 0x0c0000, 0xff0000, "serial bus" },
+        { 0x0d0000, 0xff0000, "wireless" },
+        { 0x110000, 0xff0000, "signal processing" },
+        { 0x120000, 0xff0000, "accelerator" },
+};
+
+VFIOCTL_EXPORT const char *vfioctl_device_get_class_word(vfioctl_device *dev)
+{
+        if (dev->error)
+                return "unknown";
+        for (size_t i = 0; i < ELEMENTSOF(class_words); i++)
+                if ((dev->class & class_words[i].mask) == class_words[i].value)
+                        return class_words[i].word;
+        return "other";
+}
+
+static void device_load_names(vfioctl_device *dev)
+{
+        char buf[256];
+        const char *s;
+
+        if (dev->names_loaded || dev->error)
+                return;
+        dev->names_loaded = true;
+        s = names_vendor(dev->host->ctx, dev->vendor_id, buf, sizeof(buf));
+        dev->vendor_name = s ? strdup(s) : NULL;
+        s = names_device(dev->host->ctx, dev->vendor_id, dev->device_id, buf, sizeof(buf));
+        dev->device_name = s ? strdup(s) : NULL;
+}
+
+VFIOCTL_EXPORT const char *vfioctl_device_get_vendor_name(vfioctl_device *dev)
+{
+        device_load_names(dev);
+        return dev->vendor_name;
+}
+
+VFIOCTL_EXPORT const char *vfioctl_device_get_device_name(vfioctl_device *dev)
+{
+        device_load_names(dev);
+        return dev->device_name;
+}
+
+VFIOCTL_EXPORT const char *vfioctl_device_get_driver(vfioctl_device *dev)
+{
+        return dev->driver;
+}
+
+VFIOCTL_EXPORT int vfioctl_device_get_group_number(vfioctl_device *dev)
+{
+        return dev->group;
+}
+
+VFIOCTL_EXPORT bool vfioctl_device_is_on_vfio(vfioctl_device *dev)
+{
+        char path[VFIOCTL_PCI_ADDR_MAX + 16];
+
+        if (!dev->driver)
+                return false;
+        if (streq(dev->driver, "vfio-pci"))
+                return true;
+        if (dev->vfio_dev < 0) {
+                /* A vfio variant driver (mlx5_vfio_pci, ...) registers the
+                 * device with vfio, which shows as vfio-dev/. */
+                snprintf(path, sizeof(path), "%s/vfio-dev", dev->name);
+                dev->vfio_dev = sysfs_exists(dev->host->ctx, dev->host->devices_fd, path) > 0;
+        }
+        return dev->vfio_dev > 0;
+}
+
+VFIOCTL_EXPORT bool vfioctl_device_is_on_stub(vfioctl_device *dev)
+{
+        if (!dev->driver)
+                return false;
+        return streq(dev->driver, "pci-stub") || streq(dev->driver, "xen-pciback") ||
+               streq(dev->driver, "pciback") || vfioctl_device_is_on_vfio(dev);
+}
+
+VFIOCTL_EXPORT bool vfioctl_device_is_viable_member(vfioctl_device *dev)
+{
+        if (dev->error)
+                return false;
+        if (!dev->driver)
+                return true;
+        /* pci-stub and pcieport are driver_managed_dma: they leave DMA
+         * ownership to VFIO (kernel-semantics.md §3). xen-pciback is not. */
+        return streq(dev->driver, "pci-stub") || streq(dev->driver, "pcieport") ||
+               vfioctl_device_is_on_vfio(dev);
+}
+
+/* ------------------------------------------------------------------ */
+/* Details, read on first use                                         */
+
+static int read_optional_uint(vfioctl_device *dev, const char *attr, uint64_t max, uint64_t *ret)
+{
+        char path[VFIOCTL_PCI_ADDR_MAX + 32];
+        int r;
+
+        snprintf(path, sizeof(path), "%s/%s", dev->name, attr);
+        r = sysfs_exists(dev->host->ctx, dev->host->devices_fd, path);
+        if (r <= 0) {
+                *ret = 0;
+                return r;
+        }
+        r = sysfs_read_hex(dev->host->ctx, dev->host->devices_fd, SYSFS_PCI_DEVICES, path, max,
+                           ret);
+        return r < 0 ? r : 1;
+}
+
+static int read_link_addr(vfioctl_device *dev, const char *link, struct vfioctl_pci_addr *ret)
+{
+        vfioctl_ctx *ctx = dev->host->ctx;
+        _cleanup_free_ char *name = NULL;
+        char path[VFIOCTL_PCI_ADDR_MAX + 32];
+        int r;
+
+        snprintf(path, sizeof(path), "%s/%s", dev->name, link);
+        r = sysfs_read_link_name(ctx, dev->host->devices_fd, SYSFS_PCI_DEVICES, path, &name);
+        if (r < 0)
+                return r;
+        if (vfioctl_pci_addr_parse(name, ret) < 0)
+                return ctx_error(ctx, -EBADMSG, "%s: %s points to '%s', not a PCI device",
+                                 dev->name, link, name);
+        return 0;
+}
+
+static int cmp_virtfn(const void *a, const void *b)
+{
+        /* "virtfn10" after "virtfn9": compare the index, not the text. */
+        unsigned long x = strtoul(*(char *const *) a + 6, NULL, 10);
+        unsigned long y = strtoul(*(char *const *) b + 6, NULL, 10);
+        return x < y ? -1 : x > y;
+}
+
+static int device_load_sriov(vfioctl_device *dev, int dirfd)
+{
+        vfioctl_ctx *ctx = dev->host->ctx;
+        _cleanup_strv_free_ char **entries = NULL;
+        _cleanup_free_ char **vfs = NULL;
+        size_t n, n_vfs = 0;
+        uint64_t v;
+        int r;
+
+        r = read_optional_uint(dev, "sriov_totalvfs", 0xffff, &v);
+        if (r < 0)
+                return r;
+        dev->sriov_total = (unsigned) v;
+        if (r > 0) {
+                r = read_optional_uint(dev, "sriov_numvfs", 0xffff, &v);
+                if (r < 0)
+                        return r;
+                dev->sriov_num = (unsigned) v;
+        }
+
+        r = read_link_addr(dev, "physfn", &dev->physfn);
+        if (r == 0)
+                dev->is_vf = true;
+        else if (r != -ENOENT)
+                return r;
+
+        r = sysfs_list_dir(ctx, dirfd, dev->name, &entries, &n);
+        if (r < 0)
+                return r;
+        vfs = calloc(n + 1, sizeof(char *));
+        if (!vfs)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (strncmp(entries[i], "virtfn", 6) == 0 && entries[i][6])
+                        vfs[n_vfs++] = entries[i];
+        qsort(vfs, n_vfs, sizeof(char *), cmp_virtfn);
+        dev->virtfns = calloc(n_vfs ? n_vfs : 1, sizeof(struct vfioctl_pci_addr));
+        if (!dev->virtfns)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_vfs; i++) {
+                r = read_link_addr(dev, vfs[i], &dev->virtfns[i]);
+                if (r < 0)
+                        return r;
+        }
+        dev->n_virtfns = n_vfs;
+        return 0;
+}
+
+int device_load_details(vfioctl_device *dev)
+{
+        vfioctl_ctx *ctx = dev->host->ctx;
+        _cleanup_close_ int dirfd = -EBADF;
+        char path[VFIOCTL_PCI_ADDR_MAX + 32];
+        uint64_t v;
+        int64_t node;
+        int r;
+
+        if (dev->details_loaded)
+                return dev->details_error;
+        dev->details_loaded = true;
+
+        r = sysfs_open_subdir(ctx, dev->host->devices_fd, dev->name, &dirfd);
+        if (r < 0)
+                return dev->details_error = ctx_error(ctx, r, "%s: device is gone", dev->name);
+
+        snprintf(path, sizeof(path), "%s/driver_override", dev->name);
+        if (sysfs_exists(ctx, dev->host->devices_fd, path) > 0) {
+                r = sysfs_read_str(ctx, dev->host->devices_fd, SYSFS_PCI_DEVICES, path,
+                                   &dev->driver_override);
+                if (r < 0)
+                        return dev->details_error = r;
+                /* The kernel prints a NULL override with printk's "(null)". */
+                if (streq(dev->driver_override, "(null)") || !*dev->driver_override) {
+                        free(dev->driver_override);
+                        dev->driver_override = NULL;
+                }
+        }
+
+        dev->numa_node = -1;
+        snprintf(path, sizeof(path), "%s/numa_node", dev->name);
+        if (sysfs_exists(ctx, dev->host->devices_fd, path) > 0) {
+                r = sysfs_read_int(ctx, dev->host->devices_fd, SYSFS_PCI_DEVICES, path, -1, 4095,
+                                   &node);
+                if (r < 0)
+                        return dev->details_error = r;
+                dev->numa_node = (int) node;
+        }
+
+        r = read_optional_uint(dev, "boot_vga", 1, &v);
+        if (r < 0)
+                return dev->details_error = r;
+        dev->boot_vga = v == 1;
+
+        r = device_load_sriov(dev, dirfd);
+        if (r < 0)
+                return dev->details_error = r;
+        return 0;
+}
+
+VFIOCTL_EXPORT int vfioctl_device_get_driver_override(vfioctl_device *dev, const char **ret)
+{
+        int r = device_load_details(dev);
+        if (r < 0)
+                return r;
+        *ret = dev->driver_override;
+        return 0;
+}
+
+VFIOCTL_EXPORT int vfioctl_device_get_numa_node(vfioctl_device *dev, int *ret)
+{
+        int r = device_load_details(dev);
+        if (r < 0)
+                return r;
+        *ret = dev->numa_node;
+        return 0;
+}
+
+VFIOCTL_EXPORT int vfioctl_device_is_boot_vga(vfioctl_device *dev, bool *ret)
+{
+        int r = device_load_details(dev);
+        if (r < 0)
+                return r;
+        *ret = dev->boot_vga;
+        return 0;
+}
+
+VFIOCTL_EXPORT int vfioctl_device_get_sriov(vfioctl_device *dev, unsigned *ret_total,
+                                            unsigned *ret_num)
+{
+        int r = device_load_details(dev);
+        if (r < 0)
+                return r;
+        if (ret_total)
+                *ret_total = dev->sriov_total;
+        if (ret_num)
+                *ret_num = dev->sriov_num;
+        return 0;
+}
+
+VFIOCTL_EXPORT int vfioctl_device_get_physfn(vfioctl_device *dev, struct vfioctl_pci_addr *ret,
+                                             bool *ret_is_vf)
+{
+        int r = device_load_details(dev);
+        if (r < 0)
+                return r;
+        if (ret && dev->is_vf)
+                *ret = dev->physfn;
+        *ret_is_vf = dev->is_vf;
+        return 0;
+}
+
+VFIOCTL_EXPORT int vfioctl_device_get_virtfns(vfioctl_device *dev,
+                                              const struct vfioctl_pci_addr **ret, size_t *ret_n)
+{
+        int r = device_load_details(dev);
+        if (r < 0)
+                return r;
+        *ret = dev->virtfns;
+        *ret_n = dev->n_virtfns;
+        return 0;
+}

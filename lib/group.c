@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * IOMMU groups: the smallest set of devices the IOMMU can isolate, and so
+ * the unit of every decision vfioctl makes. A group is viable when VFIO
+ * may hand it to a guest: every member unbound or on a driver that leaves
+ * DMA ownership to VFIO (kernel-semantics.md §3).
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+int group_new(unsigned number, vfioctl_group **ret)
+{
+        vfioctl_group *group = calloc(1, sizeof(*group));
+
+        if (!group)
+                return -ENOMEM;
+        group->number = number;
+        *ret = group;
+        return 0;
+}
+
+vfioctl_group *group_free(vfioctl_group *group)
+{
+        if (!group)
+                return NULL;
+        free(group->devices);
+        free(group);
+        return NULL;
+}
+
+/* Members arrive in sorted order from a sorted listing; keep it so. */
+int group_add_device(vfioctl_group *group, vfioctl_device *dev)
+{
+        vfioctl_device **n;
+        size_t pos = group->n_devices;
+
+        for (size_t i = 0; i < group->n_devices; i++)
+                if (group->devices[i] == dev)
+                        return 0;
+        n = realloc(group->devices, (group->n_devices + 1) * sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        group->devices = n;
+        while (pos > 0 && vfioctl_pci_addr_compare(&n[pos - 1]->addr, &dev->addr) > 0) {
+                n[pos] = n[pos - 1];
+                pos--;
+        }
+        n[pos] = dev;
+        group->n_devices++;
+        return 0;
+}
+
+VFIOCTL_EXPORT unsigned vfioctl_group_get_number(vfioctl_group *group)
+{
+        return group->number;
+}
+
+VFIOCTL_EXPORT size_t vfioctl_group_n_devices(vfioctl_group *group)
+{
+        return group->n_devices;
+}
+
+VFIOCTL_EXPORT vfioctl_device *vfioctl_group_device_at(vfioctl_group *group, size_t i)
+{
+        return i < group->n_devices ? group->devices[i] : NULL;
+}
+
+VFIOCTL_EXPORT bool vfioctl_group_is_viable(vfioctl_group *group)
+{
+        for (size_t i = 0; i < group->n_devices; i++)
+                if (!vfioctl_device_is_viable_member(group->devices[i]))
+                        return false;
+        return true;
+}

@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The host: a cache of devices and IOMMU groups over sysfs. Nothing is read
+ * until asked for, so a command touching two groups on a host with
+ * thousands of functions reads two groups. A full scan takes the group
+ * membership from sys/kernel/iommu_groups/N/devices rather than one
+ * iommu_group link per device: fewer syscalls, and the same truth.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+VFIOCTL_EXPORT int vfioctl_host_new(vfioctl_ctx *ctx, vfioctl_host **ret)
+{
+        vfioctl_host *host;
+        int r;
+
+        if (!ctx || !ret)
+                return -EINVAL;
+        host = calloc(1, sizeof(*host));
+        if (!host)
+                return -ENOMEM;
+        host->n_ref = 1;
+        host->has_iommu = -1;
+        host->ctx = vfioctl_ctx_ref(ctx);
+        r = sysfs_open_dir(ctx, SYSFS_PCI_DEVICES, &host->devices_fd);
+        if (r < 0) {
+                ctx_error(ctx, r,
+                          "%s%s" SYSFS_PCI_DEVICES " cannot be read (%s): is this the root of a "
+                          "Linux host with PCI? (--root)",
+                          ctx->root, streq(ctx->root, "/") ? "" : "/", strerror(-r));
+                host->devices_fd = -EBADF;
+                vfioctl_host_unref(host);
+                return r;
+        }
+        *ret = host;
+        return 0;
+}
+
+static void host_clear(vfioctl_host *host)
+{
+        for (size_t i = 0; i < host->n_groups; i++)
+                group_free(host->groups[i]);
+        free(host->groups);
+        host->groups = NULL;
+        host->n_groups = 0;
+        for (size_t i = 0; i < host->n_devices; i++)
+                device_free(host->devices[i]);
+        free(host->devices);
+        host->devices = NULL;
+        host->n_devices = 0;
+        host->scanned = false;
+        host->has_iommu = -1;
+        strv_free(host->drivers);
+        host->drivers = NULL;
+        free(host->mounts);
+        host->mounts = NULL;
+        strv_free(host->default_route_ifs);
+        host->default_route_ifs = NULL;
+        host->routes_loaded = false;
+}
+
+VFIOCTL_EXPORT vfioctl_host *vfioctl_host_ref(vfioctl_host *host)
+{
+        if (host)
+                host->n_ref++;
+        return host;
+}
+
+VFIOCTL_EXPORT vfioctl_host *vfioctl_host_unref(vfioctl_host *host)
+{
+        if (!host || --host->n_ref > 0)
+                return NULL;
+        host_clear(host);
+        if (host->devices_fd >= 0)
+                close(host->devices_fd);
+        vfioctl_ctx_unref(host->ctx);
+        free(host);
+        return NULL;
+}
+
+VFIOCTL_EXPORT void vfioctl_host_invalidate(vfioctl_host *host)
+{
+        host_clear(host);
+}
+
+VFIOCTL_EXPORT vfioctl_ctx *vfioctl_host_get_ctx(vfioctl_host *host)
+{
+        return host->ctx;
+}
+
+VFIOCTL_EXPORT bool vfioctl_host_has_iommu(vfioctl_host *host)
+{
+        _cleanup_strv_free_ char **groups = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        size_t n = 0;
+
+        if (host->has_iommu >= 0)
+                return host->has_iommu;
+        if (sysfs_open_dir(host->ctx, SYSFS_IOMMU_GROUPS, &fd) < 0 ||
+            sysfs_list_dir(host->ctx, fd, SYSFS_IOMMU_GROUPS, &groups, &n) < 0)
+                n = 0;
+        ctx_clear_error(host->ctx);
+        host->has_iommu = n > 0;
+        return host->has_iommu;
+}
+
+int host_driver_exists(vfioctl_host *host, const char *driver)
+{
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (!host->drivers) {
+                r = sysfs_open_dir(host->ctx, SYSFS_PCI_DRIVERS, &fd);
+                if (r < 0)
+                        return r;
+                r = sysfs_list_dir(host->ctx, fd, SYSFS_PCI_DRIVERS, &host->drivers, NULL);
+                if (r < 0)
+                        return r;
+        }
+        for (char **d = host->drivers; *d; d++)
+                if (streq(*d, driver))
+                        return 1;
+        return 0;
+}
+
+static vfioctl_device **device_slot(vfioctl_host *host, const struct vfioctl_pci_addr *addr,
+                                    bool *found)
+{
+        size_t lo = 0, hi = host->n_devices;
+
+        while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                int c = vfioctl_pci_addr_compare(&host->devices[mid]->addr, addr);
+                if (c == 0) {
+                        *found = true;
+                        return &host->devices[mid];
+                }
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        *found = false;
+        return host->devices + lo;
+}
+
+/* Loads a device into the cache unless it is there; group -2 reads its link. */
+static int host_load_device(vfioctl_host *host, const struct vfioctl_pci_addr *addr, int group,
+                            vfioctl_device **ret)
+{
+        vfioctl_device **slot, **n;
+        vfioctl_device *dev;
+        size_t pos;
+        bool found;
+        int r;
+
+        slot = device_slot(host, addr, &found);
+        if (found) {
+                if (group >= 0)
+                        (*slot)->group = group;
+                *ret = *slot;
+                return 0;
+        }
+        pos = (size_t) (slot - host->devices);
+        r = device_new(host, addr, group, &dev);
+        if (r < 0)
+                return r;
+        n = realloc(host->devices, (host->n_devices + 1) * sizeof(*n));
+        if (!n) {
+                device_free(dev);
+                return -ENOMEM;
+        }
+        host->devices = n;
+        memmove(n + pos + 1, n + pos, (host->n_devices - pos) * sizeof(*n));
+        n[pos] = dev;
+        host->n_devices++;
+        *ret = dev;
+        return 0;
+}
+
+VFIOCTL_EXPORT int vfioctl_host_get_device(vfioctl_host *host, const struct vfioctl_pci_addr *addr,
+                                           vfioctl_device **ret)
+{
+        char name[VFIOCTL_PCI_ADDR_MAX];
+        bool found;
+        int r;
+
+        device_slot(host, addr, &found);
+        if (!found) {
+                vfioctl_pci_addr_format(addr, name);
+                r = sysfs_exists(host->ctx, host->devices_fd, name);
+                if (r < 0)
+                        return ctx_error(host->ctx, r, "%s: cannot look up device: %s", name,
+                                         strerror(-r));
+                if (r == 0)
+                        return ctx_error(host->ctx, -ENODEV,
+                                         "no PCI device %s on this host; 'vfioctl list --all' "
+                                         "shows the addresses there are",
+                                         name);
+        }
+        return host_load_device(host, addr, -2, ret);
+}
+
+static vfioctl_group **group_slot(vfioctl_host *host, unsigned number, bool *found)
+{
+        size_t lo = 0, hi = host->n_groups;
+
+        while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                unsigned g = host->groups[mid]->number;
+                if (g == number) {
+                        *found = true;
+                        return &host->groups[mid];
+                }
+                if (g < number)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        *found = false;
+        return host->groups + lo;
+}
+
+/* Reads sys/kernel/iommu_groups/N/devices and loads every member. */
+static int host_load_group(vfioctl_host *host, unsigned number, vfioctl_group **ret)
+{
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        char rel[64];
+        vfioctl_group **slot, **n;
+        vfioctl_group *group;
+        size_t pos;
+        bool found;
+        int r;
+
+        slot = group_slot(host, number, &found);
+        if (found) {
+                *ret = *slot;
+                return 0;
+        }
+        pos = (size_t) (slot - host->groups);
+
+        snprintf(rel, sizeof(rel), SYSFS_IOMMU_GROUPS "/%u/devices", number);
+        r = sysfs_open_dir(host->ctx, rel, &fd);
+        if (r == -ENOENT)
+                return ctx_error(host->ctx, -ENOENT, "no IOMMU group %u on this host", number);
+        if (r < 0)
+                return r;
+        r = sysfs_list_dir(host->ctx, fd, rel, &names, NULL);
+        if (r < 0)
+                return r;
+
+        r = group_new(number, &group);
+        if (r < 0)
+                return r;
+        n = realloc(host->groups, (host->n_groups + 1) * sizeof(*n));
+        if (!n) {
+                group_free(group);
+                return -ENOMEM;
+        }
+        host->groups = n;
+        memmove(n + pos + 1, n + pos, (host->n_groups - pos) * sizeof(*n));
+        n[pos] = group;
+        host->n_groups++;
+
+        for (char **name = names; *name; name++) {
+                struct vfioctl_pci_addr addr;
+                vfioctl_device *dev;
+
+                if (vfioctl_pci_addr_parse(*name, &addr) < 0) {
+                        log_debug(host->ctx, "%s: ignoring '%s', not a PCI address", rel, *name);
+                        continue;
+                }
+                r = host_load_device(host, &addr, (int) number, &dev);
+                if (r < 0)
+                        return r;
+                r = group_add_device(group, dev);
+                if (r < 0)
+                        return r;
+        }
+        *ret = group;
+        return 0;
+}
+
+VFIOCTL_EXPORT int vfioctl_host_get_group(vfioctl_host *host, unsigned number, vfioctl_group **ret)
+{
+        return host_load_group(host, number, ret);
+}
+
+static int parse_group_number(const char *s, unsigned *ret)
+{
+        char *end;
+        unsigned long v;
+
+        if (!*s || *s < '0' || *s > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno || *end || v > INT32_MAX)
+                return -EINVAL;
+        *ret = (unsigned) v;
+        return 0;
+}
+
+static int host_scan_groups(vfioctl_host *host)
+{
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        r = sysfs_open_dir(host->ctx, SYSFS_IOMMU_GROUPS, &fd);
+        if (r == -ENOENT) {
+                ctx_clear_error(host->ctx);
+                return 0; /* kernel without IOMMU support at all */
+        }
+        if (r < 0)
+                return r;
+        r = sysfs_list_dir(host->ctx, fd, SYSFS_IOMMU_GROUPS, &names, NULL);
+        if (r < 0)
+                return r;
+        for (char **name = names; *name; name++) {
+                vfioctl_group *group;
+                unsigned number;
+
+                if (parse_group_number(*name, &number) < 0) {
+                        log_debug(host->ctx, "ignoring iommu group entry '%s'", *name);
+                        continue;
+                }
+                r = host_load_group(host, number, &group);
+                if (r < 0)
+                        return r;
+        }
+        host->has_iommu = host->n_groups > 0;
+        return 0;
+}
+
+VFIOCTL_EXPORT int vfioctl_host_scan(vfioctl_host *host)
+{
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
+
+        if (host->scanned)
+                return 0;
+        r = host_scan_groups(host);
+        if (r < 0)
+                return r;
+        r = sysfs_list_dir(host->ctx, host->devices_fd, SYSFS_PCI_DEVICES, &names, NULL);
+        if (r < 0)
+                return r;
+        for (char **name = names; *name; name++) {
+                struct vfioctl_pci_addr addr;
+                vfioctl_device *dev;
+
+                if (vfioctl_pci_addr_parse(*name, &addr) < 0) {
+                        log_debug(host->ctx, "ignoring '%s' in " SYSFS_PCI_DEVICES, *name);
+                        continue;
+                }
+                /* Devices the group walk did not see belong to no group. */
+                r = host_load_device(host, &addr, -1, &dev);
+                if (r < 0)
+                        return r;
+        }
+        host->scanned = true;
+        return 0;
+}
+
+VFIOCTL_EXPORT size_t vfioctl_host_n_devices(vfioctl_host *host)
+{
+        return host->n_devices;
+}
+
+VFIOCTL_EXPORT vfioctl_device *vfioctl_host_device_at(vfioctl_host *host, size_t i)
+{
+        return i < host->n_devices ? host->devices[i] : NULL;
+}
+
+VFIOCTL_EXPORT size_t vfioctl_host_n_groups(vfioctl_host *host)
+{
+        return host->n_groups;
+}
+
+VFIOCTL_EXPORT vfioctl_group *vfioctl_host_group_at(vfioctl_host *host, size_t i)
+{
+        return i < host->n_groups ? host->groups[i] : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* What the host as a whole says about its use of devices (usage.c).   */
+
+int host_read_mounts(vfioctl_host *host, const char **ret)
+{
+        int r;
+
+        if (!host->mounts) {
+                r = sysfs_read_text(host->ctx, host->ctx->root_fd, NULL, "proc/self/mounts",
+                                    1024 * 1024, &host->mounts);
+                if (r < 0)
+                        return r;
+        }
+        *ret = host->mounts;
+        return 0;
+}
+
+static int strv_push(char ***l, size_t *n, const char *s)
+{
+        char **nl;
+
+        for (size_t i = 0; i < *n; i++)
+                if (streq((*l)[i], s))
+                        return 0;
+        nl = realloc(*l, (*n + 2) * sizeof(char *));
+        if (!nl)
+                return -ENOMEM;
+        *l = nl;
+        nl[*n] = strdup(s);
+        if (!nl[*n])
+                return -ENOMEM;
+        nl[++*n] = NULL;
+        return 0;
+}
+
+/* proc/net/route: "Iface Destination Gateway Flags ..." with hex fields;
+ * a default route has destination and mask 00000000. */
+static int parse_route4(char *text, char ***l, size_t *n)
+{
+        char *save = NULL;
+        bool header = true;
+
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char iface[64], dest[16], gw[16], mask[16];
+                unsigned flags, refcnt, use, metric;
+
+                if (header) {
+                        header = false;
+                        continue;
+                }
+                if (sscanf(line, "%63s %15s %15s %x %u %u %u %15s", iface, dest, gw, &flags,
+                           &refcnt, &use, &metric, mask) != 8)
+                        continue;
+                if (streq(dest, "00000000") && streq(mask, "00000000") &&
+                    strv_push(l, n, iface) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* proc/net/ipv6_route: "dest plen src splen nexthop metric ref use flags iface";
+ * a default route has an all-zero destination with prefix length 00. */
+static int parse_route6(char *text, char ***l, size_t *n)
+{
+        char *save = NULL;
+
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char dest[40], plen[4], iface[64];
+                int pos = 0;
+
+                if (sscanf(line, "%39s %3s %*s %*s %*s %*s %*s %*s %*s %63s%n", dest, plen, iface,
+                           &pos) != 3)
+                        continue;
+                if (streq(dest, "00000000000000000000000000000000") && streq(plen, "00") &&
+                    !streq(iface, "lo") && strv_push(l, n, iface) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int host_default_route_ifs(vfioctl_host *host, char ***ret)
+{
+        _cleanup_free_ char *v4 = NULL, *v6 = NULL;
+        char **l = NULL;
+        size_t n = 0;
+        int r;
+
+        if (host->routes_loaded) {
+                *ret = host->default_route_ifs;
+                return 0;
+        }
+        /* A host without IPv6 has no ipv6_route; without networking, no route. */
+        r = sysfs_read_text(host->ctx, host->ctx->root_fd, NULL, "proc/net/route", 1024 * 1024,
+                            &v4);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        r = sysfs_read_text(host->ctx, host->ctx->root_fd, NULL, "proc/net/ipv6_route",
+                            1024 * 1024, &v6);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        ctx_clear_error(host->ctx);
+
+        l = calloc(1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        if ((v4 && parse_route4(v4, &l, &n) < 0) || (v6 && parse_route6(v6, &l, &n) < 0)) {
+                strv_free(l);
+                return -ENOMEM;
+        }
+        host->default_route_ifs = l;
+        host->routes_loaded = true;
+        *ret = l;
+        return 0;
+}

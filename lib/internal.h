@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Internal to libvfioctl: the context, error and log plumbing, and the
+ * sysfs access layer. Nothing here is exported.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "macro.h"
+#include "vfioctl.h"
+
+struct pci_access;
+
+struct vfioctl_ctx {
+        int n_ref;
+        char *root;             /* absolute, no trailing slash except "/" */
+        int root_fd;            /* O_PATH on root */
+        char errmsg[1024];
+        vfioctl_log_fn log_fn;
+        void *log_data;
+        int log_priority;
+        vfioctl_write_fn dry_run_fn;
+        void *dry_run_data;
+        struct pci_access *pacc; /* libpci, for names; loaded on first use */
+};
+
+/* Logging: debug output through the user's callback, nothing by default. */
+void ctx_log(vfioctl_ctx *ctx, int priority, const char *file, int line, const char *fn,
+             const char *format, ...) _printf_(6, 7);
+#define log_debug(ctx, ...) \
+        ctx_log(ctx, VFIOCTL_LOG_DEBUG, __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define log_info(ctx, ...) \
+        ctx_log(ctx, VFIOCTL_LOG_INFO, __FILE__, __LINE__, __func__, __VA_ARGS__)
+
+/*
+ * Records why a call failed and returns error (a negative errno), so that
+ * failure paths read `return ctx_error(ctx, -ENODEV, "...", ...);`. The
+ * message should name the thing that is wrong and, where it helps, what
+ * to do about it.
+ */
+int ctx_error(vfioctl_ctx *ctx, int error, const char *format, ...) _printf_(3, 4);
+int ctx_verror(vfioctl_ctx *ctx, int error, const char *format, va_list ap) _printf_(3, 0);
+void ctx_clear_error(vfioctl_ctx *ctx);
+
+/* pci.ids lookups through libpci (names.c). NULL when unknown. */
+const char *names_vendor(vfioctl_ctx *ctx, uint16_t vendor, char *buf, size_t size);
+const char *names_device(vfioctl_ctx *ctx, uint16_t vendor, uint16_t device, char *buf,
+                         size_t size);
+
+/* ------------------------------------------------------------------ */
+/* sysfs.c: the only place that builds paths and does I/O on the tree. */
+
+/* Largest attribute we accept: sysfs attributes are at most a page. */
+#define SYSFS_ATTR_MAX 4096
+
+/* Opens a folder under the root ("sys/bus/pci/devices"), O_DIRECTORY. */
+int sysfs_open_dir(vfioctl_ctx *ctx, const char *relpath, int *ret_fd);
+/* Opens a subfolder relative to dirfd. -ENOENT when it does not exist. */
+int sysfs_open_subdir(vfioctl_ctx *ctx, int dirfd, const char *name, int *ret_fd);
+
+/*
+ * Reads a text attribute strictly: at most SYSFS_ATTR_MAX bytes, one
+ * trailing newline removed, no NUL bytes or other newlines inside.
+ * Errors carry a message naming the attribute (relative to the root).
+ */
+int sysfs_read_str(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char *attr,
+                   char **ret);
+/* Whole lines (e.g. /proc/net/route); NUL bytes are refused. */
+int sysfs_read_text(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char *attr,
+                    size_t max, char **ret);
+/* Reads binary contents (config space): up to size bytes, count in ret_len. */
+int sysfs_read_bin(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char *attr,
+                   void *buf, size_t size, size_t *ret_len);
+/* "0x1234" style numbers and plain decimal ones, strictly. */
+int sysfs_read_hex(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char *attr,
+                   uint64_t max, uint64_t *ret);
+int sysfs_read_int(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char *attr,
+                   int64_t min, int64_t max, int64_t *ret);
+/* The last path component of a symlink's target ("e1000e" for a driver link). */
+int sysfs_read_link_name(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char *link,
+                         char **ret);
+/* Whether an entry exists (does not follow a final symlink). */
+int sysfs_exists(vfioctl_ctx *ctx, int dirfd, const char *name);
+
+/* Lists a folder's entries (without . and ..), sorted, NULL-terminated. */
+int sysfs_list_dir(vfioctl_ctx *ctx, int dirfd, const char *dirname, char ***ret,
+                   size_t *ret_n);
+void strv_free(char **l);
+DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
+#define _cleanup_strv_free_ _cleanup_(strv_freep)
+
+/*
+ * The one choke point for writes: relpath is relative to the root
+ * ("sys/bus/pci/devices/0000:03:00.0/driver_override"). Opens with
+ * O_WRONLY|O_NOFOLLOW on the final component, writes value in one write()
+ * and returns the kernel's answer as a negative errno. In dry-run mode
+ * nothing is written and the write is reported to the dry-run callback.
+ */
+int sysfs_write(vfioctl_ctx *ctx, const char *relpath, const char *value);
+
+/* Path helpers for the device folders, all relative to the root. */
+#define SYSFS_PCI_DEVICES "sys/bus/pci/devices"
+#define SYSFS_PCI_DRIVERS "sys/bus/pci/drivers"
+#define SYSFS_IOMMU_GROUPS "sys/kernel/iommu_groups"
+
+/* ------------------------------------------------------------------ */
+/* host.c, device.c, group.c, usage.c                                  */
+
+struct vfioctl_device {
+        vfioctl_host *host; /* borrowed: the host owns its devices */
+        struct vfioctl_pci_addr addr;
+        char name[VFIOCTL_PCI_ADDR_MAX];
+
+        /* A device whose entry is damaged is kept, marked, and never viable. */
+        int error;
+        char *errmsg;
+
+        /* Read eagerly: what `list` shows. */
+        uint16_t vendor_id, device_id, subsys_vendor_id, subsys_device_id;
+        uint32_t class;
+        uint8_t revision, header_type;
+        bool multifunction;
+        char *driver;
+        int group;       /* -1: none */
+        int vfio_dev;    /* -1: not checked yet, else whether vfio-dev/ exists */
+
+        bool names_loaded;
+        char *vendor_name, *device_name;
+
+        /* Read on first use. */
+        bool details_loaded;
+        int details_error;
+        char *driver_override;
+        int numa_node;
+        bool boot_vga;
+        unsigned sriov_total, sriov_num;
+        bool is_vf;
+        struct vfioctl_pci_addr physfn;
+        struct vfioctl_pci_addr *virtfns;
+        size_t n_virtfns;
+
+        bool usage_loaded;
+        int usage_error;
+        struct vfioctl_netif *netifs;
+        size_t n_netifs;
+        struct vfioctl_blockdev *blockdevs;
+        size_t n_blockdevs;
+};
+
+struct vfioctl_group {
+        unsigned number;
+        vfioctl_device **devices; /* borrowed from the host, sorted */
+        size_t n_devices;
+};
+
+struct vfioctl_host {
+        int n_ref;
+        vfioctl_ctx *ctx;
+        int devices_fd; /* sys/bus/pci/devices */
+        int has_iommu;  /* -1 unknown */
+
+        vfioctl_device **devices; /* sorted by address */
+        size_t n_devices;
+        vfioctl_group **groups;   /* sorted by number */
+        size_t n_groups;
+        bool scanned;
+
+        char **drivers;           /* sys/bus/pci/drivers, read on first use */
+        char *mounts;             /* proc/self/mounts, read on first use */
+        char **default_route_ifs; /* interfaces holding a default route */
+        bool routes_loaded;
+};
+
+/* device.c: reads one device's eager fields; group number given or -2 to read the link. */
+int device_new(vfioctl_host *host, const struct vfioctl_pci_addr *addr, int group,
+               vfioctl_device **ret);
+vfioctl_device *device_free(vfioctl_device *dev);
+int device_load_details(vfioctl_device *dev);
+
+/* host.c */
+int host_driver_exists(vfioctl_host *host, const char *driver);
+int host_read_mounts(vfioctl_host *host, const char **ret);
+int host_default_route_ifs(vfioctl_host *host, char ***ret);
+
+/* group.c */
+int group_new(unsigned number, vfioctl_group **ret);
+vfioctl_group *group_free(vfioctl_group *group);
+int group_add_device(vfioctl_group *group, vfioctl_device *dev);
+
+/* usage.c */
+int usage_load(vfioctl_device *dev);
+void usage_free(vfioctl_device *dev);

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Vendor and device names from pci.ids through libpci. The database is
+ * loaded on the first lookup only, so commands that print no names do not
+ * pay for parsing it. pci_init() is never called: it would probe access
+ * methods on the real machine, and names need none of them.
+ */
+#include <errno.h>
+
+#include <pci/pci.h>
+
+#include "internal.h"
+
+static struct pci_access *names_access(vfioctl_ctx *ctx)
+{
+        if (!ctx->pacc)
+                ctx->pacc = pci_alloc();
+        return ctx->pacc;
+}
+
+/* Names only from the pci.ids file: hwdb answers differ between hosts and
+ * would make the output of --root runs depend on the machine. */
+#define LOOKUP_FLAGS (PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB)
+
+const char *names_vendor(vfioctl_ctx *ctx, uint16_t vendor, char *buf, size_t size)
+{
+        struct pci_access *a = names_access(ctx);
+
+        if (!a)
+                return NULL;
+        return pci_lookup_name(a, buf, (int) size, PCI_LOOKUP_VENDOR | LOOKUP_FLAGS, vendor);
+}
+
+const char *names_device(vfioctl_ctx *ctx, uint16_t vendor, uint16_t device, char *buf,
+                         size_t size)
+{
+        struct pci_access *a = names_access(ctx);
+
+        if (!a)
+                return NULL;
+        return pci_lookup_name(a, buf, (int) size, PCI_LOOKUP_DEVICE | LOOKUP_FLAGS, vendor,
+                               device);
+}

@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The sysfs access layer: the only file that builds paths under the root
+ * and does I/O on the tree. Every value is read strictly, because a
+ * truncated or garbled attribute must surface as an error the caller sees,
+ * never as a silent zero. Reads go through directory fds and openat() so a
+ * listing costs few syscalls; writes go through sysfs_write(), the single
+ * choke point that also implements dry runs.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+static const char *relname(const char *dirname, const char *name, char *buf, size_t size)
+{
+        if (!dirname || !*dirname)
+                snprintf(buf, size, "%s", name);
+        else
+                snprintf(buf, size, "%s/%s", dirname, name);
+        return buf;
+}
+
+/* Error messages name the file as the user would look for it. */
+static int file_error(vfioctl_ctx *ctx, int error, const char *dirname, const char *name,
+                      const char *what)
+{
+        char rel[512];
+        const char *root = ctx->root;
+
+        relname(dirname, name, rel, sizeof(rel));
+        return ctx_error(ctx, error, "%s%s%s: %s", streq(root, "/") ? "/" : root,
+                         streq(root, "/") ? "" : "/", rel, what ? what : strerror(-error));
+}
+
+int sysfs_open_dir(vfioctl_ctx *ctx, const char *relpath, int *ret_fd)
+{
+        int fd;
+
+        fd = openat(ctx->root_fd, relpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return file_error(ctx, negative_errno(), NULL, relpath, NULL);
+        *ret_fd = fd;
+        return 0;
+}
+
+int sysfs_open_subdir(vfioctl_ctx *ctx, int dirfd, const char *name, int *ret_fd)
+{
+        int fd;
+
+        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        *ret_fd = fd;
+        return 0;
+}
+
+/* Reads at most max bytes; a file that has more is refused, not cut. */
+static int read_limited(int dirfd, const char *attr, size_t max, char **ret, size_t *ret_len)
+{
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+
+        fd = openat(dirfd, attr, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return negative_errno();
+        buf = malloc(max + 2);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = read(fd, buf + len, max + 1 - len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+                if (len > max)
+                        return -EFBIG;
+        }
+        buf[len] = '\0';
+        *ret = TAKE_PTR(buf);
+        *ret_len = len;
+        return 0;
+}
+
+int sysfs_read_text(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char *attr,
+                    size_t max, char **ret)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r;
+
+        r = read_limited(dirfd, attr, max, &buf, &len);
+        if (r == -EFBIG)
+                return file_error(ctx, r, dirname, attr, "too large");
+        if (r < 0)
+                return file_error(ctx, r, dirname, attr, NULL);
+        if (memchr(buf, '\0', len))
+                return file_error(ctx, -EBADMSG, dirname, attr, "contains a NUL byte");
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int sysfs_read_str(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char *attr,
+                   char **ret)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r;
+
+        r = sysfs_read_text(ctx, dirfd, dirname, attr, SYSFS_ATTR_MAX, &buf);
+        if (r < 0)
+                return r;
+        len = strlen(buf);
+        /* The kernel ends every attribute with one newline; without it the
+         * value may have been cut short. */
+        if (len == 0 || buf[len - 1] != '\n')
+                return file_error(ctx, -EBADMSG, dirname, attr,
+                                  "truncated value (no final newline)");
+        buf[--len] = '\0';
+        if (strchr(buf, '\n'))
+                return file_error(ctx, -EBADMSG, dirname, attr, "more than one line");
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int sysfs_read_bin(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char *attr,
+                   void *buf, size_t size, size_t *ret_len)
+{
+        _cleanup_close_ int fd = -EBADF;
+        size_t len = 0;
+
+        fd = openat(dirfd, attr, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return file_error(ctx, negative_errno(), dirname, attr, NULL);
+        while (len < size) {
+                ssize_t n = read(fd, (char *) buf + len, size - len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return file_error(ctx, negative_errno(), dirname, attr, NULL);
+                }
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+        }
+        *ret_len = len;
+        return 0;
+}
+
+/* Strict unsigned parse: "0x" prefix means hex, otherwise decimal. */
+static int parse_u64(const char *s, uint64_t *ret)
+{
+        int base = 10;
+        uint64_t v = 0;
+
+        if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+                base = 16;
+                s += 2;
+        }
+        if (!*s)
+                return -EINVAL;
+        for (; *s; s++) {
+                unsigned d;
+                if (*s >= '0' && *s <= '9')
+                        d = (unsigned) (*s - '0');
+                else if (base == 16 && *s >= 'a' && *s <= 'f')
+                        d = (unsigned) (*s - 'a' + 10);
+                else if (base == 16 && *s >= 'A' && *s <= 'F')
+                        d = (unsigned) (*s - 'A' + 10);
+                else
+                        return -EINVAL;
+                if (v > (UINT64_MAX - d) / (uint64_t) base)
+                        return -ERANGE;
+                v = v * (uint64_t) base + d;
+        }
+        *ret = v;
+        return 0;
+}
+
+int sysfs_read_hex(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char *attr,
+                   uint64_t max, uint64_t *ret)
+{
+        _cleanup_free_ char *s = NULL;
+        uint64_t v;
+        int r;
+
+        r = sysfs_read_str(ctx, dirfd, dirname, attr, &s);
+        if (r < 0)
+                return r;
+        if (parse_u64(s, &v) < 0 || v > max)
+                return file_error(ctx, -EBADMSG, dirname, attr, "not a valid number");
+        *ret = v;
+        return 0;
+}
+
+int sysfs_read_int(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char *attr,
+                   int64_t min, int64_t max, int64_t *ret)
+{
+        _cleanup_free_ char *s = NULL;
+        bool neg;
+        uint64_t v;
+        int64_t val;
+        int r;
+
+        r = sysfs_read_str(ctx, dirfd, dirname, attr, &s);
+        if (r < 0)
+                return r;
+        neg = s[0] == '-';
+        if (parse_u64(s + neg, &v) < 0 || v > INT64_MAX)
+                return file_error(ctx, -EBADMSG, dirname, attr, "not a valid number");
+        val = neg ? -(int64_t) v : (int64_t) v;
+        if (val < min || val > max)
+                return file_error(ctx, -EBADMSG, dirname, attr, "number out of range");
+        *ret = val;
+        return 0;
+}
+
+int sysfs_read_link_name(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char *link,
+                         char **ret)
+{
+        char target[PATH_MAX];
+        const char *base;
+        ssize_t n;
+
+        n = readlinkat(dirfd, link, target, sizeof(target));
+        if (n < 0)
+                return errno == ENOENT ? -ENOENT : file_error(ctx, negative_errno(), dirname,
+                                                               link, NULL);
+        if ((size_t) n >= sizeof(target))
+                return file_error(ctx, -ENAMETOOLONG, dirname, link, "link target too long");
+        target[n] = '\0';
+        base = strrchr(target, '/');
+        base = base ? base + 1 : target;
+        if (!*base || streq(base, ".") || streq(base, ".."))
+                return file_error(ctx, -EBADMSG, dirname, link, "link points nowhere");
+        *ret = strdup(base);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int sysfs_exists(vfioctl_ctx *ctx, int dirfd, const char *name)
+{
+        if (faccessat(dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+                return 1;
+        if (errno == ENOENT || errno == ENOTDIR)
+                return 0;
+        return negative_errno();
+}
+
+void strv_free(char **l)
+{
+        if (!l)
+                return;
+        for (char **p = l; *p; p++)
+                free(*p);
+        free(l);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+int sysfs_list_dir(vfioctl_ctx *ctx, int dirfd, const char *dirname, char ***ret, size_t *ret_n)
+{
+        _cleanup_strv_free_ char **l = NULL;
+        size_t n = 0, allocated = 0;
+        DIR *d;
+        int fd;
+
+        /* fdopendir takes the fd; keep the caller's. */
+        fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return file_error(ctx, negative_errno(), dirname, "", NULL);
+        d = fdopendir(fd);
+        if (!d) {
+                int r = negative_errno();
+                close(fd);
+                return file_error(ctx, r, dirname, "", NULL);
+        }
+        for (;;) {
+                struct dirent *de;
+
+                errno = 0;
+                de = readdir(d);
+                if (!de) {
+                        if (errno) {
+                                int r = negative_errno();
+                                closedir(d);
+                                return file_error(ctx, r, dirname, "", NULL);
+                        }
+                        break;
+                }
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (n + 2 > allocated) {
+                        size_t na = allocated ? allocated * 2 : 16;
+                        char **nl = realloc(l, na * sizeof(char *));
+                        if (!nl) {
+                                closedir(d);
+                                return -ENOMEM;
+                        }
+                        l = nl;
+                        allocated = na;
+                }
+                l[n] = strdup(de->d_name);
+                if (!l[n]) {
+                        closedir(d);
+                        return -ENOMEM;
+                }
+                l[++n] = NULL;
+        }
+        closedir(d);
+        if (!l) {
+                l = calloc(1, sizeof(char *));
+                if (!l)
+                        return -ENOMEM;
+        }
+        qsort(l, n, sizeof(char *), cmp_str);
+        *ret = TAKE_PTR(l);
+        if (ret_n)
+                *ret_n = n;
+        return 0;
+}
+
+int sysfs_write(vfioctl_ctx *ctx, const char *relpath, const char *value)
+{
+        _cleanup_close_ int fd = -EBADF;
+        size_t len = strlen(value);
+        ssize_t n;
+
+        if (ctx->dry_run_fn) {
+                ctx->dry_run_fn(ctx->dry_run_data, relpath, value);
+                return 0;
+        }
+
+        log_debug(ctx, "write '%s' to %s", value, relpath);
+        /* O_NOFOLLOW: the final component of a sysfs attribute is never a
+         * link; refusing one keeps a confused tree from redirecting us. */
+        fd = openat(ctx->root_fd, relpath, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return file_error(ctx, negative_errno(), NULL, relpath, NULL);
+        /* The kernel takes the whole value in one write; an empty value is
+         * written as a lone newline, which is how sysfs clears a value. */
+        if (len == 0) {
+                value = "\n";
+                len = 1;
+        }
+        n = write(fd, value, len);
+        if (n < 0)
+                return file_error(ctx, negative_errno(), NULL, relpath, NULL);
+        if ((size_t) n != len)
+                return file_error(ctx, -EIO, NULL, relpath, "short write");
+        return 0;
+}

@@ -1,0 +1,590 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libvfioctl: hand PCI devices from a Linux host to virtual machines through
+ * VFIO, with the IOMMU group as the unit of every decision.
+ *
+ * Conventions (as kmod and sd-device):
+ *  - functions return 0 (or a count) on success and a negative errno on
+ *    failure; a human-readable reason is then available from
+ *    vfioctl_ctx_errmsg() until the next failing call;
+ *  - the library never prints or exits; debug output goes through the log
+ *    callback of the context;
+ *  - handles are opaque; _unref() accepts NULL and returns NULL; getters
+ *    hand out borrowed pointers valid for the lifetime of the owner;
+ *  - output parameters come last and are untouched on failure.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VFIOCTL_EXPORT __attribute__((visibility("default")))
+
+/* ------------------------------------------------------------------ */
+/* PCI addresses                                                      */
+
+struct vfioctl_pci_addr {
+        uint16_t domain;
+        uint8_t bus;
+        uint8_t slot;     /* 0..31 */
+        uint8_t function; /* 0..7 */
+};
+
+/* "DDDD:BB:DD.F" plus the terminating NUL. */
+#define VFIOCTL_PCI_ADDR_MAX 13
+
+/*
+ * Parses "DDDD:BB:DD.F" or the short "BB:DD.F" (domain 0000). Hex digits in
+ * either case; nothing before or after. Returns -EINVAL for anything else.
+ */
+VFIOCTL_EXPORT int vfioctl_pci_addr_parse(const char *s, struct vfioctl_pci_addr *ret);
+/* Writes the canonical lower-case "dddd:bb:dd.f" form into buf. */
+VFIOCTL_EXPORT char *vfioctl_pci_addr_format(const struct vfioctl_pci_addr *a,
+                                             char buf[VFIOCTL_PCI_ADDR_MAX]);
+VFIOCTL_EXPORT int vfioctl_pci_addr_compare(const struct vfioctl_pci_addr *a,
+                                            const struct vfioctl_pci_addr *b);
+
+/* ------------------------------------------------------------------ */
+/* Context                                                            */
+
+typedef struct vfioctl_ctx vfioctl_ctx;
+
+enum vfioctl_log_priority {
+        VFIOCTL_LOG_ERR = 3,
+        VFIOCTL_LOG_INFO = 6,
+        VFIOCTL_LOG_DEBUG = 7,
+};
+
+typedef void (*vfioctl_log_fn)(void *userdata, int priority, const char *file, int line,
+                               const char *fn, const char *msg);
+
+/*
+ * root: the folder every /sys, /dev and /proc path is taken relative to
+ * (NULL or "/" for the real host). Fails with -ENOENT/-ENOTDIR when the
+ * root is not a readable folder; the message names the path.
+ */
+VFIOCTL_EXPORT int vfioctl_ctx_new(const char *root, vfioctl_ctx **ret);
+VFIOCTL_EXPORT vfioctl_ctx *vfioctl_ctx_ref(vfioctl_ctx *ctx);
+VFIOCTL_EXPORT vfioctl_ctx *vfioctl_ctx_unref(vfioctl_ctx *ctx);
+VFIOCTL_EXPORT const char *vfioctl_ctx_get_root(vfioctl_ctx *ctx);
+/* Why the last failing call failed; "" when nothing failed yet. */
+VFIOCTL_EXPORT const char *vfioctl_ctx_errmsg(vfioctl_ctx *ctx);
+VFIOCTL_EXPORT void vfioctl_ctx_set_log_fn(vfioctl_ctx *ctx, vfioctl_log_fn fn, void *userdata);
+VFIOCTL_EXPORT void vfioctl_ctx_set_log_priority(vfioctl_ctx *ctx, int priority);
+
+/*
+ * Dry run: sysfs writes are not made but handed to fn (path relative to
+ * the root, value without trailing newline), in the order they would be
+ * made. Reads still happen.
+ */
+typedef void (*vfioctl_write_fn)(void *userdata, const char *path, const char *value);
+VFIOCTL_EXPORT void vfioctl_ctx_set_dry_run(vfioctl_ctx *ctx, vfioctl_write_fn fn, void *userdata);
+VFIOCTL_EXPORT bool vfioctl_ctx_is_dry_run(vfioctl_ctx *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Host, devices and IOMMU groups (read side)                          */
+
+typedef struct vfioctl_host vfioctl_host;
+typedef struct vfioctl_device vfioctl_device;
+typedef struct vfioctl_group vfioctl_group;
+
+/*
+ * A host is a cache over sysfs: creating it reads nothing but whether the
+ * tree exists; devices and groups are read the first time they are asked
+ * for, so a command that touches two groups never reads the whole host.
+ */
+VFIOCTL_EXPORT int vfioctl_host_new(vfioctl_ctx *ctx, vfioctl_host **ret);
+VFIOCTL_EXPORT vfioctl_host *vfioctl_host_ref(vfioctl_host *host);
+VFIOCTL_EXPORT vfioctl_host *vfioctl_host_unref(vfioctl_host *host);
+VFIOCTL_EXPORT vfioctl_ctx *vfioctl_host_get_ctx(vfioctl_host *host);
+/* True when the kernel has IOMMU groups (sys/kernel/iommu_groups has any). */
+VFIOCTL_EXPORT bool vfioctl_host_has_iommu(vfioctl_host *host);
+/* Reads every device and every group. */
+VFIOCTL_EXPORT int vfioctl_host_scan(vfioctl_host *host);
+/* After vfioctl_host_scan(): all devices sorted by address, groups by number. */
+VFIOCTL_EXPORT size_t vfioctl_host_n_devices(vfioctl_host *host);
+VFIOCTL_EXPORT vfioctl_device *vfioctl_host_device_at(vfioctl_host *host, size_t i);
+VFIOCTL_EXPORT size_t vfioctl_host_n_groups(vfioctl_host *host);
+VFIOCTL_EXPORT vfioctl_group *vfioctl_host_group_at(vfioctl_host *host, size_t i);
+/* One device (borrowed). -ENODEV with a message when there is no such device. */
+VFIOCTL_EXPORT int vfioctl_host_get_device(vfioctl_host *host, const struct vfioctl_pci_addr *addr,
+                                           vfioctl_device **ret);
+/* One group and all its members (borrowed). -ENOENT when there is no such group. */
+VFIOCTL_EXPORT int vfioctl_host_get_group(vfioctl_host *host, unsigned number, vfioctl_group **ret);
+/* Forget what was read, so the next lookup sees sysfs as it is now. */
+VFIOCTL_EXPORT void vfioctl_host_invalidate(vfioctl_host *host);
+
+/* Device: what `list` shows is read eagerly, the rest on first use. */
+VFIOCTL_EXPORT const struct vfioctl_pci_addr *vfioctl_device_get_addr(vfioctl_device *dev);
+VFIOCTL_EXPORT const char *vfioctl_device_get_name(vfioctl_device *dev); /* "dddd:bb:dd.f" */
+/* A device whose sysfs entry could not be read is kept and marked: errno and why. */
+VFIOCTL_EXPORT int vfioctl_device_get_error(vfioctl_device *dev, const char **ret_msg);
+VFIOCTL_EXPORT uint16_t vfioctl_device_get_vendor_id(vfioctl_device *dev);
+VFIOCTL_EXPORT uint16_t vfioctl_device_get_device_id(vfioctl_device *dev);
+VFIOCTL_EXPORT uint16_t vfioctl_device_get_subsys_vendor_id(vfioctl_device *dev);
+VFIOCTL_EXPORT uint16_t vfioctl_device_get_subsys_device_id(vfioctl_device *dev);
+VFIOCTL_EXPORT uint32_t vfioctl_device_get_class(vfioctl_device *dev); /* 0xCCSSPP */
+VFIOCTL_EXPORT uint8_t vfioctl_device_get_revision(vfioctl_device *dev);
+VFIOCTL_EXPORT uint8_t vfioctl_device_get_header_type(vfioctl_device *dev); /* without bit 7 */
+VFIOCTL_EXPORT bool vfioctl_device_is_multifunction(vfioctl_device *dev);
+/* Header type other than 0: can never be bound to vfio-pci. */
+VFIOCTL_EXPORT bool vfioctl_device_is_bridge(vfioctl_device *dev);
+/* Host bridges, bridges and other plumbing that `list` hides without --all. */
+VFIOCTL_EXPORT bool vfioctl_device_is_plumbing(vfioctl_device *dev);
+/* Short class word: "GPU", "audio", "NIC", "NVMe", "USB", "bridge", ... */
+VFIOCTL_EXPORT const char *vfioctl_device_get_class_word(vfioctl_device *dev);
+/* From pci.ids through libpci; NULL when the database does not know the id. */
+VFIOCTL_EXPORT const char *vfioctl_device_get_vendor_name(vfioctl_device *dev);
+VFIOCTL_EXPORT const char *vfioctl_device_get_device_name(vfioctl_device *dev);
+/* Bound driver, NULL when unbound. */
+VFIOCTL_EXPORT const char *vfioctl_device_get_driver(vfioctl_device *dev);
+/* IOMMU group number, or -1 without one. */
+VFIOCTL_EXPORT int vfioctl_device_get_group_number(vfioctl_device *dev);
+/* Bound to vfio-pci or a variant (a vfio-dev/ entry), pci-stub or xen-pciback. */
+VFIOCTL_EXPORT bool vfioctl_device_is_on_stub(vfioctl_device *dev);
+/* Bound to vfio-pci or a vfio variant driver. */
+VFIOCTL_EXPORT bool vfioctl_device_is_on_vfio(vfioctl_device *dev);
+/* Leaves DMA to VFIO: unbound, vfio driver, pci-stub or pcieport (DESIGN §2). */
+VFIOCTL_EXPORT bool vfioctl_device_is_viable_member(vfioctl_device *dev);
+
+/* Details read on first use; each returns a negative errno when sysfs is damaged. */
+/* driver_override, NULL when unset (the kernel shows "(null)"). */
+VFIOCTL_EXPORT int vfioctl_device_get_driver_override(vfioctl_device *dev, const char **ret);
+VFIOCTL_EXPORT int vfioctl_device_get_numa_node(vfioctl_device *dev, int *ret);
+VFIOCTL_EXPORT int vfioctl_device_is_boot_vga(vfioctl_device *dev, bool *ret);
+/* SR-IOV: total VFs (0 when not a PF), enabled VFs, and for a VF its PF. */
+VFIOCTL_EXPORT int vfioctl_device_get_sriov(vfioctl_device *dev, unsigned *ret_total,
+                                            unsigned *ret_num);
+VFIOCTL_EXPORT int vfioctl_device_get_physfn(vfioctl_device *dev, struct vfioctl_pci_addr *ret,
+                                             bool *ret_is_vf);
+/* The VFs of a PF, sorted by VF index. */
+VFIOCTL_EXPORT int vfioctl_device_get_virtfns(vfioctl_device *dev,
+                                              const struct vfioctl_pci_addr **ret, size_t *ret_n);
+
+/* What the host uses a device for (usage.c). */
+struct vfioctl_netif {
+        const char *name;
+        const char *operstate;  /* "up", "down", ... as sysfs says */
+        bool default_route;     /* holds an IPv4 or IPv6 default route */
+};
+struct vfioctl_blockdev {
+        const char *name;       /* "nvme0n1", "sda" */
+        const char *const *mounts; /* mount points of it and its partitions, NULL-terminated */
+};
+VFIOCTL_EXPORT int vfioctl_device_get_netifs(vfioctl_device *dev, const struct vfioctl_netif **ret,
+                                             size_t *ret_n);
+VFIOCTL_EXPORT int vfioctl_device_get_blockdevs(vfioctl_device *dev,
+                                                const struct vfioctl_blockdev **ret, size_t *ret_n);
+
+/* Group */
+VFIOCTL_EXPORT unsigned vfioctl_group_get_number(vfioctl_group *group);
+VFIOCTL_EXPORT size_t vfioctl_group_n_devices(vfioctl_group *group);
+/* Members sorted by address (borrowed). */
+VFIOCTL_EXPORT vfioctl_device *vfioctl_group_device_at(vfioctl_group *group, size_t i);
+/* Every member is a viable member (DESIGN §2). */
+VFIOCTL_EXPORT bool vfioctl_group_is_viable(vfioctl_group *group);
+
+/* ------------------------------------------------------------------ */
+/* Guest definitions (libvirt XML)                                     */
+
+/*
+ * A guest definition is what vfioctl needs from a libvirt domain XML (or a
+ * bare <devices> document): the guest's name, its machine type and, in
+ * libvirt's order, every PCI device the guest takes from the host. It is
+ * pure data: parsing reads no sysfs and no state.
+ *
+ * The entries ("hostdevs") are, as libvirt numbers them: first every
+ * <interface type='hostdev'> and <interface type='network'> in document
+ * order, then every <hostdev mode='subsystem' type='pci'> in document order.
+ * Other devices are ignored. Every parse error names the line and the
+ * element: "line 23: <hostdev>: <source><address function='0x8'>: function
+ * must be 0-7".
+ */
+typedef struct vfioctl_guest_def vfioctl_guest_def;
+typedef struct vfioctl_guest_hostdev vfioctl_guest_hostdev;
+typedef struct vfioctl_network_def vfioctl_network_def;
+
+enum vfioctl_guest_parse_flags {
+        /*
+         * USB, SCSI, scsi_host, mdev and capabilities-mode <hostdev>s are
+         * skipped and listed by vfioctl_guest_def_skipped_at() instead of
+         * failing the parse.
+         */
+        VFIOCTL_GUEST_PARSE_SKIP_NON_PCI = 1u << 0,
+};
+
+/*
+ * Parses a libvirt <domain> or a <devices> document. name: the guest's
+ * name; when the XML has a <name> too, both must agree. One of them must
+ * be there. A file is read whole (at most 16 MiB); -ENOENT and friends
+ * when it cannot be read, -EINVAL with a message for anything wrong in
+ * it, -EOPNOTSUPP for a non-PCI hostdev without
+ * VFIOCTL_GUEST_PARSE_SKIP_NON_PCI.
+ */
+VFIOCTL_EXPORT int vfioctl_guest_def_new_from_file(vfioctl_ctx *ctx, const char *path,
+                                                   const char *name, unsigned flags,
+                                                   vfioctl_guest_def **ret);
+/* The same from a NUL-terminated string. */
+VFIOCTL_EXPORT int vfioctl_guest_def_new_from_string(vfioctl_ctx *ctx, const char *xml,
+                                                     const char *name, unsigned flags,
+                                                     vfioctl_guest_def **ret);
+VFIOCTL_EXPORT vfioctl_guest_def *vfioctl_guest_def_ref(vfioctl_guest_def *def);
+VFIOCTL_EXPORT vfioctl_guest_def *vfioctl_guest_def_unref(vfioctl_guest_def *def);
+
+VFIOCTL_EXPORT const char *vfioctl_guest_def_get_name(vfioctl_guest_def *def);
+/* <os><type machine='…'>, NULL when not given. */
+VFIOCTL_EXPORT const char *vfioctl_guest_def_get_machine(vfioctl_guest_def *def);
+/* q35 or pc-q35-* machine, or a pcie-root controller: bus 0 is "pcie.0". */
+VFIOCTL_EXPORT bool vfioctl_guest_def_is_pcie(vfioctl_guest_def *def);
+
+/* <controller type='pci'>s in document order: index (-1 when not given) and model (or NULL). */
+VFIOCTL_EXPORT size_t vfioctl_guest_def_n_pci_controllers(vfioctl_guest_def *def);
+VFIOCTL_EXPORT int vfioctl_guest_def_pci_controller_at(vfioctl_guest_def *def, size_t i,
+                                                       int *ret_index, const char **ret_model);
+
+/* Non-PCI hostdevs skipped under VFIOCTL_GUEST_PARSE_SKIP_NON_PCI, e.g.
+ * "line 12: <hostdev mode='subsystem' type='usb'>". */
+VFIOCTL_EXPORT size_t vfioctl_guest_def_n_skipped(vfioctl_guest_def *def);
+VFIOCTL_EXPORT const char *vfioctl_guest_def_skipped_at(vfioctl_guest_def *def, size_t i);
+
+VFIOCTL_EXPORT size_t vfioctl_guest_def_n_hostdevs(vfioctl_guest_def *def);
+/* Borrowed, valid as long as def; NULL when i is out of range. */
+VFIOCTL_EXPORT vfioctl_guest_hostdev *vfioctl_guest_def_hostdev_at(vfioctl_guest_def *def, size_t i);
+/* The entry whose host address is addr (resolved networks included), or NULL. */
+VFIOCTL_EXPORT vfioctl_guest_hostdev *vfioctl_guest_def_find_hostdev(vfioctl_guest_def *def,
+                                                                     const struct vfioctl_pci_addr *addr);
+
+/*
+ * Network entries: an <interface type='network'> names a network; the
+ * caller (assign) reads that network and either takes a function from its
+ * hostdev pool and records it here, or, when the network is not a hostdev
+ * pool (vfioctl_network_def_new_from_file() returned -EMEDIUMTYPE), marks
+ * the entry ignored: it then is an ordinary NIC, gets no QEMU argument
+ * from vfioctl and no hostdevN id. Resolving checks the interface for
+ * settings a hostdev interface cannot have (as libvirt does at start) and
+ * for a host address another entry already uses; -EINVAL with a message.
+ */
+enum vfioctl_group_mode {
+        VFIOCTL_GROUP_NONE = 0, /* a non-viable group is an error */
+        VFIOCTL_GROUP_AUTO,     /* group='auto' (or 'allow'): detach and hold the members */
+};
+VFIOCTL_EXPORT int vfioctl_guest_def_resolve_network(vfioctl_guest_def *def, size_t i,
+                                                     const struct vfioctl_pci_addr *addr,
+                                                     bool managed, enum vfioctl_group_mode group);
+/* The same, taking managed, group mode and <driver> from the pool. */
+VFIOCTL_EXPORT int vfioctl_guest_def_resolve_network_from_pool(vfioctl_guest_def *def, size_t i,
+                                                               vfioctl_network_def *pool,
+                                                               const struct vfioctl_pci_addr *addr);
+VFIOCTL_EXPORT int vfioctl_guest_def_ignore_network(vfioctl_guest_def *def, size_t i);
+
+enum vfioctl_hostdev_kind {
+        VFIOCTL_HOSTDEV_PCI,       /* <hostdev mode='subsystem' type='pci'> */
+        VFIOCTL_HOSTDEV_INTERFACE, /* <interface type='hostdev'> */
+        VFIOCTL_HOSTDEV_NETWORK,   /* <interface type='network'>: a pool's function */
+};
+/* <driver name='…'>; model='…' is separate. */
+enum vfioctl_hostdev_driver {
+        VFIOCTL_HOSTDEV_DRIVER_DEFAULT = 0, /* not given: vfio */
+        VFIOCTL_HOSTDEV_DRIVER_VFIO,
+        VFIOCTL_HOSTDEV_DRIVER_KVM, /* legacy: pci-stub, hold only */
+        VFIOCTL_HOSTDEV_DRIVER_XEN, /* xen-pciback */
+};
+/* An on/off attribute that may be absent. */
+enum vfioctl_switch {
+        VFIOCTL_SWITCH_DEFAULT = 0,
+        VFIOCTL_SWITCH_ON,
+        VFIOCTL_SWITCH_OFF,
+};
+
+VFIOCTL_EXPORT enum vfioctl_hostdev_kind vfioctl_guest_hostdev_get_kind(vfioctl_guest_hostdev *h);
+/* Position in the definition (what vfioctl_guest_def_hostdev_at() takes). */
+VFIOCTL_EXPORT size_t vfioctl_guest_hostdev_get_index(vfioctl_guest_hostdev *h);
+/* Line of the element in the XML, for messages. */
+VFIOCTL_EXPORT unsigned vfioctl_guest_hostdev_get_line(vfioctl_guest_hostdev *h);
+/* "<hostdev>", "<interface type='hostdev'>", "<interface type='network'>". */
+VFIOCTL_EXPORT const char *vfioctl_guest_hostdev_get_element(vfioctl_guest_hostdev *h);
+/* Host address; NULL for a network entry not resolved yet or ignored. */
+VFIOCTL_EXPORT const struct vfioctl_pci_addr *vfioctl_guest_hostdev_get_addr(vfioctl_guest_hostdev *h);
+/* Network entries: the network's name; NULL for the other kinds. */
+VFIOCTL_EXPORT const char *vfioctl_guest_hostdev_get_network(vfioctl_guest_hostdev *h);
+VFIOCTL_EXPORT bool vfioctl_guest_hostdev_is_resolved(vfioctl_guest_hostdev *h);
+VFIOCTL_EXPORT bool vfioctl_guest_hostdev_is_ignored(vfioctl_guest_hostdev *h);
+/* managed='yes' (default no); for networks, the pool's setting once resolved. */
+VFIOCTL_EXPORT bool vfioctl_guest_hostdev_is_managed(vfioctl_guest_hostdev *h);
+VFIOCTL_EXPORT enum vfioctl_hostdev_driver vfioctl_guest_hostdev_get_driver(vfioctl_guest_hostdev *h);
+/* <driver model='…'> (a vfio variant such as mlx5_vfio_pci), NULL when not given. */
+VFIOCTL_EXPORT const char *vfioctl_guest_hostdev_get_driver_model(vfioctl_guest_hostdev *h);
+/* The kernel driver to hold the device with: the model, else vfio-pci, pci-stub or xen-pciback. */
+VFIOCTL_EXPORT const char *vfioctl_guest_hostdev_get_stub_driver(vfioctl_guest_hostdev *h);
+VFIOCTL_EXPORT enum vfioctl_group_mode vfioctl_guest_hostdev_get_group_mode(vfioctl_guest_hostdev *h);
+/*
+ * False for assigned='no' or <address type='unassigned'/>: detached, reset
+ * and owned, but no QEMU device (DESIGN rule 7). Whether the function
+ * belongs to a multifunction device, and whether all its siblings are
+ * listed, needs sysfs: assign checks it with these accessors.
+ */
+VFIOCTL_EXPORT bool vfioctl_guest_hostdev_is_assigned(vfioctl_guest_hostdev *h);
+/* Guest <address type='pci'>, NULL when not given (QEMU places the device). */
+VFIOCTL_EXPORT const struct vfioctl_pci_addr *vfioctl_guest_hostdev_get_guest_addr(vfioctl_guest_hostdev *h);
+VFIOCTL_EXPORT enum vfioctl_switch vfioctl_guest_hostdev_get_multifunction(vfioctl_guest_hostdev *h);
+/* <rom bar='on|off'>. */
+VFIOCTL_EXPORT enum vfioctl_switch vfioctl_guest_hostdev_get_rom_bar(vfioctl_guest_hostdev *h);
+/* <rom file='…'>: NULL when not given, "" when the ROM is disabled
+ * (enabled='no', or the legacy file=''), else the path. */
+VFIOCTL_EXPORT const char *vfioctl_guest_hostdev_get_rom_file(vfioctl_guest_hostdev *h);
+/* False for <rom enabled='no'/> or <rom file=''/>. */
+VFIOCTL_EXPORT bool vfioctl_guest_hostdev_is_rom_enabled(vfioctl_guest_hostdev *h);
+/* <boot order='N'/>, 0 when not given. */
+VFIOCTL_EXPORT unsigned vfioctl_guest_hostdev_get_boot_order(vfioctl_guest_hostdev *h);
+/* <alias name='…'/>, NULL when not given. */
+VFIOCTL_EXPORT const char *vfioctl_guest_hostdev_get_alias(vfioctl_guest_hostdev *h);
+/*
+ * The QEMU id: the alias when given, else "hostdevN" numbered as libvirt
+ * does (past every hostdevN alias, in entry order; unassigned entries
+ * keep theirs, ignored networks take none). NULL for an ignored network.
+ * Final once every network entry is resolved or ignored.
+ */
+VFIOCTL_EXPORT const char *vfioctl_guest_hostdev_get_id(vfioctl_guest_hostdev *h);
+/* <teaming type='transient' persistent='ALIAS'/>: ALIAS, else NULL. */
+VFIOCTL_EXPORT const char *vfioctl_guest_hostdev_get_failover_pair(vfioctl_guest_hostdev *h);
+/* Interfaces: <mac address='…'/>, NULL when not given. */
+VFIOCTL_EXPORT const char *vfioctl_guest_hostdev_get_mac(vfioctl_guest_hostdev *h);
+
+/*
+ * A libvirt network XML that is a hostdev pool: <forward mode='hostdev'>
+ * with either <pf dev='NAME'/> or <address type='pci' …/> entries.
+ * -EMEDIUMTYPE with "network NAME: forward mode 'nat' is not a hostdev
+ * pool" for any other network, -EINVAL for a broken one.
+ */
+VFIOCTL_EXPORT int vfioctl_network_def_new_from_file(vfioctl_ctx *ctx, const char *path,
+                                                     vfioctl_network_def **ret);
+VFIOCTL_EXPORT int vfioctl_network_def_new_from_string(vfioctl_ctx *ctx, const char *xml,
+                                                       vfioctl_network_def **ret);
+VFIOCTL_EXPORT vfioctl_network_def *vfioctl_network_def_ref(vfioctl_network_def *net);
+VFIOCTL_EXPORT vfioctl_network_def *vfioctl_network_def_unref(vfioctl_network_def *net);
+VFIOCTL_EXPORT const char *vfioctl_network_def_get_name(vfioctl_network_def *net);
+VFIOCTL_EXPORT bool vfioctl_network_def_is_managed(vfioctl_network_def *net);
+VFIOCTL_EXPORT enum vfioctl_hostdev_driver vfioctl_network_def_get_driver(vfioctl_network_def *net);
+VFIOCTL_EXPORT const char *vfioctl_network_def_get_driver_model(vfioctl_network_def *net);
+VFIOCTL_EXPORT enum vfioctl_group_mode vfioctl_network_def_get_group_mode(vfioctl_network_def *net);
+/* <pf dev='…'/>: the PF's interface name (its VFs are the pool), NULL with an address list. */
+VFIOCTL_EXPORT const char *vfioctl_network_def_get_pf(vfioctl_network_def *net);
+/* The <address> list, in document order; empty with <pf>. */
+VFIOCTL_EXPORT size_t vfioctl_network_def_n_addrs(vfioctl_network_def *net);
+VFIOCTL_EXPORT const struct vfioctl_pci_addr *vfioctl_network_def_addr_at(vfioctl_network_def *net,
+                                                                          size_t i);
+
+/*
+ * QEMU arguments for the guest's devices, as libvirt writes them: per
+ * assigned entry "-device" and
+ * "vfio-pci,host=DDDD:BB:DD.F,id=ID[,bus=B,addr=0xS[.0xF]][,multifunction=on]
+ *  [,rombar=0|1][,romfile=PATH][,bootindex=N][,failover_pair_id=ALIAS]"
+ * (commas inside values doubled). With VFIOCTL_QEMU_IOMMUFD the vector
+ * starts with "-object" "iommufd,id=iommufd0" and each device ends in
+ * ",iommufd=iommufd0". Every network entry must be resolved or ignored.
+ * The NULL-terminated vector is the caller's: free it with
+ * vfioctl_qemu_args_free(). An empty vector when nothing is assigned.
+ */
+enum vfioctl_qemu_flags {
+        VFIOCTL_QEMU_IOMMUFD = 1u << 0,
+};
+VFIOCTL_EXPORT int vfioctl_guest_def_qemu_args(vfioctl_guest_def *def, unsigned flags,
+                                               char ***ret);
+VFIOCTL_EXPORT char **vfioctl_qemu_args_free(char **args);
+
+/* ------------------------------------------------------------------ */
+/* State: what vfioctl changed, who owns what, the operation journal   */
+
+/*
+ * The state lives in DIR/state.db (SQLite, WAL, synchronous FULL). It
+ * records, for every device vfioctl detached (or found detached while
+ * detaching its group), the driver it had, who detached it and when, and
+ * which guest owns it; and the journal of the operation in progress, so
+ * that an interrupted operation can be rolled back (vfioctl_recover()).
+ */
+typedef struct vfioctl_state vfioctl_state;
+
+enum {
+        /* Do not create the folder or the database: a missing one reads as
+         * empty, and the state can be read but not locked or changed. */
+        VFIOCTL_STATE_READONLY = 1 << 0,
+};
+
+/*
+ * Opens DIR/state.db, creating DIR (0700) and the database unless
+ * VFIOCTL_STATE_READONLY. A database that is damaged, not vfioctl's, or
+ * of a newer schema is never changed: -EBADMSG / -EPROTONOSUPPORT with a
+ * message saying what to do.
+ */
+VFIOCTL_EXPORT int vfioctl_state_open(vfioctl_ctx *ctx, const char *dir, unsigned flags,
+                                      vfioctl_state **ret);
+VFIOCTL_EXPORT vfioctl_state *vfioctl_state_ref(vfioctl_state *st);
+/* Releases the lock if held. */
+VFIOCTL_EXPORT vfioctl_state *vfioctl_state_unref(vfioctl_state *st);
+VFIOCTL_EXPORT const char *vfioctl_state_get_dir(vfioctl_state *st);
+/* The schema version this library writes. */
+#define VFIOCTL_STATE_SCHEMA 1
+
+/*
+ * Takes the exclusive lock (flock on DIR/lock) that serializes commands
+ * which change anything, waiting up to timeout_ms. The holder's pid and
+ * command are written into the lock file, so that a waiter that gives up
+ * (-EBUSY) can say who holds it.
+ */
+VFIOCTL_EXPORT int vfioctl_state_lock(vfioctl_state *st, const char *command,
+                                      unsigned timeout_ms);
+VFIOCTL_EXPORT void vfioctl_state_unlock(vfioctl_state *st);
+
+enum vfioctl_role {
+        VFIOCTL_ROLE_NONE = 0, /* detached, owned by no guest */
+        VFIOCTL_ROLE_HELD,     /* reserved for a guest, not given to it */
+        VFIOCTL_ROLE_ASSIGNED, /* given to a guest */
+};
+
+/* One device row. Strings are owned by the row. */
+struct vfioctl_state_device {
+        char address[VFIOCTL_PCI_ADDR_MAX];
+        int group;               /* -1: no IOMMU group */
+        char *original_driver;   /* NULL: it was unbound */
+        char *original_override; /* driver_override before us, NULL: unset */
+        char *stub_driver;       /* what holds it; NULL: left unbound (a bridge) */
+        bool found_detached;     /* was on a stub already: never given back by us */
+        char *detached_by;       /* the command line that detached (or found) it */
+        int64_t detached_at;     /* seconds since the epoch */
+        char *owner;             /* guest name, NULL: none */
+        enum vfioctl_role role;
+        bool managed;            /* owner's hostdev was managed='yes' */
+};
+
+/* All rows (owner NULL) or the rows owned by one guest, sorted by address. */
+VFIOCTL_EXPORT int vfioctl_state_get_devices(vfioctl_state *st, const char *owner,
+                                             struct vfioctl_state_device **ret, size_t *ret_n);
+VFIOCTL_EXPORT void vfioctl_state_devices_free(struct vfioctl_state_device *d, size_t n);
+
+/* A device an unfinished operation changes: what it was and what it was to become. */
+struct vfioctl_state_change {
+        char address[VFIOCTL_PCI_ADDR_MAX];
+        int group;
+        char *before_driver, *before_override; /* NULL: unbound / unset */
+        char *target_driver, *target_override;
+};
+/* One journaled write. status: "intended", "done", "failed" or "undone". */
+struct vfioctl_state_step {
+        int seq;
+        char address[VFIOCTL_PCI_ADDR_MAX];
+        char *path;  /* relative to the root */
+        char *value;
+        char *status;
+        int helper_pid; /* the process making a write that may block, 0: none */
+};
+struct vfioctl_state_op {
+        int64_t id;
+        char *kind;    /* "detach", "reattach", ... */
+        char *command;
+        int pid;
+        int64_t started_at;
+        struct vfioctl_state_change *changes;
+        size_t n_changes;
+        struct vfioctl_state_step *steps;
+        size_t n_steps;
+};
+/* Operations that were started and not finished (normally none). */
+VFIOCTL_EXPORT int vfioctl_state_get_pending(vfioctl_state *st, struct vfioctl_state_op **ret,
+                                             size_t *ret_n);
+VFIOCTL_EXPORT void vfioctl_state_ops_free(struct vfioctl_state_op *ops, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* Detach, reattach, recover                                          */
+
+/*
+ * What an operation did, device by device, kept even when it fails so the
+ * caller can say what was rolled back and what was left. Created by the
+ * caller, filled by vfioctl_detach() and friends.
+ */
+typedef struct vfioctl_report vfioctl_report;
+
+enum vfioctl_action {
+        VFIOCTL_ACTION_DETACHED,         /* driver -> stub */
+        VFIOCTL_ACTION_REATTACHED,       /* stub -> original driver (or unbound) */
+        VFIOCTL_ACTION_FOUND_DETACHED,   /* already on a stub: recorded, not touched */
+        VFIOCTL_ACTION_ALREADY_DETACHED, /* detached by an earlier command */
+        VFIOCTL_ACTION_NOT_DETACHED,     /* reattach: nothing of ours to give back */
+        VFIOCTL_ACTION_LEFT_ALONE,       /* reattach: found on a stub, not ours: untouched */
+        VFIOCTL_ACTION_ROLLED_BACK,      /* changed, then put back as it was */
+        VFIOCTL_ACTION_STUCK,            /* could not be put back: see fix */
+        VFIOCTL_ACTION_BLOCKED,          /* an unbind still waits for a user of the device */
+};
+
+enum vfioctl_outcome {
+        VFIOCTL_OUTCOME_DONE = 0,
+        VFIOCTL_OUTCOME_REFUSED,   /* refused or failed; nothing is changed */
+        VFIOCTL_OUTCOME_INVALID,   /* bad input (no such device, unknown driver) */
+        VFIOCTL_OUTCOME_ATTENTION, /* something was left changed: see the STUCK/BLOCKED entries */
+};
+
+struct vfioctl_report_entry {
+        char address[VFIOCTL_PCI_ADDR_MAX];
+        enum vfioctl_action action;
+        const char *from;   /* driver before, NULL: unbound */
+        const char *to;     /* driver after, NULL: unbound */
+        const char *detail; /* why, or for STUCK/BLOCKED what to run; may be NULL */
+};
+
+VFIOCTL_EXPORT int vfioctl_report_new(vfioctl_report **ret);
+VFIOCTL_EXPORT vfioctl_report *vfioctl_report_free(vfioctl_report *r);
+VFIOCTL_EXPORT size_t vfioctl_report_n_entries(vfioctl_report *r);
+VFIOCTL_EXPORT const struct vfioctl_report_entry *vfioctl_report_entry_at(vfioctl_report *r,
+                                                                         size_t i);
+VFIOCTL_EXPORT enum vfioctl_outcome vfioctl_report_get_outcome(vfioctl_report *r);
+
+enum {
+        VFIOCTL_OP_GROUP = 1 << 0, /* act on every member of the devices' groups */
+        VFIOCTL_OP_FORCE = 1 << 1, /* detach even what the host visibly uses */
+};
+
+struct vfioctl_op_options {
+        const char *driver;   /* detach: "vfio" (NULL), "kvm", "xen" or a driver name */
+        unsigned flags;       /* VFIOCTL_OP_* */
+        unsigned timeout_ms;  /* bound on each unbind and each verification; 0: 10 s */
+        const char *command;  /* recorded as detached_by; NULL: this process's argv */
+};
+
+/* Maps a user's driver word to the kernel driver ("vfio" -> "vfio-pci"). */
+VFIOCTL_EXPORT const char *vfioctl_stub_driver_name(const char *word);
+
+/*
+ * Detaches devices from the host (DESIGN §3 rules 1-3, 9): the group
+ * rule, the safety rule, then for each device driver_override, unbind,
+ * drivers_probe and a verified driver link, journaled in st, which must
+ * be locked. Any failure rolls back every device changed by the call.
+ * Returns 0, or a negative errno with the reason in vfioctl_ctx_errmsg();
+ * report (may be NULL) says what happened to each device.
+ */
+VFIOCTL_EXPORT int vfioctl_detach(vfioctl_host *host, vfioctl_state *st,
+                                  const struct vfioctl_pci_addr *addrs, size_t n,
+                                  const struct vfioctl_op_options *opts, vfioctl_report *report);
+/*
+ * Gives devices vfioctl detached back to the driver they had (or leaves
+ * them unbound if they had none), clears driver_override and verifies the
+ * driver link. Devices owned by a guest are refused.
+ */
+VFIOCTL_EXPORT int vfioctl_reattach(vfioctl_host *host, vfioctl_state *st,
+                                    const struct vfioctl_pci_addr *addrs, size_t n,
+                                    const struct vfioctl_op_options *opts, vfioctl_report *report);
+/*
+ * Rolls back every operation the journal holds unfinished, putting each
+ * device back as it was before. Returns how many operations were rolled
+ * back (0 when there was nothing to do), or a negative errno; an unbind
+ * still blocked keeps its operation pending (report: BLOCKED).
+ */
+VFIOCTL_EXPORT int vfioctl_recover(vfioctl_host *host, vfioctl_state *st, unsigned timeout_ms,
+                                   vfioctl_report *report);
+
+#ifdef __cplusplus
+}
+#endif

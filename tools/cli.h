@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the command files of the tool share: the parsed global options,
+ * exit codes (DESIGN §4) and output helpers.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "macro.h"
+#include "vfioctl.h"
+
+enum {
+        EXIT_OK = 0,
+        EXIT_REFUSED = 1,   /* refused or failed, nothing changed (rolled back) */
+        EXIT_USAGE = 2,     /* usage or input error */
+        EXIT_ATTENTION = 3, /* something was left that needs attention */
+};
+
+struct cli {
+        const char *root;      /* --root or VFIOCTL_ROOT, default "/" */
+        const char *state_dir; /* --state-dir or VFIOCTL_STATE_DIR */
+        bool json;
+        bool dry_run;
+        int verbosity;         /* -1 quiet, 0 normal, 1+ verbose */
+        vfioctl_ctx *ctx;
+};
+
+struct command {
+        const char *name;
+        int (*run)(struct cli *cli, int argc, char **argv);
+        const char *usage;     /* one line: arguments after the name */
+        const char *help;      /* one line: what it does */
+};
+
+/* One entry per command, each in its own cmd-*.c file. */
+int cmd_list(struct cli *cli, int argc, char **argv);
+int cmd_show(struct cli *cli, int argc, char **argv);
+
+/* output.c */
+void print_error(const char *format, ...) _printf_(1, 2);
+void print_note(struct cli *cli, const char *format, ...) _printf_(2, 3);
+/* Usage error: prints "vfioctl: <msg>" and a hint, returns EXIT_USAGE. */
+int usage_error(const char *cmd, const char *format, ...) _printf_(2, 3);
+/* Library failure: prints the library's message (or strerror) and returns code. */
+int lib_error(struct cli *cli, int r, int code, const char *what);
+/* Parses a device address argument; on error prints why and returns -EINVAL. */
+int parse_device_arg(const char *arg, struct vfioctl_pci_addr *ret);
+/* Dumps a JSON document to stdout (sorted keys off: the order is ours). */
+int json_print(json_t *doc);
+/* "Intel Corporation 82574L Gigabit Network Connection" style label. */
+const char *device_label(vfioctl_device *dev, char *buf, size_t size);
+/* The device state word: host, detached, held, assigned. */
+const char *device_state_word(struct cli *cli, vfioctl_device *dev);
+/* JSON object of one device as `list --json` shows it. */
+json_t *device_json(struct cli *cli, vfioctl_device *dev);
+/* "NVIDIA Corporation GP104 [GeForce GTX 1070]" */
+const char *device_full_name(vfioctl_device *dev, char *buf, size_t size);
+
+/* Aligned text tables. */
+struct table;
+struct table *table_new(size_t n_cols, ...);
+void table_add(struct table *t, const char *cell);
+void table_print(struct table *t, FILE *f);
+void table_free(struct table *t);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct table *, table_free);
+
+/* The how-to for hosts without IOMMU groups. */
+extern const char iommu_off_help[];
+DEFINE_TRIVIAL_CLEANUP_FUNC(vfioctl_host *, vfioctl_host_unref);

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vfioctl show DEV: one device in full, its IOMMU group, and what giving
+ * it to a guest costs: which other members must leave the host with it,
+ * which are fine as they are, and what the host uses each of them for.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli.h"
+
+/* "interface enp5s0 (up, default route); block device nvme0n1 mounted at /" */
+static int usage_text(vfioctl_device *dev, char *buf, size_t size)
+{
+        const struct vfioctl_netif *nifs;
+        const struct vfioctl_blockdev *blks;
+        size_t n_nifs, n_blks, len = 0;
+        bool boot_vga = false;
+        int r;
+
+        buf[0] = '\0';
+        r = vfioctl_device_get_netifs(dev, &nifs, &n_nifs);
+        if (r < 0)
+                return r;
+        r = vfioctl_device_get_blockdevs(dev, &blks, &n_blks);
+        if (r < 0)
+                return r;
+        r = vfioctl_device_is_boot_vga(dev, &boot_vga);
+        if (r < 0)
+                return r;
+
+#define APPEND(...)                                                             \
+        do {                                                                    \
+                if (len < size)                                                 \
+                        len += (size_t) snprintf(buf + len, size - len, __VA_ARGS__); \
+        } while (0)
+        for (size_t i = 0; i < n_nifs; i++)
+                APPEND("%sinterface %s (%s%s)", len ? "; " : "", nifs[i].name, nifs[i].operstate,
+                       nifs[i].default_route ? ", default route" : "");
+        for (size_t i = 0; i < n_blks; i++) {
+                APPEND("%sblock device %s", len ? "; " : "", blks[i].name);
+                for (size_t j = 0; blks[i].mounts[j]; j++)
+                        APPEND("%s%s", j == 0 ? " mounted at " : ", ", blks[i].mounts[j]);
+        }
+        if (boot_vga)
+                APPEND("%sboot VGA (the console may be on it)", len ? "; " : "");
+#undef APPEND
+        return 0;
+}
+
+static json_t *usage_json(vfioctl_device *dev)
+{
+        const struct vfioctl_netif *nifs;
+        const struct vfioctl_blockdev *blks;
+        size_t n_nifs = 0, n_blks = 0;
+        bool boot_vga = false;
+        json_t *o = json_object(), *net = json_array(), *block = json_array();
+
+        if (vfioctl_device_get_netifs(dev, &nifs, &n_nifs) < 0)
+                n_nifs = 0;
+        if (vfioctl_device_get_blockdevs(dev, &blks, &n_blks) < 0)
+                n_blks = 0;
+        (void) vfioctl_device_is_boot_vga(dev, &boot_vga);
+        for (size_t i = 0; i < n_nifs; i++)
+                json_array_append_new(net, json_pack("{s:s, s:s, s:b}", "name", nifs[i].name,
+                                                     "operstate", nifs[i].operstate,
+                                                     "default_route", nifs[i].default_route));
+        for (size_t i = 0; i < n_blks; i++) {
+                json_t *mounts = json_array();
+                for (size_t j = 0; blks[i].mounts[j]; j++)
+                        json_array_append_new(mounts, json_string(blks[i].mounts[j]));
+                json_array_append_new(block,
+                                      json_pack("{s:s, s:o}", "name", blks[i].name, "mounts", mounts));
+        }
+        json_object_set_new(o, "net", net);
+        json_object_set_new(o, "block", block);
+        json_object_set_new(o, "boot_vga", json_boolean(boot_vga));
+        return o;
+}
+
+/* A member of the device's group that keeps the group from being viable. */
+static bool must_leave(vfioctl_device *member, vfioctl_device *dev)
+{
+        return member != dev && !vfioctl_device_is_viable_member(member);
+}
+
+static const char *fine_reason(vfioctl_device *dev)
+{
+        const char *driver = vfioctl_device_get_driver(dev);
+
+        if (!driver)
+                return "unbound";
+        if (streq(driver, "pcieport"))
+                return "on pcieport";
+        return "on a stub";
+}
+
+static void print_details(struct cli *cli, vfioctl_device *dev)
+{
+        const char *override = NULL, *errmsg;
+        char name[512], uses[2048];
+        unsigned total = 0, num = 0;
+        int node = -1;
+        bool is_vf = false;
+        struct vfioctl_pci_addr pf;
+
+        printf("%s  %s\n", vfioctl_device_get_name(dev), device_full_name(dev, name, sizeof(name)));
+        if (vfioctl_device_get_error(dev, &errmsg)) {
+                printf("  error:      %s\n", errmsg);
+                return;
+        }
+        printf("  class:      %s (0x%06x), revision 0x%02x%s%s\n",
+               vfioctl_device_get_class_word(dev), vfioctl_device_get_class(dev),
+               vfioctl_device_get_revision(dev),
+               vfioctl_device_is_multifunction(dev) ? ", multifunction" : "",
+               vfioctl_device_is_bridge(dev) ? ", bridge (cannot be assigned)" : "");
+        printf("  ids:        %04x:%04x", vfioctl_device_get_vendor_id(dev),
+               vfioctl_device_get_device_id(dev));
+        if (vfioctl_device_get_subsys_vendor_id(dev))
+                printf(", subsystem %04x:%04x", vfioctl_device_get_subsys_vendor_id(dev),
+                       vfioctl_device_get_subsys_device_id(dev));
+        printf("\n");
+        (void) vfioctl_device_get_driver_override(dev, &override);
+        printf("  driver:     %s%s%s\n", vfioctl_device_get_driver(dev) ?: "(none)",
+               override ? ", driver_override " : "", override ?: "");
+        printf("  state:      %s\n", device_state_word(cli, dev));
+        if (vfioctl_device_get_numa_node(dev, &node) == 0 && node >= 0)
+                printf("  NUMA node:  %d\n", node);
+        if (vfioctl_device_get_sriov(dev, &total, &num) == 0 && total > 0)
+                printf("  SR-IOV:     physical function, %u of %u VFs enabled\n", num, total);
+        if (vfioctl_device_get_physfn(dev, &pf, &is_vf) == 0 && is_vf) {
+                char buf[VFIOCTL_PCI_ADDR_MAX];
+                printf("  SR-IOV:     virtual function of %s\n", vfioctl_pci_addr_format(&pf, buf));
+        }
+        if (usage_text(dev, uses, sizeof(uses)) == 0 && uses[0])
+                printf("  host uses:  %s\n", uses);
+}
+
+static void print_member(struct cli *cli, vfioctl_device *member, vfioctl_device *dev)
+{
+        char label[256], uses[2048];
+
+        printf("    %s (%s, %s)%s", vfioctl_device_get_name(member),
+               vfioctl_device_get_class_word(member),
+               vfioctl_device_get_driver(member) ?: "unbound",
+               member == dev ? " <- this device" : "");
+        device_label(member, label, sizeof(label));
+        printf(": %s", label);
+        if (usage_text(member, uses, sizeof(uses)) == 0 && uses[0])
+                printf("; host uses it: %s", uses);
+        printf("\n");
+}
+
+static void print_cost(struct cli *cli, vfioctl_group *group, vfioctl_device *dev)
+{
+        char label[256];
+        size_t n_leave = 0, n_fine = 0;
+
+        device_label(dev, label, sizeof(label));
+        if (vfioctl_device_is_bridge(dev)) {
+                printf("\n%s is a bridge: bridges cannot be given to a guest (vfio-pci refuses "
+                       "them); give the devices behind it instead.\n",
+                       vfioctl_device_get_name(dev));
+                return;
+        }
+        for (size_t i = 0; i < vfioctl_group_n_devices(group); i++) {
+                vfioctl_device *m = vfioctl_group_device_at(group, i);
+                if (must_leave(m, dev))
+                        n_leave++;
+                else if (m != dev)
+                        n_fine++;
+        }
+        if (n_leave == 0)
+                printf("\nTo give %s (%s) to a guest, no other device has to leave the host.\n",
+                       vfioctl_device_get_name(dev), label);
+        else {
+                printf("\nTo give %s (%s) to a guest, these devices must leave the host too:\n",
+                       vfioctl_device_get_name(dev), label);
+                for (size_t i = 0; i < vfioctl_group_n_devices(group); i++) {
+                        vfioctl_device *m = vfioctl_group_device_at(group, i);
+                        if (must_leave(m, dev))
+                                print_member(cli, m, NULL);
+                }
+        }
+        if (n_fine) {
+                printf("Already fine as they are:\n");
+                for (size_t i = 0; i < vfioctl_group_n_devices(group); i++) {
+                        vfioctl_device *m = vfioctl_group_device_at(group, i);
+                        char l[256];
+                        if (m == dev || must_leave(m, dev))
+                                continue;
+                        printf("    %s (%s, %s): %s\n", vfioctl_device_get_name(m),
+                               vfioctl_device_get_class_word(m), fine_reason(m),
+                               device_label(m, l, sizeof(l)));
+                }
+        }
+}
+
+static int show_text(struct cli *cli, vfioctl_host *host, vfioctl_device *dev, vfioctl_group *group)
+{
+        print_details(cli, dev);
+        if (!group) {
+                if (!vfioctl_host_has_iommu(host))
+                        printf("\n%s\n", iommu_off_help);
+                else
+                        printf("\n%s is in no IOMMU group: the kernel will not let VFIO give it to "
+                               "a guest.\n",
+                               vfioctl_device_get_name(dev));
+                return EXIT_OK;
+        }
+        printf("\nIOMMU group %u (%s), %zu device%s:\n", vfioctl_group_get_number(group),
+               vfioctl_group_is_viable(group) ? "viable" : "not viable",
+               vfioctl_group_n_devices(group), vfioctl_group_n_devices(group) == 1 ? "" : "s");
+        for (size_t i = 0; i < vfioctl_group_n_devices(group); i++)
+                print_member(cli, vfioctl_group_device_at(group, i), dev);
+        print_cost(cli, group, dev);
+        return EXIT_OK;
+}
+
+static int show_json(struct cli *cli, vfioctl_host *host, vfioctl_device *dev, vfioctl_group *group)
+{
+        json_t *doc = json_object(), *d = device_json(cli, dev);
+        json_t *leave = json_array(), *fine = json_array();
+        const char *override = NULL;
+        unsigned total = 0, num = 0;
+        int node = -1, r;
+
+        (void) vfioctl_device_get_driver_override(dev, &override);
+        (void) vfioctl_device_get_numa_node(dev, &node);
+        (void) vfioctl_device_get_sriov(dev, &total, &num);
+        json_object_set_new(d, "driver_override", override ? json_string(override) : json_null());
+        json_object_set_new(d, "numa_node", json_integer(node));
+        json_object_set_new(d, "sriov_totalvfs", json_integer(total));
+        json_object_set_new(d, "sriov_numvfs", json_integer(num));
+        json_object_set_new(d, "uses", usage_json(dev));
+        json_object_set_new(doc, "iommu", json_boolean(vfioctl_host_has_iommu(host)));
+        json_object_set_new(doc, "device", d);
+        if (group) {
+                json_t *g = json_object(), *members = json_array();
+                json_object_set_new(g, "group", json_integer(vfioctl_group_get_number(group)));
+                json_object_set_new(g, "viable", json_boolean(vfioctl_group_is_viable(group)));
+                for (size_t i = 0; i < vfioctl_group_n_devices(group); i++) {
+                        vfioctl_device *m = vfioctl_group_device_at(group, i);
+                        json_t *mj = device_json(cli, m);
+                        json_object_set_new(mj, "uses", usage_json(m));
+                        json_array_append_new(members, mj);
+                        if (m == dev)
+                                continue;
+                        json_array_append_new(must_leave(m, dev) ? leave : fine,
+                                              json_string(vfioctl_device_get_name(m)));
+                }
+                json_object_set_new(g, "devices", members);
+                json_object_set_new(doc, "group", g);
+        } else
+                json_object_set_new(doc, "group", json_null());
+        json_object_set_new(doc, "must_leave_host", leave);
+        json_object_set_new(doc, "already_fine", fine);
+        r = json_print(doc);
+        json_decref(doc);
+        return r < 0 ? EXIT_ATTENTION : EXIT_OK;
+}
+
+int cmd_show(struct cli *cli, int argc, char **argv)
+{
+        static const struct option options[] = { {} };
+        _cleanup_(vfioctl_host_unrefp) vfioctl_host *host = NULL;
+        struct vfioctl_pci_addr addr;
+        vfioctl_device *dev;
+        vfioctl_group *group = NULL;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
+                return usage_error("show", "unknown option for 'show'");
+        if (optind + 1 != argc)
+                return usage_error("show", "'show' takes exactly one device address");
+        if (parse_device_arg(argv[optind], &addr) < 0)
+                return EXIT_USAGE;
+
+        r = vfioctl_host_new(cli->ctx, &host);
+        if (r < 0)
+                return lib_error(cli, r, EXIT_USAGE, "reading the host");
+        r = vfioctl_host_get_device(host, &addr, &dev);
+        if (r == -ENODEV)
+                return lib_error(cli, r, EXIT_USAGE, "looking up the device");
+        if (r < 0)
+                return lib_error(cli, r, EXIT_ATTENTION, "looking up the device");
+        if (vfioctl_device_get_group_number(dev) >= 0) {
+                r = vfioctl_host_get_group(host, (unsigned) vfioctl_device_get_group_number(dev),
+                                           &group);
+                if (r < 0)
+                        return lib_error(cli, r, EXIT_ATTENTION, "reading the IOMMU group");
+        }
+        return cli->json ? show_json(cli, host, dev, group) : show_text(cli, host, dev, group);
+}

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Output helpers shared by the commands: errors, device labels and the
+ * JSON form of a device, so `list` and `show` describe devices alike.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+void print_error(const char *format, ...)
+{
+        va_list ap;
+
+        fputs("vfioctl: ", stderr);
+        va_start(ap, format);
+        vfprintf(stderr, format, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+}
+
+void print_note(struct cli *cli, const char *format, ...)
+{
+        va_list ap;
+
+        if (cli->verbosity < 0)
+                return;
+        va_start(ap, format);
+        vfprintf(stderr, format, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+}
+
+int usage_error(const char *cmd, const char *format, ...)
+{
+        va_list ap;
+
+        fputs("vfioctl: ", stderr);
+        va_start(ap, format);
+        vfprintf(stderr, format, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        if (cmd)
+                fprintf(stderr, "Usage: see 'vfioctl --help' and vfioctl(8) for '%s'.\n", cmd);
+        return EXIT_USAGE;
+}
+
+int lib_error(struct cli *cli, int r, int code, const char *what)
+{
+        const char *msg = vfioctl_ctx_errmsg(cli->ctx);
+
+        if (msg && *msg)
+                print_error("%s", msg);
+        else
+                print_error("%s: %s", what, strerror(-r));
+        return code;
+}
+
+int parse_device_arg(const char *arg, struct vfioctl_pci_addr *ret)
+{
+        if (vfioctl_pci_addr_parse(arg, ret) < 0) {
+                /* Never echo an overlong argument back whole. */
+                print_error("'%.40s%s' is not a PCI address: give DDDD:BB:DD.F (for example "
+                            "0000:03:00.0) or BB:DD.F, as 'vfioctl list' shows them",
+                            arg, strlen(arg) > 40 ? "..." : "");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+int json_print(json_t *doc)
+{
+        int r = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+        return r;
+}
+
+/* The first word of a vendor name, or its bracketed short form:
+ * "Advanced Micro Devices, Inc. [AMD/ATI]" -> "AMD/ATI". */
+static void vendor_short(const char *vendor, char *buf, size_t size)
+{
+        const char *open = strrchr(vendor, '[');
+        size_t len;
+
+        if (open && open[1] && strchr(open, ']')) {
+                len = (size_t) (strchr(open, ']') - open - 1);
+                snprintf(buf, size, "%.*s", (int) len, open + 1);
+                return;
+        }
+        len = strcspn(vendor, " ,");
+        snprintf(buf, size, "%.*s", (int) len, vendor);
+}
+
+const char *device_label(vfioctl_device *dev, char *buf, size_t size)
+{
+        const char *vendor = vfioctl_device_get_vendor_name(dev);
+        const char *device = vfioctl_device_get_device_name(dev);
+        char vshort[64];
+
+        if (vfioctl_device_get_error(dev, NULL)) {
+                snprintf(buf, size, "unreadable device");
+                return buf;
+        }
+        if (vendor)
+                vendor_short(vendor, vshort, sizeof(vshort));
+        else
+                snprintf(vshort, sizeof(vshort), "%04x", vfioctl_device_get_vendor_id(dev));
+        if (device)
+                snprintf(buf, size, "%s %.*s %s", vshort, (int) strcspn(device, " "), device,
+                         vfioctl_device_get_class_word(dev));
+        else
+                snprintf(buf, size, "%s %04x %s", vshort, vfioctl_device_get_device_id(dev),
+                         vfioctl_device_get_class_word(dev));
+        return buf;
+}
+
+const char *device_full_name(vfioctl_device *dev, char *buf, size_t size)
+{
+        const char *vendor = vfioctl_device_get_vendor_name(dev);
+        const char *device = vfioctl_device_get_device_name(dev);
+
+        if (vfioctl_device_get_error(dev, NULL))
+                snprintf(buf, size, "(unreadable)");
+        else if (vendor && device)
+                snprintf(buf, size, "%s %s", vendor, device);
+        else if (vendor)
+                snprintf(buf, size, "%s device %04x", vendor, vfioctl_device_get_device_id(dev));
+        else
+                snprintf(buf, size, "unknown device %04x:%04x", vfioctl_device_get_vendor_id(dev),
+                         vfioctl_device_get_device_id(dev));
+        return buf;
+}
+
+const char *device_state_word(struct cli *cli, vfioctl_device *dev)
+{
+        if (vfioctl_device_get_error(dev, NULL))
+                return "error";
+        return vfioctl_device_is_on_stub(dev) ? "detached" : "host";
+}
+
+static json_t *hex_string(unsigned v, int width)
+{
+        char buf[16];
+        snprintf(buf, sizeof(buf), "0x%0*x", width, v);
+        return json_string(buf);
+}
+
+static json_t *string_or_null(const char *s)
+{
+        return s ? json_string(s) : json_null();
+}
+
+json_t *device_json(struct cli *cli, vfioctl_device *dev)
+{
+        const char *errmsg;
+        char name[512];
+        int group = vfioctl_device_get_group_number(dev);
+        json_t *o;
+
+        o = json_object();
+        json_object_set_new(o, "address", json_string(vfioctl_device_get_name(dev)));
+        json_object_set_new(o, "vendor", hex_string(vfioctl_device_get_vendor_id(dev), 4));
+        json_object_set_new(o, "device", hex_string(vfioctl_device_get_device_id(dev), 4));
+        json_object_set_new(o, "class", json_string(vfioctl_device_get_class_word(dev)));
+        json_object_set_new(o, "class_code", hex_string(vfioctl_device_get_class(dev), 6));
+        json_object_set_new(o, "name", json_string(device_full_name(dev, name, sizeof(name))));
+        json_object_set_new(o, "driver", string_or_null(vfioctl_device_get_driver(dev)));
+        json_object_set_new(o, "state", json_string(device_state_word(cli, dev)));
+        json_object_set_new(o, "owner", json_null());
+        json_object_set_new(o, "group", group >= 0 ? json_integer(group) : json_null());
+        json_object_set_new(o, "multifunction",
+                            json_boolean(vfioctl_device_is_multifunction(dev)));
+        json_object_set_new(o, "bridge", json_boolean(vfioctl_device_is_bridge(dev)));
+        json_object_set_new(o, "viable_member",
+                            json_boolean(vfioctl_device_is_viable_member(dev)));
+        if (vfioctl_device_get_error(dev, &errmsg))
+                json_object_set_new(o, "error", json_string(errmsg));
+        return o;
+}
+
+/* ------------------------------------------------------------------ */
+/* Aligned text tables: every column as wide as its widest cell, the
+ * last one left ragged so long device names do not pad lines. */
+
+struct table {
+        size_t n_cols;
+        size_t n_cells, allocated;
+        char **cells;
+};
+
+struct table *table_new(size_t n_cols, ...)
+{
+        struct table *t = calloc(1, sizeof(*t));
+        va_list ap;
+
+        if (!t)
+                return NULL;
+        t->n_cols = n_cols;
+        va_start(ap, n_cols);
+        for (size_t i = 0; i < n_cols; i++)
+                table_add(t, va_arg(ap, const char *));
+        va_end(ap);
+        return t;
+}
+
+void table_add(struct table *t, const char *cell)
+{
+        if (t->n_cells == t->allocated) {
+                size_t na = t->allocated ? t->allocated * 2 : 64;
+                char **n = realloc(t->cells, na * sizeof(char *));
+                if (!n)
+                        abort();
+                t->cells = n;
+                t->allocated = na;
+        }
+        t->cells[t->n_cells++] = strdup(cell ? cell : "");
+}
+
+void table_print(struct table *t, FILE *f)
+{
+        size_t width[16] = {};
+
+        for (size_t i = 0; i < t->n_cells; i++) {
+                size_t c = i % t->n_cols, len = strlen(t->cells[i]);
+                if (c < ELEMENTSOF(width) && len > width[c])
+                        width[c] = len;
+        }
+        for (size_t i = 0; i < t->n_cells; i++) {
+                size_t c = i % t->n_cols;
+                if (c + 1 == t->n_cols)
+                        fprintf(f, "%s\n", t->cells[i]);
+                else
+                        fprintf(f, "%-*s  ", (int) width[c], t->cells[i]);
+        }
+}
+
+void table_free(struct table *t)
+{
+        if (!t)
+                return;
+        for (size_t i = 0; i < t->n_cells; i++)
+                free(t->cells[i]);
+        free(t->cells);
+        free(t);
+}
