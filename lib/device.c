@@ -135,7 +135,6 @@ int device_new(vfioctl_host *host, const struct vfioctl_pci_addr *addr, int grou
         dev->host = host;
         dev->addr = *addr;
         dev->group = group;
-        dev->vfio_dev = -1;
         vfioctl_pci_addr_format(addr, dev->name);
 
         /* A damaged entry does not fail the listing: the device is marked
@@ -339,18 +338,23 @@ VFIOCTL_EXPORT int vfioctl_device_get_group_number(vfioctl_device *dev)
 VFIOCTL_EXPORT bool vfioctl_device_is_on_vfio(vfioctl_device *dev)
 {
         char path[VFIOCTL_PCI_ADDR_MAX + 16];
+        int r;
 
         if (!dev->driver)
                 return false;
         if (streq(dev->driver, "vfio-pci"))
                 return true;
-        if (dev->vfio_dev < 0) {
-                /* A vfio variant driver (mlx5_vfio_pci, ...) registers the
-                 * device with vfio, which shows as vfio-dev/. */
-                snprintf(path, sizeof(path), "%s/vfio-dev", dev->name);
-                dev->vfio_dev = sysfs_exists(dev->host->ctx, dev->host->devices_fd, path) > 0;
-        }
-        return dev->vfio_dev > 0;
+        /* A vfio variant driver (mlx5_vfio_pci, ...) registers its devices
+         * with vfio, which shows as vfio-dev/ under each. Being a vfio
+         * driver is a property of the driver, so ask once per driver: a
+         * listing of 4,000 VFs on one driver makes one check, not 4,000. */
+        r = host_driver_is_vfio(dev->host, dev->driver);
+        if (r >= 0)
+                return r;
+        snprintf(path, sizeof(path), "%s/vfio-dev", dev->name);
+        r = sysfs_exists(dev->host->ctx, dev->host->devices_fd, path) > 0;
+        (void) host_remember_driver(dev->host, dev->driver, r);
+        return r;
 }
 
 VFIOCTL_EXPORT bool vfioctl_device_is_on_stub(vfioctl_device *dev)

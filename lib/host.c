@@ -54,6 +54,10 @@ static void host_clear(vfioctl_host *host)
         host->has_iommu = -1;
         strv_free(host->drivers);
         host->drivers = NULL;
+        strv_free(host->vfio_drivers);
+        host->vfio_drivers = NULL;
+        strv_free(host->other_drivers);
+        host->other_drivers = NULL;
         free(host->mounts);
         host->mounts = NULL;
         strv_free(host->default_route_ifs);
@@ -123,6 +127,35 @@ int host_driver_exists(vfioctl_host *host, const char *driver)
                 if (streq(*d, driver))
                         return 1;
         return 0;
+}
+
+static bool strv_contains(char **l, const char *s)
+{
+        for (; l && *l; l++)
+                if (streq(*l, s))
+                        return true;
+        return false;
+}
+
+static int strv_push(char ***l, size_t *n, const char *s);
+
+int host_driver_is_vfio(vfioctl_host *host, const char *driver)
+{
+        if (strv_contains(host->vfio_drivers, driver))
+                return 1;
+        if (strv_contains(host->other_drivers, driver))
+                return 0;
+        return -ENOENT;
+}
+
+int host_remember_driver(vfioctl_host *host, const char *driver, bool is_vfio)
+{
+        char ***l = is_vfio ? &host->vfio_drivers : &host->other_drivers;
+        size_t n = 0;
+
+        while (*l && (*l)[n])
+                n++;
+        return strv_push(l, &n, driver);
 }
 
 static vfioctl_device **device_slot(vfioctl_host *host, const struct vfioctl_pci_addr *addr,
@@ -289,53 +322,43 @@ VFIOCTL_EXPORT int vfioctl_host_get_group(vfioctl_host *host, unsigned number, v
         return host_load_group(host, number, ret);
 }
 
-static int parse_group_number(const char *s, unsigned *ret)
+/* Puts a scanned device into its group, creating the group on first sight. */
+static int host_file_device(vfioctl_host *host, vfioctl_device *dev)
 {
-        char *end;
-        unsigned long v;
-
-        if (!*s || *s < '0' || *s > '9')
-                return -EINVAL;
-        errno = 0;
-        v = strtoul(s, &end, 10);
-        if (errno || *end || v > INT32_MAX)
-                return -EINVAL;
-        *ret = (unsigned) v;
-        return 0;
-}
-
-static int host_scan_groups(vfioctl_host *host)
-{
-        _cleanup_strv_free_ char **names = NULL;
-        _cleanup_close_ int fd = -EBADF;
+        vfioctl_group **slot, **n;
+        vfioctl_group *group;
+        size_t pos;
+        bool found;
         int r;
 
-        r = sysfs_open_dir(host->ctx, SYSFS_IOMMU_GROUPS, &fd);
-        if (r == -ENOENT) {
-                ctx_clear_error(host->ctx);
-                return 0; /* kernel without IOMMU support at all */
-        }
-        if (r < 0)
-                return r;
-        r = sysfs_list_dir(host->ctx, fd, SYSFS_IOMMU_GROUPS, &names, NULL);
-        if (r < 0)
-                return r;
-        for (char **name = names; *name; name++) {
-                vfioctl_group *group;
-                unsigned number;
-
-                if (parse_group_number(*name, &number) < 0) {
-                        log_debug(host->ctx, "ignoring iommu group entry '%s'", *name);
-                        continue;
-                }
-                r = host_load_group(host, number, &group);
+        if (dev->group < 0)
+                return 0;
+        slot = group_slot(host, (unsigned) dev->group, &found);
+        if (!found) {
+                pos = (size_t) (slot - host->groups);
+                r = group_new((unsigned) dev->group, &group);
                 if (r < 0)
                         return r;
+                n = realloc(host->groups, (host->n_groups + 1) * sizeof(*n));
+                if (!n) {
+                        group_free(group);
+                        return -ENOMEM;
+                }
+                host->groups = n;
+                memmove(n + pos + 1, n + pos, (host->n_groups - pos) * sizeof(*n));
+                n[pos] = group;
+                host->n_groups++;
+                slot = &n[pos];
         }
-        host->has_iommu = host->n_groups > 0;
-        return 0;
+        return group_add_device(*slot, dev);
 }
 
+/*
+ * A full scan reads each device's iommu_group link rather than walking
+ * sys/kernel/iommu_groups: one readlink per function instead of an open,
+ * two getdents and a close per group, and on SR-IOV hosts nearly every
+ * function is a group of its own. Both are the kernel's truth.
+ */
 VFIOCTL_EXPORT int vfioctl_host_scan(vfioctl_host *host)
 {
         _cleanup_strv_free_ char **names = NULL;
@@ -343,9 +366,6 @@ VFIOCTL_EXPORT int vfioctl_host_scan(vfioctl_host *host)
 
         if (host->scanned)
                 return 0;
-        r = host_scan_groups(host);
-        if (r < 0)
-                return r;
         r = sysfs_list_dir(host->ctx, host->devices_fd, SYSFS_PCI_DEVICES, &names, NULL);
         if (r < 0)
                 return r;
@@ -357,11 +377,17 @@ VFIOCTL_EXPORT int vfioctl_host_scan(vfioctl_host *host)
                         log_debug(host->ctx, "ignoring '%s' in " SYSFS_PCI_DEVICES, *name);
                         continue;
                 }
-                /* Devices the group walk did not see belong to no group. */
-                r = host_load_device(host, &addr, -1, &dev);
+                r = host_load_device(host, &addr, -2, &dev);
                 if (r < 0)
                         return r;
         }
+        for (size_t i = 0; i < host->n_devices; i++) {
+                r = host_file_device(host, host->devices[i]);
+                if (r < 0)
+                        return r;
+        }
+        if (host->n_groups > 0)
+                host->has_iommu = true;
         host->scanned = true;
         return 0;
 }

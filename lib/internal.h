@@ -126,7 +126,6 @@ struct vfioctl_device {
         bool multifunction;
         char *driver;
         int group;       /* -1: none */
-        int vfio_dev;    /* -1: not checked yet, else whether vfio-dev/ exists */
 
         bool names_loaded;
         char *vendor_name, *device_name;
@@ -170,6 +169,8 @@ struct vfioctl_host {
         bool scanned;
 
         char **drivers;           /* sys/bus/pci/drivers, read on first use */
+        /* Whether a driver is a vfio driver, learnt once per driver name. */
+        char **vfio_drivers, **other_drivers;
         char *mounts;             /* proc/self/mounts, read on first use */
         char **default_route_ifs; /* interfaces holding a default route */
         bool routes_loaded;
@@ -183,6 +184,9 @@ int device_load_details(vfioctl_device *dev);
 
 /* host.c */
 int host_driver_exists(vfioctl_host *host, const char *driver);
+/* 1/0 when the answer for this driver is known, -ENOENT when not yet. */
+int host_driver_is_vfio(vfioctl_host *host, const char *driver);
+int host_remember_driver(vfioctl_host *host, const char *driver, bool is_vfio);
 int host_read_mounts(vfioctl_host *host, const char **ret);
 int host_default_route_ifs(vfioctl_host *host, char ***ret);
 

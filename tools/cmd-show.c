@@ -141,15 +141,13 @@ static void print_member(struct cli *cli, vfioctl_device *member, vfioctl_device
 {
         char label[256], uses[2048];
 
-        printf("    %s (%s, %s)%s", vfioctl_device_get_name(member),
+        printf("    %s (%s, %s): %s", vfioctl_device_get_name(member),
                vfioctl_device_get_class_word(member),
                vfioctl_device_get_driver(member) ?: "unbound",
-               member == dev ? " <- this device" : "");
-        device_label(member, label, sizeof(label));
-        printf(": %s", label);
+               device_label(member, label, sizeof(label)));
         if (usage_text(member, uses, sizeof(uses)) == 0 && uses[0])
                 printf("; host uses it: %s", uses);
-        printf("\n");
+        printf("%s\n", member == dev ? "  <- this device" : "");
 }
 
 static void print_cost(struct cli *cli, vfioctl_group *group, vfioctl_device *dev)

@@ -93,11 +93,38 @@ static void vendor_short(const char *vendor, char *buf, size_t size)
         snprintf(buf, size, "%.*s", (int) len, vendor);
 }
 
+/* The model part of a device name: its bracketed marketing name, else the
+ * first word with a digit in it ("82574L Gigabit Network Connection" ->
+ * "82574L"), else the first word. */
+static void device_short(const char *device, char *buf, size_t size)
+{
+        const char *open = strchr(device, '['), *p = device;
+        size_t len;
+
+        if (open && strchr(open, ']')) {
+                len = (size_t) (strchr(open, ']') - open - 1);
+                snprintf(buf, size, "%.*s", (int) len, open + 1);
+                return;
+        }
+        while (*p) {
+                const char *digit = strpbrk(p, "0123456789");
+
+                len = strcspn(p, " ");
+                if (digit && digit < p + len) {
+                        snprintf(buf, size, "%.*s", (int) len, p);
+                        return;
+                }
+                p += len;
+                p += strspn(p, " ");
+        }
+        snprintf(buf, size, "%.*s", (int) strcspn(device, " "), device);
+}
+
 const char *device_label(vfioctl_device *dev, char *buf, size_t size)
 {
         const char *vendor = vfioctl_device_get_vendor_name(dev);
         const char *device = vfioctl_device_get_device_name(dev);
-        char vshort[64];
+        char vshort[64], dshort[128];
 
         if (vfioctl_device_get_error(dev, NULL)) {
                 snprintf(buf, size, "unreadable device");
@@ -108,11 +135,10 @@ const char *device_label(vfioctl_device *dev, char *buf, size_t size)
         else
                 snprintf(vshort, sizeof(vshort), "%04x", vfioctl_device_get_vendor_id(dev));
         if (device)
-                snprintf(buf, size, "%s %.*s %s", vshort, (int) strcspn(device, " "), device,
-                         vfioctl_device_get_class_word(dev));
+                device_short(device, dshort, sizeof(dshort));
         else
-                snprintf(buf, size, "%s %04x %s", vshort, vfioctl_device_get_device_id(dev),
-                         vfioctl_device_get_class_word(dev));
+                snprintf(dshort, sizeof(dshort), "%04x", vfioctl_device_get_device_id(dev));
+        snprintf(buf, size, "%s %s %s", vshort, dshort, vfioctl_device_get_class_word(dev));
         return buf;
 }
 

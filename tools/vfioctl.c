@@ -141,9 +141,12 @@ int main(int argc, char **argv)
                 vfioctl_ctx_set_log_priority(cli.ctx, VFIOCTL_LOG_DEBUG);
         }
 
-        /* The command sees its own name as argv[0], so getopt starts after it. */
-        optind++;
-        r = cmd->run(&cli, argc - optind + 1, argv + optind - 1);
+        /* The command sees its own name as argv[0]; optind = 0 makes getopt
+         * start afresh on the command's arguments. */
+        argc -= optind;
+        argv += optind;
+        optind = 0;
+        r = cmd->run(&cli, argc, argv);
         vfioctl_ctx_unref(cli.ctx);
         return r;
 }

@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""Counts test cases across meson test logs: each TAP line or cmocka case
+counts once, so the closing line says how many checks ran, not how many
+programs. Prints "N passed, N failed" last and exits 1 on any failure."""
+import json
+import re
+import sys
+
+passed = failed = skipped = 0
+for log in sys.argv[1:]:
+    with open(log) as f:
+        for line in f:
+            t = json.loads(line)
+            out = t.get("stdout") or ""
+            ok = len(re.findall(r"^ok \d+(?! .*# SKIP)", out, re.M))
+            sk = len(re.findall(r"^ok \d+ .*# SKIP", out, re.M))
+            nok = len(re.findall(r"^not ok \d+", out, re.M))
+            cm_ok = len(re.findall(r"^\[       OK \]", out, re.M))
+            # cmocka names a failed case twice: as it fails and in the summary.
+            cm_fail = len(set(re.findall(r"^\[  FAILED  \] (?!\d+ test)(\S+)", out, re.M)))
+            cases = ok + nok + cm_ok + cm_fail
+            program_failed = t["result"] not in ("OK", "SKIP", "EXPECTEDFAIL")
+            if cases == 0:
+                # A program that reports no cases counts as one.
+                if t["result"] == "SKIP":
+                    skipped += 1
+                elif program_failed:
+                    failed += 1
+                else:
+                    passed += 1
+                continue
+            passed += ok + cm_ok
+            failed += nok + cm_fail
+            skipped += sk
+            if program_failed and nok + cm_fail == 0:
+                # Crashed, timed out or died after its last report.
+                failed += 1
+                print(f"{t['name']}: {t['result']} after {cases} cases", file=sys.stderr)
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+sys.exit(1 if failed else 0)

@@ -1,0 +1,33 @@
+#!/bin/bash
+# Installs what vfioctl needs to build and test on Debian, then configures
+# the build folders. Safe to run again: installed packages are skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+        gcc meson ninja-build pkgconf
+        libpci-dev pci.ids libsqlite3-dev libxml2-dev libjansson-dev
+        libfuse3-dev fuse3 libcmocka-dev
+        python3
+        # real-kernel tests (tests/vm): Debian's kernel under QEMU
+        qemu-system-x86 busybox-static cpio xz-utils zstd
+)
+
+missing=()
+for p in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+                missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+        echo "setup: installing ${missing[*]}"
+        if [ "$(id -u)" -ne 0 ]; then
+                echo "setup: need root to install packages (or install them yourself)" >&2
+                exit 1
+        fi
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -q
+        apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+[ -d build ] || meson setup build
+ninja -C build
