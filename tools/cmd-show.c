@@ -79,6 +79,26 @@ static json_t *usage_json(vfioctl_device *dev)
         return o;
 }
 
+/* What DESIGN §3.9 protects: a mounted file system, an interface that is
+ * up or holds the default route, the boot VGA. */
+static bool host_depends_on(vfioctl_device *dev)
+{
+        const struct vfioctl_netif *nifs;
+        const struct vfioctl_blockdev *blks;
+        size_t n_nifs, n_blks;
+        bool boot_vga = false;
+
+        if (vfioctl_device_get_netifs(dev, &nifs, &n_nifs) == 0)
+                for (size_t i = 0; i < n_nifs; i++)
+                        if (streq(nifs[i].operstate, "up") || nifs[i].default_route)
+                                return true;
+        if (vfioctl_device_get_blockdevs(dev, &blks, &n_blks) == 0)
+                for (size_t i = 0; i < n_blks; i++)
+                        if (blks[i].mounts[0])
+                                return true;
+        return vfioctl_device_is_boot_vga(dev, &boot_vga) == 0 && boot_vga;
+}
+
 /* A member of the device's group that keeps the group from being viable. */
 static bool must_leave(vfioctl_device *member, vfioctl_device *dev)
 {
@@ -94,6 +114,19 @@ static const char *fine_reason(vfioctl_device *dev)
         if (streq(driver, "pcieport"))
                 return "on pcieport";
         return "on a stub";
+}
+
+static void print_sriov(vfioctl_device *dev, unsigned total, unsigned num)
+{
+        const struct vfioctl_pci_addr *vfs;
+        char buf[VFIOCTL_PCI_ADDR_MAX];
+        size_t n = 0;
+
+        printf("  SR-IOV:     physical function, %u of %u VFs enabled", num, total);
+        if (vfioctl_device_get_virtfns(dev, &vfs, &n) == 0)
+                for (size_t i = 0; i < n && i < 8; i++)
+                        printf("%s%s", i == 0 ? ": " : ", ", vfioctl_pci_addr_format(&vfs[i], buf));
+        printf("%s\n", n > 8 ? ", ..." : "");
 }
 
 static void print_details(struct cli *cli, vfioctl_device *dev)
@@ -121,14 +154,15 @@ static void print_details(struct cli *cli, vfioctl_device *dev)
                 printf(", subsystem %04x:%04x", vfioctl_device_get_subsys_vendor_id(dev),
                        vfioctl_device_get_subsys_device_id(dev));
         printf("\n");
-        (void) vfioctl_device_get_driver_override(dev, &override);
+        if (vfioctl_device_get_driver_override(dev, &override) < 0)
+                printf("  unreadable: %s\n", vfioctl_ctx_errmsg(cli->ctx));
         printf("  driver:     %s%s%s\n", vfioctl_device_get_driver(dev) ?: "(none)",
                override ? ", driver_override " : "", override ?: "");
         printf("  state:      %s\n", device_state_word(cli, dev));
         if (vfioctl_device_get_numa_node(dev, &node) == 0 && node >= 0)
                 printf("  NUMA node:  %d\n", node);
         if (vfioctl_device_get_sriov(dev, &total, &num) == 0 && total > 0)
-                printf("  SR-IOV:     physical function, %u of %u VFs enabled\n", num, total);
+                print_sriov(dev, total, num);
         if (vfioctl_device_get_physfn(dev, &pf, &is_vf) == 0 && is_vf) {
                 char buf[VFIOCTL_PCI_ADDR_MAX];
                 printf("  SR-IOV:     virtual function of %s\n", vfioctl_pci_addr_format(&pf, buf));
@@ -152,7 +186,7 @@ static void print_member(struct cli *cli, vfioctl_device *member, vfioctl_device
 
 static void print_cost(struct cli *cli, vfioctl_group *group, vfioctl_device *dev)
 {
-        char label[256];
+        char label[256], uses[2048];
         size_t n_leave = 0, n_fine = 0;
 
         device_label(dev, label, sizeof(label));
@@ -193,6 +227,11 @@ static void print_cost(struct cli *cli, vfioctl_group *group, vfioctl_device *de
                                device_label(m, l, sizeof(l)));
                 }
         }
+        if (usage_text(dev, uses, sizeof(uses)) == 0 && uses[0])
+                printf("The host itself uses %s: %s%s.\n", vfioctl_device_get_name(dev), uses,
+                       host_depends_on(dev) ? "; detaching it takes that away, so vfioctl "
+                                              "refuses unless --force"
+                                            : "");
 }
 
 static int show_text(struct cli *cli, vfioctl_host *host, vfioctl_device *dev, vfioctl_group *group)
@@ -224,7 +263,8 @@ static int show_json(struct cli *cli, vfioctl_host *host, vfioctl_device *dev, v
         unsigned total = 0, num = 0;
         int node = -1, r;
 
-        (void) vfioctl_device_get_driver_override(dev, &override);
+        if (vfioctl_device_get_driver_override(dev, &override) < 0)
+                json_object_set_new(d, "details_error", json_string(vfioctl_ctx_errmsg(cli->ctx)));
         (void) vfioctl_device_get_numa_node(dev, &node);
         (void) vfioctl_device_get_sriov(dev, &total, &num);
         json_object_set_new(d, "driver_override", override ? json_string(override) : json_null());

@@ -94,9 +94,20 @@ static void vendor_short(const char *vendor, char *buf, size_t size)
 }
 
 /* The model part of a device name: its bracketed marketing name, else the
- * first word with a digit in it ("82574L Gigabit Network Connection" ->
- * "82574L"), else the first word. */
-static void device_short(const char *device, char *buf, size_t size)
+ * first word holding both letters and digits ("82574L Gigabit Network
+ * Connection" -> "82574L"); NULL when there is none. */
+static bool is_model_word(const char *w, size_t len)
+{
+        bool digit = false, alpha = false;
+
+        for (size_t i = 0; i < len; i++) {
+                digit |= w[i] >= '0' && w[i] <= '9';
+                alpha |= (w[i] >= 'A' && w[i] <= 'Z') || (w[i] >= 'a' && w[i] <= 'z');
+        }
+        return digit && alpha;
+}
+
+static bool device_model(const char *device, char *buf, size_t size)
 {
         const char *open = strchr(device, '['), *p = device;
         size_t len;
@@ -104,27 +115,27 @@ static void device_short(const char *device, char *buf, size_t size)
         if (open && strchr(open, ']')) {
                 len = (size_t) (strchr(open, ']') - open - 1);
                 snprintf(buf, size, "%.*s", (int) len, open + 1);
-                return;
+                return true;
         }
         while (*p) {
-                const char *digit = strpbrk(p, "0123456789");
-
                 len = strcspn(p, " ");
-                if (digit && digit < p + len) {
+                if (is_model_word(p, len)) {
                         snprintf(buf, size, "%.*s", (int) len, p);
-                        return;
+                        return true;
                 }
                 p += len;
                 p += strspn(p, " ");
         }
-        snprintf(buf, size, "%.*s", (int) strcspn(device, " "), device);
+        return false;
 }
 
+/* "Intel 82574L NIC", or "Intel Cannon Lake PCH SMBus Controller" when the
+ * name has no model number to stand for it. */
 const char *device_label(vfioctl_device *dev, char *buf, size_t size)
 {
         const char *vendor = vfioctl_device_get_vendor_name(dev);
         const char *device = vfioctl_device_get_device_name(dev);
-        char vshort[64], dshort[128];
+        char vshort[64], model[128];
 
         if (vfioctl_device_get_error(dev, NULL)) {
                 snprintf(buf, size, "unreadable device");
@@ -134,11 +145,13 @@ const char *device_label(vfioctl_device *dev, char *buf, size_t size)
                 vendor_short(vendor, vshort, sizeof(vshort));
         else
                 snprintf(vshort, sizeof(vshort), "%04x", vfioctl_device_get_vendor_id(dev));
-        if (device)
-                device_short(device, dshort, sizeof(dshort));
+        if (!device)
+                snprintf(buf, size, "%s %04x %s", vshort, vfioctl_device_get_device_id(dev),
+                         vfioctl_device_get_class_word(dev));
+        else if (device_model(device, model, sizeof(model)))
+                snprintf(buf, size, "%s %s %s", vshort, model, vfioctl_device_get_class_word(dev));
         else
-                snprintf(dshort, sizeof(dshort), "%04x", vfioctl_device_get_device_id(dev));
-        snprintf(buf, size, "%s %s %s", vshort, dshort, vfioctl_device_get_class_word(dev));
+                snprintf(buf, size, "%s %s", vshort, device);
         return buf;
 }
 

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What every command that changes devices does around its work: open the
+ * state, take the lock (saying who holds it if we give up), roll back
+ * whatever an earlier run left half done, print the dry-run writes, the
+ * report, and map the outcome to an exit code (DESIGN §4).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void print_write(void *userdata, const char *path, const char *value)
+{
+        struct session *s = userdata;
+
+        if (s->writes) {
+                json_t *w = json_object();
+
+                json_object_set_new(w, "path", json_sprintf("/%s", path));
+                json_object_set_new(w, "value", json_string(value));
+                json_array_append_new(s->writes, w);
+                return;
+        }
+        /* Exactly what is written, as a line a shell would run. */
+        printf("echo '%s' > /%s\n", value, path);
+}
+
+int parse_timeout(const char *arg, unsigned *ret_ms)
+{
+        char *end;
+        double v;
+
+        errno = 0;
+        v = strtod(arg, &end);
+        if (errno || end == arg || *end || v < 0 || v > 3600)
+                return usage_error(NULL, "--timeout takes seconds (0 to 3600), not '%.20s'", arg);
+        *ret_ms = (unsigned) (v * 1000 + 0.5);
+        return 0;
+}
+
+static int state_error(struct session *s, int r)
+{
+        lib_error(s->cli, r, EXIT_REFUSED, "cannot open the state");
+        return EXIT_REFUSED;
+}
+
+int session_begin(struct cli *cli, struct session *s, unsigned timeout_ms, bool mutate)
+{
+        unsigned flags = mutate && !cli->dry_run ? 0 : VFIOCTL_STATE_READONLY;
+        int r;
+
+        *s = (struct session) { .cli = cli, .timeout_ms = timeout_ms };
+        if (cli->dry_run && cli->json)
+                s->writes = json_array();
+        if (cli->dry_run)
+                vfioctl_ctx_set_dry_run(cli->ctx, print_write, s);
+
+        r = vfioctl_host_new(cli->ctx, &s->host);
+        if (r < 0)
+                return lib_error(cli, r, EXIT_USAGE, "cannot read the host");
+        r = vfioctl_state_open(cli->ctx, cli->state_dir, flags, &s->st);
+        if (r < 0)
+                return state_error(s, r);
+        r = vfioctl_report_new(&s->report);
+        if (r < 0)
+                return lib_error(cli, r, EXIT_REFUSED, "out of memory");
+        if (!mutate || cli->dry_run)
+                return EXIT_OK;
+
+        r = vfioctl_state_lock(s->st, NULL, timeout_ms);
+        if (r < 0)
+                return lib_error(cli, r, EXIT_REFUSED, "cannot lock the state");
+        return EXIT_OK;
+}
+
+void session_end(struct session *s)
+{
+        if (s->writes)
+                json_decref(s->writes);
+        vfioctl_report_free(s->report);
+        vfioctl_state_unref(s->st);
+        vfioctl_host_unref(s->host);
+        *s = (struct session) {};
+}
+
+static const char *drv(const char *d)
+{
+        return d ? d : "no driver";
+}
+
+/* One line per device, on stdout for what was done, stderr for what went wrong. */
+static void print_entry(struct cli *cli, const struct vfioctl_report_entry *e)
+{
+        const char *detail = e->detail ? e->detail : "";
+
+        switch (e->action) {
+        case VFIOCTL_ACTION_DETACHED:
+                if (cli->verbosity >= 0)
+                        printf("%s detached: %s -> %s\n", e->address, drv(e->from), drv(e->to));
+                break;
+        case VFIOCTL_ACTION_REATTACHED:
+                if (cli->verbosity >= 0)
+                        printf("%s given back: %s -> %s\n", e->address, drv(e->from),
+                               e->to ? e->to : "unbound, as it was");
+                break;
+        case VFIOCTL_ACTION_FOUND_DETACHED:
+                if (cli->verbosity >= 0)
+                        printf("%s found detached: %s\n", e->address, detail);
+                break;
+        case VFIOCTL_ACTION_ALREADY_DETACHED:
+                if (cli->verbosity >= 0)
+                        printf("%s already detached (%s -> %s) %s\n", e->address, drv(e->from),
+                               drv(e->to), detail);
+                break;
+        case VFIOCTL_ACTION_NOT_DETACHED:
+        case VFIOCTL_ACTION_LEFT_ALONE:
+                if (cli->verbosity >= 0)
+                        printf("%s %s\n", e->address, detail);
+                break;
+        case VFIOCTL_ACTION_ROLLED_BACK:
+                fprintf(stderr, "  %s put back: %s\n", e->address, drv(e->to));
+                break;
+        case VFIOCTL_ACTION_STUCK:
+                fprintf(stderr, "  %s could NOT be put back on %s: %s\n", e->address, drv(e->to),
+                        detail);
+                break;
+        case VFIOCTL_ACTION_BLOCKED:
+                fprintf(stderr, "  %s still waiting: %s\n", e->address, detail);
+                break;
+        case VFIOCTL_ACTION_IN_USE:
+                fprintf(stderr, "  %s  %-14s %s\n", e->address, drv(e->from), detail);
+                break;
+        }
+}
+
+static const char *outcome_word(enum vfioctl_outcome o)
+{
+        switch (o) {
+        case VFIOCTL_OUTCOME_DONE:
+                return "done";
+        case VFIOCTL_OUTCOME_REFUSED:
+                return "refused";
+        case VFIOCTL_OUTCOME_INVALID:
+                return "invalid";
+        case VFIOCTL_OUTCOME_ATTENTION:
+                return "attention";
+        }
+        return "?";
+}
+
+static const char *action_word(enum vfioctl_action a)
+{
+        static const char *const words[] = {
+                [VFIOCTL_ACTION_DETACHED] = "detached",
+                [VFIOCTL_ACTION_REATTACHED] = "reattached",
+                [VFIOCTL_ACTION_FOUND_DETACHED] = "found_detached",
+                [VFIOCTL_ACTION_ALREADY_DETACHED] = "already_detached",
+                [VFIOCTL_ACTION_NOT_DETACHED] = "not_detached",
+                [VFIOCTL_ACTION_LEFT_ALONE] = "left_alone",
+                [VFIOCTL_ACTION_ROLLED_BACK] = "rolled_back",
+                [VFIOCTL_ACTION_STUCK] = "stuck",
+                [VFIOCTL_ACTION_BLOCKED] = "blocked",
+                [VFIOCTL_ACTION_IN_USE] = "in_use",
+        };
+
+        return (size_t) a < ELEMENTSOF(words) && words[a] ? words[a] : "?";
+}
+
+static json_t *str_or_null(const char *s)
+{
+        return s ? json_string(s) : json_null();
+}
+
+static int session_json(struct session *s, int code)
+{
+        json_t *doc = json_object(), *devs = json_array();
+        const char *msg = vfioctl_ctx_errmsg(s->cli->ctx);
+
+        for (size_t i = 0; i < vfioctl_report_n_entries(s->report); i++) {
+                const struct vfioctl_report_entry *e = vfioctl_report_entry_at(s->report, i);
+                json_t *o = json_object();
+
+                json_object_set_new(o, "address", json_string(e->address));
+                json_object_set_new(o, "action", json_string(action_word(e->action)));
+                json_object_set_new(o, "from", str_or_null(e->from));
+                json_object_set_new(o, "to", str_or_null(e->to));
+                json_object_set_new(o, "detail", str_or_null(e->detail));
+                json_array_append_new(devs, o);
+        }
+        json_object_set_new(doc, "outcome",
+                            json_string(outcome_word(vfioctl_report_get_outcome(s->report))));
+        json_object_set_new(doc, "error", code != EXIT_OK && *msg ? json_string(msg) : json_null());
+        json_object_set_new(doc, "devices", devs);
+        if (s->writes)
+                json_object_set(doc, "writes", s->writes);
+        json_print(doc);
+        json_decref(doc);
+        return code;
+}
+
+/*
+ * The library's message first line, then the per-device lines, then the
+ * rest of the message (the ways out follow the list they refer to).
+ */
+static void print_failure(struct session *s)
+{
+        const char *msg = vfioctl_ctx_errmsg(s->cli->ctx);
+        const char *nl = strchr(msg, '\n');
+
+        if (nl)
+                print_error("%.*s", (int) (nl - msg), msg);
+        else
+                print_error("%s", msg);
+        for (size_t i = 0; i < vfioctl_report_n_entries(s->report); i++)
+                print_entry(s->cli, vfioctl_report_entry_at(s->report, i));
+        if (nl)
+                fprintf(stderr, "%s\n", nl + 1);
+}
+
+int session_finish(struct session *s, int r)
+{
+        enum vfioctl_outcome o = vfioctl_report_get_outcome(s->report);
+        int code = EXIT_OK;
+
+        if (o == VFIOCTL_OUTCOME_ATTENTION)
+                code = EXIT_ATTENTION;
+        else if (r < 0)
+                code = o == VFIOCTL_OUTCOME_INVALID ? EXIT_USAGE : EXIT_REFUSED;
+        if (r < 0 && o == VFIOCTL_OUTCOME_DONE)
+                vfioctl_report_get_outcome(s->report); /* failed before planning: refused */
+        if (s->cli->json)
+                return session_json(s, code);
+        if (code == EXIT_OK) {
+                for (size_t i = 0; i < vfioctl_report_n_entries(s->report); i++)
+                        print_entry(s->cli, vfioctl_report_entry_at(s->report, i));
+                return code;
+        }
+        print_failure(s);
+        return code;
+}
+
+int session_recover(struct session *s)
+{
+        vfioctl_report *report = NULL;
+        int r;
+
+        if (s->cli->dry_run)
+                return EXIT_OK;
+        r = vfioctl_report_new(&report);
+        if (r < 0)
+                return EXIT_REFUSED;
+        r = vfioctl_recover(s->host, s->st, s->timeout_ms, report);
+        if (r == 0 && vfioctl_report_n_entries(report) == 0) {
+                vfioctl_report_free(report);
+                return EXIT_OK; /* nothing to do: say nothing */
+        }
+        if (r > 0 || vfioctl_report_n_entries(report) > 0) {
+                print_note(s->cli, "vfioctl: an earlier operation was interrupted; rolled back:");
+                for (size_t i = 0; i < vfioctl_report_n_entries(report); i++)
+                        print_entry(s->cli, vfioctl_report_entry_at(report, i));
+        }
+        if (r < 0)
+                lib_error(s->cli, r, EXIT_ATTENTION, "recover");
+        vfioctl_report_free(report);
+        return r < 0 ? EXIT_ATTENTION : EXIT_OK;
+}
