@@ -254,10 +254,11 @@ VFIOCTL_EXPORT const char *vfioctl_guest_def_skipped_at(vfioctl_guest_def *def, 
 
 VFIOCTL_EXPORT size_t vfioctl_guest_def_n_hostdevs(vfioctl_guest_def *def);
 /* Borrowed, valid as long as def; NULL when i is out of range. */
-VFIOCTL_EXPORT vfioctl_guest_hostdev *vfioctl_guest_def_hostdev_at(vfioctl_guest_def *def, size_t i);
+VFIOCTL_EXPORT vfioctl_guest_hostdev *
+vfioctl_guest_def_hostdev_at(vfioctl_guest_def *def, size_t i);
 /* The entry whose host address is addr (resolved networks included), or NULL. */
-VFIOCTL_EXPORT vfioctl_guest_hostdev *vfioctl_guest_def_find_hostdev(vfioctl_guest_def *def,
-                                                                     const struct vfioctl_pci_addr *addr);
+VFIOCTL_EXPORT vfioctl_guest_hostdev *
+vfioctl_guest_def_find_hostdev(vfioctl_guest_def *def, const struct vfioctl_pci_addr *addr);
 
 /*
  * Network entries: an <interface type='network'> names a network; the
@@ -309,19 +310,22 @@ VFIOCTL_EXPORT unsigned vfioctl_guest_hostdev_get_line(vfioctl_guest_hostdev *h)
 /* "<hostdev>", "<interface type='hostdev'>", "<interface type='network'>". */
 VFIOCTL_EXPORT const char *vfioctl_guest_hostdev_get_element(vfioctl_guest_hostdev *h);
 /* Host address; NULL for a network entry not resolved yet or ignored. */
-VFIOCTL_EXPORT const struct vfioctl_pci_addr *vfioctl_guest_hostdev_get_addr(vfioctl_guest_hostdev *h);
+VFIOCTL_EXPORT const struct vfioctl_pci_addr *
+vfioctl_guest_hostdev_get_addr(vfioctl_guest_hostdev *h);
 /* Network entries: the network's name; NULL for the other kinds. */
 VFIOCTL_EXPORT const char *vfioctl_guest_hostdev_get_network(vfioctl_guest_hostdev *h);
 VFIOCTL_EXPORT bool vfioctl_guest_hostdev_is_resolved(vfioctl_guest_hostdev *h);
 VFIOCTL_EXPORT bool vfioctl_guest_hostdev_is_ignored(vfioctl_guest_hostdev *h);
 /* managed='yes' (default no); for networks, the pool's setting once resolved. */
 VFIOCTL_EXPORT bool vfioctl_guest_hostdev_is_managed(vfioctl_guest_hostdev *h);
-VFIOCTL_EXPORT enum vfioctl_hostdev_driver vfioctl_guest_hostdev_get_driver(vfioctl_guest_hostdev *h);
+VFIOCTL_EXPORT enum vfioctl_hostdev_driver
+vfioctl_guest_hostdev_get_driver(vfioctl_guest_hostdev *h);
 /* <driver model='…'> (a vfio variant such as mlx5_vfio_pci), NULL when not given. */
 VFIOCTL_EXPORT const char *vfioctl_guest_hostdev_get_driver_model(vfioctl_guest_hostdev *h);
 /* The kernel driver to hold the device with: the model, else vfio-pci, pci-stub or xen-pciback. */
 VFIOCTL_EXPORT const char *vfioctl_guest_hostdev_get_stub_driver(vfioctl_guest_hostdev *h);
-VFIOCTL_EXPORT enum vfioctl_group_mode vfioctl_guest_hostdev_get_group_mode(vfioctl_guest_hostdev *h);
+VFIOCTL_EXPORT enum vfioctl_group_mode
+vfioctl_guest_hostdev_get_group_mode(vfioctl_guest_hostdev *h);
 /*
  * False for assigned='no' or <address type='unassigned'/>: detached, reset
  * and owned, but no QEMU device (DESIGN rule 7). Whether the function
@@ -330,8 +334,10 @@ VFIOCTL_EXPORT enum vfioctl_group_mode vfioctl_guest_hostdev_get_group_mode(vfio
  */
 VFIOCTL_EXPORT bool vfioctl_guest_hostdev_is_assigned(vfioctl_guest_hostdev *h);
 /* Guest <address type='pci'>, NULL when not given (QEMU places the device). */
-VFIOCTL_EXPORT const struct vfioctl_pci_addr *vfioctl_guest_hostdev_get_guest_addr(vfioctl_guest_hostdev *h);
-VFIOCTL_EXPORT enum vfioctl_switch vfioctl_guest_hostdev_get_multifunction(vfioctl_guest_hostdev *h);
+VFIOCTL_EXPORT const struct vfioctl_pci_addr *
+vfioctl_guest_hostdev_get_guest_addr(vfioctl_guest_hostdev *h);
+VFIOCTL_EXPORT enum vfioctl_switch
+vfioctl_guest_hostdev_get_multifunction(vfioctl_guest_hostdev *h);
 /* <rom bar='on|off'>. */
 VFIOCTL_EXPORT enum vfioctl_switch vfioctl_guest_hostdev_get_rom_bar(vfioctl_guest_hostdev *h);
 /* <rom file='…'>: NULL when not given, "" when the ROM is disabled
@@ -518,6 +524,7 @@ enum vfioctl_action {
         VFIOCTL_ACTION_ROLLED_BACK,      /* changed, then put back as it was */
         VFIOCTL_ACTION_STUCK,            /* could not be put back: see fix */
         VFIOCTL_ACTION_BLOCKED,          /* an unbind still waits for a user of the device */
+        VFIOCTL_ACTION_IN_USE,           /* refused: the host uses it (detail says how) */
 };
 
 enum vfioctl_outcome {
