@@ -39,6 +39,30 @@ struct command {
 /* One entry per command, each in its own cmd-*.c file. */
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_show(struct cli *cli, int argc, char **argv);
+int cmd_detach(struct cli *cli, int argc, char **argv);
+int cmd_reattach(struct cli *cli, int argc, char **argv);
+int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_recover(struct cli *cli, int argc, char **argv);
+
+/* session.c: around every command that changes devices (open, lock, recover, report). */
+struct session {
+        struct cli *cli;
+        vfioctl_host *host;
+        vfioctl_state *st;
+        vfioctl_report *report;
+        unsigned timeout_ms;
+        json_t *writes; /* --dry-run --json: the writes, collected */
+};
+/* Each returns an exit code; session_end() is due whatever they return. */
+int session_begin(struct cli *cli, struct session *s, unsigned timeout_ms, bool mutate);
+int session_recover(struct session *s);
+/* Prints the report (or JSON) for the library's return r; returns the exit code. */
+int session_finish(struct session *s, int r);
+void session_end(struct session *s);
+/* --timeout S: seconds, fractions allowed. Returns 0 or EXIT_USAGE after saying why. */
+int parse_timeout(const char *arg, unsigned *ret_ms);
+/* DEV... from optind on; -EINVAL (after saying why) on a bad or missing address. */
+int parse_device_args(int argc, char **argv, struct vfioctl_pci_addr **ret, size_t *ret_n);
 
 /* output.c */
 void print_error(const char *format, ...) _printf_(1, 2);

@@ -212,7 +212,7 @@ static void print_failure(struct session *s)
 
         if (nl)
                 print_error("%.*s", (int) (nl - msg), msg);
-        else
+        else if (*msg)
                 print_error("%s", msg);
         for (size_t i = 0; i < vfioctl_report_n_entries(s->report); i++)
                 print_entry(s->cli, vfioctl_report_entry_at(s->report, i));
@@ -229,8 +229,6 @@ int session_finish(struct session *s, int r)
                 code = EXIT_ATTENTION;
         else if (r < 0)
                 code = o == VFIOCTL_OUTCOME_INVALID ? EXIT_USAGE : EXIT_REFUSED;
-        if (r < 0 && o == VFIOCTL_OUTCOME_DONE)
-                vfioctl_report_get_outcome(s->report); /* failed before planning: refused */
         if (s->cli->json)
                 return session_json(s, code);
         if (code == EXIT_OK) {

@@ -14,6 +14,12 @@
 static const struct command commands[] = {
         { "list", cmd_list, "[--all]", "devices by IOMMU group, with driver, state, owner" },
         { "show", cmd_show, "DEV", "one device, its group, and what assigning it costs" },
+        { "detach", cmd_detach, "DEV... [--group] [--force]",
+          "take devices from the host for VFIO (their group's rule applies)" },
+        { "reattach", cmd_reattach, "DEV... [--group]",
+          "give detached devices back to their drivers" },
+        { "status", cmd_status, "[GUEST]", "devices detached or owned, and by what command" },
+        { "recover", cmd_recover, "[--timeout S]", "roll back an interrupted operation" },
 };
 
 static void usage(FILE *f)

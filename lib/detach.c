@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The node-level half of device assignment: detach, reattach and recover
+ * (DESIGN §3, §5). plan.c decides, driver.c writes and rolls back; this
+ * file ties them to the state: a change is recorded in the same
+ * transaction that closes its journal entry, so the state never claims a
+ * device that is not where it says, and never forgets one that is.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "plan.h"
+
+static int require_lock(vfioctl_ctx *ctx, vfioctl_state *st)
+{
+        if (vfioctl_ctx_is_dry_run(ctx) || (st && st->lock_fd >= 0))
+                return 0;
+        return ctx_error(ctx, -ENOLCK, "the state must be locked (vfioctl_state_lock) first");
+}
+
+static void report_changes(vfioctl_report *report, const struct plan *p,
+                           enum vfioctl_action action)
+{
+        for (size_t i = 0; i < p->n_changes; i++)
+                report_add(report, p->changes[i].address, action, p->changes[i].before_driver,
+                           p->changes[i].target_driver, NULL);
+}
+
+/* Records the result and closes the journal entry, in one transaction. */
+static int record(struct op_run *run, vfioctl_state *st, const struct plan *p)
+{
+        int r;
+
+        r = state_begin(st);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < p->n_rows && r >= 0; i++)
+                r = state_device_put(st, &p->rows[i]);
+        for (size_t i = 0; i < p->n_forget && r >= 0; i++)
+                r = state_device_delete(st, p->forget[i]);
+        if (r >= 0 && p->n_changes > 0)
+                r = state_op_end(st, run->op_id);
+        if (r >= 0)
+                r = state_commit(st);
+        if (r < 0)
+                state_rollback(st);
+        return r;
+}
+
+static int run_plan(vfioctl_host *host, vfioctl_state *st, const char *kind,
+                    const struct vfioctl_op_options *opts, const struct plan *p,
+                    enum vfioctl_action action, vfioctl_report *report)
+{
+        vfioctl_ctx *ctx = vfioctl_host_get_ctx(host);
+        struct op_run run;
+        int r;
+
+        if (p->n_changes == 0 && p->n_rows == 0 && p->n_forget == 0)
+                return 0;
+        r = op_run_init(&run, ctx, st, opts->timeout_ms, report);
+        if (r < 0)
+                return r;
+        if (p->n_changes > 0)
+                r = op_apply(&run, kind, opts->command, p->changes, p->n_changes,
+                             action == VFIOCTL_ACTION_REATTACHED);
+        if (p->n_changes > 0)
+                vfioctl_host_invalidate(host);
+        if (r < 0)
+                goto out;
+        report_changes(report, p, action);
+        if (!run.st)
+                goto out; /* dry run */
+        r = record(&run, st, p);
+        if (r < 0) {
+                /* The devices moved but the state could not say so: the
+                 * journal still holds the operation, recover undoes it. */
+                report_set_outcome(report, VFIOCTL_OUTCOME_ATTENTION);
+                ctx_error(ctx, r, "the devices were changed but %s/state.db could not record it "
+                          "(%s); run 'vfioctl recover' to put them back",
+                          vfioctl_state_get_dir(st), vfioctl_ctx_errmsg(ctx));
+        }
+out:
+        op_run_done(&run);
+        return r;
+}
+
+static const struct vfioctl_op_options default_opts;
+
+VFIOCTL_EXPORT int vfioctl_detach(vfioctl_host *host, vfioctl_state *st,
+                                  const struct vfioctl_pci_addr *addrs, size_t n,
+                                  const struct vfioctl_op_options *opts, vfioctl_report *report)
+{
+        struct plan p;
+        int r;
+
+        if (!host || !st || (!addrs && n > 0))
+                return -EINVAL;
+        opts = opts ? opts : &default_opts;
+        r = require_lock(vfioctl_host_get_ctx(host), st);
+        if (r < 0)
+                return r;
+        r = plan_detach(host, st, addrs, n, opts, report, &p);
+        if (r < 0)
+                return r;
+        r = run_plan(host, st, "detach", opts, &p, VFIOCTL_ACTION_DETACHED, report);
+        plan_clear(&p);
+        return r;
+}
+
+VFIOCTL_EXPORT int vfioctl_reattach(vfioctl_host *host, vfioctl_state *st,
+                                    const struct vfioctl_pci_addr *addrs, size_t n,
+                                    const struct vfioctl_op_options *opts, vfioctl_report *report)
+{
+        struct plan p;
+        int r;
+
+        if (!host || !st || (!addrs && n > 0))
+                return -EINVAL;
+        opts = opts ? opts : &default_opts;
+        r = require_lock(vfioctl_host_get_ctx(host), st);
+        if (r < 0)
+                return r;
+        r = plan_reattach(host, st, addrs, n, opts, report, &p);
+        if (r < 0)
+                return r;
+        r = run_plan(host, st, "reattach", opts, &p, VFIOCTL_ACTION_REATTACHED, report);
+        plan_clear(&p);
+        return r;
+}
+
+VFIOCTL_EXPORT int vfioctl_recover(vfioctl_host *host, vfioctl_state *st, unsigned timeout_ms,
+                                   vfioctl_report *report)
+{
+        vfioctl_ctx *ctx;
+        struct vfioctl_state_op *ops = NULL;
+        struct op_run run;
+        size_t n = 0;
+        int done = 0, left = 0, r;
+
+        if (!host || !st)
+                return -EINVAL;
+        ctx = vfioctl_host_get_ctx(host);
+        r = vfioctl_state_get_pending(st, &ops, &n);
+        if (r < 0 || n == 0)
+                return r;
+        if (vfioctl_ctx_is_dry_run(ctx))
+                return ctx_error(ctx, -EOPNOTSUPP,
+                                 "an unfinished operation is in the journal; run 'vfioctl "
+                                 "recover' (without --dry-run) first");
+        r = require_lock(ctx, st);
+        if (r < 0)
+                goto out;
+        r = op_run_init(&run, ctx, st, timeout_ms, report);
+        if (r < 0)
+                goto out;
+        /* Newest first: a later operation may have built on an earlier one. */
+        for (size_t i = n; i > 0 && r >= 0; i--) {
+                r = op_recover(&run, &ops[i - 1]);
+                done += r > 0;
+                if (r == 0)
+                        left++;
+        }
+        if (r >= 0 && left > 0)
+                ctx_error(ctx, -EBUSY, "%d interrupted operation%s could not be rolled back yet:",
+                          left, left == 1 ? "" : "s");
+        op_run_done(&run);
+        vfioctl_host_invalidate(host);
+out:
+        vfioctl_state_ops_free(ops, n);
+        return r < 0 ? r : done;
+}

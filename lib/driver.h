@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Internal: moving devices between drivers (driver.c), journaled, with
+ * rollback, and the report of what happened (report.c).
+ */
+#pragma once
+
+#include "state.h"
+
+/* report.c */
+void report_set_outcome(vfioctl_report *r, enum vfioctl_outcome outcome);
+int report_add(vfioctl_report *r, const char *address, enum vfioctl_action action,
+               const char *from, const char *to, const char *detail_format, ...) _printf_(6, 7);
+struct vfioctl_report_entry *report_find(vfioctl_report *r, const char *address);
+
+/*
+ * One operation in progress: the journal it writes to (none in a dry run)
+ * and the bound on anything that waits.
+ */
+struct op_run {
+        vfioctl_ctx *ctx;
+        vfioctl_state *st;   /* NULL: dry run, nothing journaled */
+        int64_t op_id;
+        int next_seq;        /* next journal step */
+        unsigned timeout_ms;
+        int devices_fd;      /* sys/bus/pci/devices */
+        vfioctl_report *report;
+};
+
+int op_run_init(struct op_run *run, vfioctl_ctx *ctx, vfioctl_state *st, unsigned timeout_ms,
+                vfioctl_report *report);
+void op_run_done(struct op_run *run);
+
+/* The driver (NULL: unbound) and driver_override (NULL: unset) of a device now. */
+int driver_read(struct op_run *run, const char *address, char **ret_driver, char **ret_override);
+
+/*
+ * Journals the changes, applies them in order (each device to its target
+ * driver and override; with two_pass, first every device off its driver,
+ * then every device bound to its driver by name: needed to give a group back to host drivers,
+ * which cannot bind while a member is on vfio-pci), and on the first failure puts every device
+ * changed so far back in reverse order. Returns 0 when all applied; on
+ * failure the negative errno of the first failure, with the report saying
+ * what was rolled back, stuck or blocked, and the operation left in the
+ * journal only when something could not be put back.
+ */
+int op_apply(struct op_run *run, const char *kind, const char *command,
+             const struct vfioctl_state_change *changes, size_t n, bool two_pass);
+
+/*
+ * Rolls back one unfinished operation from the journal. Returns 1 when
+ * it was rolled back and dropped, 0 when it has to stay (an unbind still
+ * blocked, or a device that could not be restored), negative on error.
+ */
+int op_recover(struct op_run *run, const struct vfioctl_state_op *op);
+
+/* Who holds /dev/vfio/GROUP open, read under the root: "pid 123 (qemu-system-x86)". */
+int driver_find_holder(vfioctl_ctx *ctx, int group, char *buf, size_t size);

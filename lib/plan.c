@@ -1,0 +1,738 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Deciding what detach and reattach do, before anything is written
+ * (DESIGN §3 rules 1, 2 and 9). This is where the IOMMU group is the unit
+ * of the decision: a device is detached alone only when nothing else in
+ * its group stands in VFIO's way; otherwise the user chooses (--group, a
+ * pci-stub hold, another slot) and we change nothing.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "plan.h"
+
+static const struct {
+        const char *word, *driver;
+} stub_words[] = {
+        { "vfio", "vfio-pci" },
+        { "kvm", "pci-stub" },
+        { "xen", "xen-pciback" },
+};
+
+VFIOCTL_EXPORT const char *vfioctl_stub_driver_name(const char *word)
+{
+        if (!word || !*word)
+                return "vfio-pci";
+        for (size_t i = 0; i < ELEMENTSOF(stub_words); i++)
+                if (streq(word, stub_words[i].word))
+                        return stub_words[i].driver;
+        return word;
+}
+
+static bool is_stub_word(const char *word)
+{
+        if (!word)
+                return true;
+        for (size_t i = 0; i < ELEMENTSOF(stub_words); i++)
+                if (streq(word, stub_words[i].word))
+                        return true;
+        return false;
+}
+
+/* pci-stub and xen-pciback only hold a device; VFIO's group rule is for the rest. */
+static bool stub_is_hold_only(const char *driver)
+{
+        return streq(driver, "pci-stub") || streq(driver, "xen-pciback") ||
+               streq(driver, "pciback");
+}
+
+void plan_clear(struct plan *p)
+{
+        for (size_t i = 0; i < p->n_changes; i++) {
+                free(p->changes[i].before_driver);
+                free(p->changes[i].before_override);
+                free(p->changes[i].target_driver);
+                free(p->changes[i].target_override);
+        }
+        free(p->changes);
+        vfioctl_state_devices_free(p->rows, p->n_rows);
+        free(p->forget);
+        *p = (struct plan) {};
+}
+
+static char *dup_or_null(const char *s)
+{
+        return s ? strdup(s) : NULL;
+}
+
+static bool plan_has_change(const struct plan *p, const char *address)
+{
+        for (size_t i = 0; i < p->n_changes; i++)
+                if (streq(p->changes[i].address, address))
+                        return true;
+        return false;
+}
+
+static int plan_add_change(struct plan *p, vfioctl_device *dev, const char *target_driver,
+                           const char *target_override)
+{
+        struct vfioctl_state_change *n, *c;
+        const char *override = NULL;
+        int r;
+
+        r = vfioctl_device_get_driver_override(dev, &override);
+        if (r < 0)
+                return r;
+        n = realloc(p->changes, (p->n_changes + 1) * sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        p->changes = n;
+        c = &n[p->n_changes++];
+        *c = (struct vfioctl_state_change) { .group = vfioctl_device_get_group_number(dev) };
+        snprintf(c->address, sizeof(c->address), "%s", vfioctl_device_get_name(dev));
+        c->before_driver = dup_or_null(vfioctl_device_get_driver(dev));
+        c->before_override = dup_or_null(override);
+        c->target_driver = dup_or_null(target_driver);
+        c->target_override = dup_or_null(target_override);
+        if ((vfioctl_device_get_driver(dev) && !c->before_driver) || (override && !c->before_override) ||
+            (target_driver && !c->target_driver) || (target_override && !c->target_override))
+                return -ENOMEM;
+        return 0;
+}
+
+static int plan_add_row(struct plan *p, const struct vfioctl_state_device *row)
+{
+        struct vfioctl_state_device *n, *d;
+
+        n = realloc(p->rows, (p->n_rows + 1) * sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        p->rows = n;
+        d = &n[p->n_rows++];
+        *d = *row;
+        d->original_driver = dup_or_null(row->original_driver);
+        d->original_override = dup_or_null(row->original_override);
+        d->stub_driver = dup_or_null(row->stub_driver);
+        d->detached_by = dup_or_null(row->detached_by);
+        d->owner = NULL;
+        return 0;
+}
+
+static int plan_add_forget(struct plan *p, const char *address)
+{
+        char (*n)[VFIOCTL_PCI_ADDR_MAX] = realloc(p->forget, (p->n_forget + 1) * sizeof(*n));
+
+        if (!n)
+                return -ENOMEM;
+        p->forget = n;
+        snprintf(n[p->n_forget++], VFIOCTL_PCI_ADDR_MAX, "%s", address);
+        return 0;
+}
+
+static int cmp_change(const void *a, const void *b)
+{
+        const struct vfioctl_state_change *x = a, *y = b;
+
+        return strcmp(x->address, y->address);
+}
+
+/* "NIC: Intel Corporation 82574L Gigabit Network Connection" or "NIC 8086:10d3". */
+static const char *describe(vfioctl_device *dev, char *buf, size_t size)
+{
+        const char *vendor = vfioctl_device_get_vendor_name(dev);
+        const char *device = vfioctl_device_get_device_name(dev);
+        const char *word = vfioctl_device_get_class_word(dev);
+
+        if (vendor && device)
+                snprintf(buf, size, "%s: %s %s", word, vendor, device);
+        else
+                snprintf(buf, size, "%s %04x:%04x", word, vfioctl_device_get_vendor_id(dev),
+                         vfioctl_device_get_device_id(dev));
+        return buf;
+}
+
+static const struct vfioctl_state_device *row_find(const struct vfioctl_state_device *rows,
+                                                   size_t n, const char *address)
+{
+        for (size_t i = 0; i < n; i++)
+                if (streq(rows[i].address, address))
+                        return &rows[i];
+        return NULL;
+}
+
+static const struct vfioctl_state_op *pending_find(const struct vfioctl_state_op *ops, size_t n,
+                                                   const char *address)
+{
+        for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < ops[i].n_changes; j++)
+                        if (streq(ops[i].changes[j].address, address))
+                                return &ops[i];
+        return NULL;
+}
+
+/* What plan_* reads from the state, loaded once. */
+struct known {
+        struct vfioctl_state_device *rows;
+        size_t n_rows;
+        struct vfioctl_state_op *ops;
+        size_t n_ops;
+};
+
+static void known_clear(struct known *k)
+{
+        vfioctl_state_devices_free(k->rows, k->n_rows);
+        vfioctl_state_ops_free(k->ops, k->n_ops);
+}
+
+static int known_load(vfioctl_state *st, struct known *k)
+{
+        int r;
+
+        *k = (struct known) {};
+        r = vfioctl_state_get_devices(st, NULL, &k->rows, &k->n_rows);
+        if (r < 0)
+                return r;
+        return vfioctl_state_get_pending(st, &k->ops, &k->n_ops);
+}
+
+static int refuse(vfioctl_ctx *ctx, vfioctl_report *report, enum vfioctl_outcome outcome,
+                  int error, const char *format, ...) _printf_(5, 6);
+static int refuse(vfioctl_ctx *ctx, vfioctl_report *report, enum vfioctl_outcome outcome,
+                  int error, const char *format, ...)
+{
+        va_list ap;
+
+        report_set_outcome(report, outcome);
+        va_start(ap, format);
+        ctx_verror(ctx, error, format, ap);
+        va_end(ap);
+        return error;
+}
+
+static int refuse_pending(vfioctl_ctx *ctx, vfioctl_report *report, const char *address,
+                          const struct vfioctl_state_op *op)
+{
+        return refuse(ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                      "%s is part of an unfinished operation ('%s', pid %d); run 'vfioctl "
+                      "recover' (if an unbind is still waiting for a user of the device, once "
+                      "the device is released)",
+                      address, op->command, op->pid);
+}
+
+/* ------------------------------------------------------------------ */
+/* Detach                                                             */
+
+static int check_stub_loaded(vfioctl_host *host, const char *word, const char *stub,
+                             vfioctl_report *report)
+{
+        vfioctl_ctx *ctx = vfioctl_host_get_ctx(host);
+        char avail[512] = "";
+        size_t len = 0;
+        int r;
+
+        r = host_driver_exists(host, stub);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        for (char **d = host->drivers; d && *d; d++)
+                if (strstr(*d, "vfio") || strstr(*d, "stub") || strstr(*d, "pciback"))
+                        len += snprintf(avail + len, len < sizeof(avail) ? sizeof(avail) - len : 0,
+                                        "%s%s", len ? ", " : "", *d);
+        if (!len)
+                snprintf(avail, sizeof(avail), "none (modprobe vfio-pci)");
+        if (is_stub_word(word))
+                return refuse(ctx, report, VFIOCTL_OUTCOME_REFUSED, -ENOENT,
+                              "driver %s is not loaded (no sys/bus/pci/drivers/%s): run "
+                              "'modprobe %s'; loaded stub drivers: %s",
+                              stub, stub, stub, avail);
+        return refuse(ctx, report, VFIOCTL_OUTCOME_INVALID, -ENOENT,
+                      "unknown driver '%s': there is no sys/bus/pci/drivers/%s. Use vfio "
+                      "(vfio-pci), kvm (pci-stub), xen (xen-pciback) or a loaded driver's name; "
+                      "loaded stub drivers: %s",
+                      word, word, avail);
+}
+
+/* Whether a console is bound to a VGA/framebuffer console driver. */
+static bool console_bound(vfioctl_host *host)
+{
+        vfioctl_ctx *ctx = vfioctl_host_get_ctx(host);
+        _cleanup_strv_free_ char **cons = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        bool bound = false;
+
+        /* No vtconsole class (a test tree, a kernel without VT): no console to lose. */
+        if (sysfs_open_dir(ctx, "sys/class/vtconsole", &fd) < 0 ||
+            sysfs_list_dir(ctx, fd, "sys/class/vtconsole", &cons, NULL) < 0) {
+                ctx_clear_error(ctx);
+                return false;
+        }
+        for (char **c = cons; *c && !bound; c++) {
+                _cleanup_free_ char *name = NULL, *bind = NULL;
+                char attr[128];
+
+                snprintf(attr, sizeof(attr), "%s/name", *c);
+                if (sysfs_read_str(ctx, fd, "sys/class/vtconsole", attr, &name) < 0)
+                        continue;
+                snprintf(attr, sizeof(attr), "%s/bind", *c);
+                if (sysfs_read_str(ctx, fd, "sys/class/vtconsole", attr, &bind) < 0)
+                        continue;
+                /* The dummy console holds nothing. */
+                bound = streq(bind, "1") && !strstr(name, "dummy");
+        }
+        ctx_clear_error(ctx);
+        return bound;
+}
+
+/* Adds an IN_USE entry per thing the host visibly uses; returns how many. */
+static int check_safety(vfioctl_host *host, vfioctl_device *dev, vfioctl_report *report)
+{
+        const char *addr = vfioctl_device_get_name(dev);
+        const struct vfioctl_netif *nifs;
+        const struct vfioctl_blockdev *bdevs;
+        size_t n_nifs, n_bdevs;
+        bool boot_vga = false;
+        int found = 0, r;
+
+        r = vfioctl_device_get_netifs(dev, &nifs, &n_nifs);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_nifs; i++) {
+                if (nifs[i].default_route) {
+                        report_add(report, addr, VFIOCTL_ACTION_IN_USE, vfioctl_device_get_driver(dev),
+                                   NULL, "network interface %s holds the default route",
+                                   nifs[i].name);
+                        found++;
+                } else if (streq_ptr(nifs[i].operstate, "up")) {
+                        report_add(report, addr, VFIOCTL_ACTION_IN_USE, vfioctl_device_get_driver(dev),
+                                   NULL, "network interface %s is up", nifs[i].name);
+                        found++;
+                }
+        }
+        r = vfioctl_device_get_blockdevs(dev, &bdevs, &n_bdevs);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_bdevs; i++)
+                for (const char *const *m = bdevs[i].mounts; m && *m; m++) {
+                        report_add(report, addr, VFIOCTL_ACTION_IN_USE, vfioctl_device_get_driver(dev),
+                                   NULL, "%s is mounted on %s", bdevs[i].name, *m);
+                        found++;
+                }
+        r = vfioctl_device_is_boot_vga(dev, &boot_vga);
+        if (r < 0)
+                return r;
+        if (boot_vga && console_bound(host)) {
+                report_add(report, addr, VFIOCTL_ACTION_IN_USE, vfioctl_device_get_driver(dev), NULL,
+                           "it is the boot VGA device and the console is bound to it");
+                found++;
+        }
+        return found;
+}
+
+static bool addr_requested(const struct vfioctl_pci_addr *addrs, size_t n,
+                           const struct vfioctl_pci_addr *a)
+{
+        for (size_t i = 0; i < n; i++)
+                if (vfioctl_pci_addr_compare(&addrs[i], a) == 0)
+                        return true;
+        return false;
+}
+
+struct detach_ctx {
+        vfioctl_host *host;
+        vfioctl_ctx *ctx;
+        const struct vfioctl_op_options *opts;
+        const char *stub;
+        const char *command;
+        vfioctl_report *report;
+        struct known k;
+        struct plan *p;
+        vfioctl_device **targets; /* what will be changed, for the safety check */
+        size_t n_targets;
+        int n_blockers;
+        unsigned blocker_group;
+};
+
+/* A device already on a stub that we did not put there: remember, do not touch. */
+static int note_found(struct detach_ctx *d, vfioctl_device *dev)
+{
+        const char *addr = vfioctl_device_get_name(dev);
+        const struct vfioctl_state_device *row = row_find(d->k.rows, d->k.n_rows, addr);
+        struct vfioctl_state_device nrow = {
+                .group = vfioctl_device_get_group_number(dev),
+                .stub_driver = (char *) vfioctl_device_get_driver(dev),
+                .original_driver = (char *) vfioctl_device_get_driver(dev),
+                .found_detached = true,
+                .detached_by = (char *) d->command,
+                .managed = true,
+        };
+
+        if (row && streq_ptr(row->stub_driver, vfioctl_device_get_driver(dev)))
+                return report_add(d->report, addr,
+                                  row->found_detached ? VFIOCTL_ACTION_FOUND_DETACHED
+                                                      : VFIOCTL_ACTION_ALREADY_DETACHED,
+                                  row->original_driver, row->stub_driver, "by '%s'",
+                                  row->detached_by);
+        snprintf(nrow.address, sizeof(nrow.address), "%s", addr);
+        report_add(d->report, addr, VFIOCTL_ACTION_FOUND_DETACHED, vfioctl_device_get_driver(dev),
+                   vfioctl_device_get_driver(dev), "already on %s; left alone",
+                   vfioctl_device_get_driver(dev));
+        return plan_add_row(d->p, &nrow);
+}
+
+static int add_target(struct detach_ctx *d, vfioctl_device *dev)
+{
+        vfioctl_device **n;
+        const struct vfioctl_state_op *op;
+
+        for (size_t i = 0; i < d->n_targets; i++)
+                if (d->targets[i] == dev)
+                        return 0;
+        op = pending_find(d->k.ops, d->k.n_ops, vfioctl_device_get_name(dev));
+        if (op)
+                return refuse_pending(d->ctx, d->report, vfioctl_device_get_name(dev), op);
+        n = realloc(d->targets, (d->n_targets + 1) * sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        d->targets = n;
+        n[d->n_targets++] = dev;
+        return 0;
+}
+
+/* The group rule for one requested device. */
+static int detach_group_members(struct detach_ctx *d, vfioctl_device *dev,
+                                const struct vfioctl_pci_addr *addrs, size_t n)
+{
+        vfioctl_group *group;
+        char desc[256];
+        int r;
+
+        if (vfioctl_device_get_group_number(dev) < 0 || stub_is_hold_only(d->stub))
+                return 0;
+        r = vfioctl_host_get_group(d->host, vfioctl_device_get_group_number(dev), &group);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < vfioctl_group_n_devices(group); i++) {
+                vfioctl_device *m = vfioctl_group_device_at(group, i);
+
+                if (m == dev || addr_requested(addrs, n, vfioctl_device_get_addr(m)))
+                        continue;
+                if (vfioctl_device_is_viable_member(m)) {
+                        /* Bridges on pcieport, unbound members, members on a stub. */
+                        if ((d->opts->flags & VFIOCTL_OP_GROUP) && vfioctl_device_is_on_stub(m) &&
+                            !row_find(d->k.rows, d->k.n_rows, vfioctl_device_get_name(m)))
+                                r = note_found(d, m);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (d->opts->flags & VFIOCTL_OP_GROUP) {
+                        r = add_target(d, m);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                d->n_blockers++;
+                d->blocker_group = vfioctl_group_get_number(group);
+                report_add(d->report, vfioctl_device_get_name(m), VFIOCTL_ACTION_IN_USE,
+                           vfioctl_device_get_driver(m), NULL, "%s",
+                           describe(m, desc, sizeof(desc)));
+        }
+        return 0;
+}
+
+static int detach_requested(struct detach_ctx *d, vfioctl_device *dev,
+                            const struct vfioctl_pci_addr *addrs, size_t n)
+{
+        const char *addr = vfioctl_device_get_name(dev);
+        const char *msg;
+        int r;
+
+        r = vfioctl_device_get_error(dev, &msg);
+        if (r < 0)
+                return refuse(d->ctx, d->report, VFIOCTL_OUTCOME_REFUSED, r,
+                              "%s cannot be detached: its sysfs entry is damaged (%s)", addr, msg);
+        if (vfioctl_device_is_bridge(dev))
+                return refuse(d->ctx, d->report, VFIOCTL_OUTCOME_REFUSED, -EINVAL,
+                              "%s is a bridge: bridges are never assigned to guests and never "
+                              "bound to a stub (vfio-pci refuses them); leave it on %s",
+                              addr, vfioctl_device_get_driver(dev) ?: "no driver");
+        if (vfioctl_device_is_on_stub(dev))
+                return note_found(d, dev);
+        r = add_target(d, dev);
+        if (r < 0)
+                return r;
+        return detach_group_members(d, dev, addrs, n);
+}
+
+static int refuse_group(struct detach_ctx *d, const struct vfioctl_pci_addr *addrs, size_t n)
+{
+        char first[VFIOCTL_PCI_ADDR_MAX];
+
+        vfioctl_pci_addr_format(&addrs[0], first);
+        return refuse(d->ctx, d->report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                      "cannot detach %s alone: IOMMU group %u also holds %d device%s the host "
+                      "still uses, and VFIO can only take the whole group:\n"
+                      "Ways out:\n"
+                      "  --group        detach them too, in this one call (they leave the host)\n"
+                      "  --driver kvm   only hold the device with pci-stub (legacy; it cannot be "
+                      "given to a guest through VFIO while the group is shared)\n"
+                      "  or move the card to a slot with an IOMMU group of its own",
+                      first, d->blocker_group, d->n_blockers, d->n_blockers == 1 ? "" : "s");
+}
+
+static int build_changes(struct detach_ctx *d)
+{
+        time_t now = time(NULL);
+        int r;
+
+        for (size_t i = 0; i < d->n_targets; i++) {
+                vfioctl_device *dev = d->targets[i];
+                bool bridge = vfioctl_device_is_bridge(dev);
+                const char *override = NULL;
+                struct vfioctl_state_device row = {
+                        .group = vfioctl_device_get_group_number(dev),
+                        .original_driver = (char *) vfioctl_device_get_driver(dev),
+                        .detached_by = (char *) d->command,
+                        .detached_at = now,
+                        .managed = true,
+                };
+
+                r = vfioctl_device_get_driver_override(dev, &override);
+                if (r < 0)
+                        return r;
+                /* A bridge in the group cannot go to a stub: it is only unbound. */
+                r = plan_add_change(d->p, dev, bridge ? NULL : d->stub,
+                                    bridge ? override : d->stub);
+                if (r < 0)
+                        return r;
+                snprintf(row.address, sizeof(row.address), "%s", vfioctl_device_get_name(dev));
+                row.original_override = (char *) override;
+                row.stub_driver = bridge ? NULL : (char *) d->stub;
+                r = plan_add_row(d->p, &row);
+                if (r < 0)
+                        return r;
+        }
+        qsort(d->p->changes, d->p->n_changes, sizeof(*d->p->changes), cmp_change);
+        return 0;
+}
+
+int plan_detach(vfioctl_host *host, vfioctl_state *st, const struct vfioctl_pci_addr *addrs,
+                size_t n, const struct vfioctl_op_options *opts, vfioctl_report *report,
+                struct plan *ret)
+{
+        struct detach_ctx d = {
+                .host = host,
+                .ctx = vfioctl_host_get_ctx(host),
+                .opts = opts,
+                .stub = vfioctl_stub_driver_name(opts->driver),
+                .command = opts->command ? opts->command : state_default_command(),
+                .report = report,
+                .p = ret,
+        };
+        int unsafe = 0, r;
+
+        *ret = (struct plan) {};
+        r = check_stub_loaded(host, opts->driver, d.stub, report);
+        if (r < 0)
+                return r;
+        if (!stub_is_hold_only(d.stub) && !vfioctl_host_has_iommu(host))
+                return refuse(d.ctx, report, VFIOCTL_OUTCOME_REFUSED, -ENODEV,
+                              "this host has no IOMMU groups, so VFIO cannot isolate devices and "
+                              "nothing was detached. Enable the IOMMU: turn on VT-d (Intel) or "
+                              "AMD-Vi/IOMMU (AMD) in the firmware setup, add intel_iommu=on or "
+                              "amd_iommu=on to the kernel command line, and reboot");
+        r = known_load(st, &d.k);
+        if (r < 0)
+                goto out;
+
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                vfioctl_device *dev;
+
+                if (addr_requested(addrs, i, &addrs[i]))
+                        continue; /* named twice */
+                r = vfioctl_host_get_device(host, &addrs[i], &dev);
+                if (r < 0) {
+                        report_set_outcome(report, VFIOCTL_OUTCOME_INVALID);
+                        break;
+                }
+                r = detach_requested(&d, dev, addrs, n);
+        }
+        if (r < 0)
+                goto out;
+        if (d.n_blockers > 0) {
+                r = refuse_group(&d, addrs, n);
+                goto out;
+        }
+        for (size_t i = 0; i < d.n_targets && !(opts->flags & VFIOCTL_OP_FORCE); i++) {
+                r = check_safety(host, d.targets[i], report);
+                if (r < 0)
+                        goto out;
+                unsafe += r;
+        }
+        if (unsafe > 0) {
+                r = refuse(d.ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                           "refusing to detach what the host is using (%d use%s below); nothing "
+                           "was changed. Stop using it first, or pass --force to detach anyway",
+                           unsafe, unsafe == 1 ? "" : "s");
+                goto out;
+        }
+        r = build_changes(&d);
+out:
+        free(d.targets);
+        known_clear(&d.k);
+        if (r < 0)
+                plan_clear(ret);
+        return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reattach                                                           */
+
+struct reattach_ctx {
+        vfioctl_host *host;
+        vfioctl_ctx *ctx;
+        vfioctl_report *report;
+        struct known k;
+        struct plan *p;
+        int *groups;
+        size_t n_groups;
+        int n_owned;
+        const char *owner;
+};
+
+static int give_back(struct reattach_ctx *c, const struct vfioctl_state_device *row)
+{
+        const struct vfioctl_state_op *op;
+        vfioctl_device *dev;
+        struct vfioctl_pci_addr a;
+        int r;
+
+        if (plan_has_change(c->p, row->address))
+                return 0;
+        for (size_t i = 0; i < c->p->n_forget; i++)
+                if (streq(c->p->forget[i], row->address))
+                        return 0;
+        if (row->owner) {
+                c->n_owned++;
+                c->owner = row->owner;
+                return report_add(c->report, row->address, VFIOCTL_ACTION_IN_USE, row->stub_driver,
+                                  NULL, "%s to guest '%s'",
+                                  row->role == VFIOCTL_ROLE_HELD ? "held for" : "assigned",
+                                  row->owner);
+        }
+        op = pending_find(c->k.ops, c->k.n_ops, row->address);
+        if (op)
+                return refuse_pending(c->ctx, c->report, row->address, op);
+        if (row->found_detached) {
+                report_add(c->report, row->address, VFIOCTL_ACTION_LEFT_ALONE, row->stub_driver,
+                           row->stub_driver, "was already on %s when vfioctl found it; left alone",
+                           row->stub_driver);
+                return plan_add_forget(c->p, row->address);
+        }
+        r = vfioctl_pci_addr_parse(row->address, &a);
+        if (r >= 0)
+                r = vfioctl_host_get_device(c->host, &a, &dev);
+        if (r == -ENODEV) {
+                ctx_clear_error(c->ctx);
+                report_add(c->report, row->address, VFIOCTL_ACTION_NOT_DETACHED, NULL, NULL,
+                           "no longer on the host; forgotten");
+                return plan_add_forget(c->p, row->address);
+        }
+        if (r < 0)
+                return r;
+        r = plan_add_change(c->p, dev, row->original_driver, row->original_override);
+        if (r < 0)
+                return r;
+        return plan_add_forget(c->p, row->address);
+}
+
+static int add_group(struct reattach_ctx *c, int group)
+{
+        int *n;
+
+        if (group < 0)
+                return 0;
+        for (size_t i = 0; i < c->n_groups; i++)
+                if (c->groups[i] == group)
+                        return 0;
+        n = realloc(c->groups, (c->n_groups + 1) * sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        c->groups = n;
+        n[c->n_groups++] = group;
+        return 0;
+}
+
+/* A device named on the command line that has no row of ours. */
+static int not_ours(struct reattach_ctx *c, const struct vfioctl_pci_addr *a, bool group)
+{
+        vfioctl_device *dev;
+        const char *drv;
+        int r;
+
+        r = vfioctl_host_get_device(c->host, a, &dev);
+        if (r < 0) {
+                report_set_outcome(c->report, VFIOCTL_OUTCOME_INVALID);
+                return r;
+        }
+        drv = vfioctl_device_get_driver(dev);
+        if (group) {
+                r = add_group(c, vfioctl_device_get_group_number(dev));
+                if (r < 0)
+                        return r;
+        }
+        if (vfioctl_device_is_on_stub(dev))
+                return report_add(c->report, vfioctl_device_get_name(dev),
+                                  VFIOCTL_ACTION_LEFT_ALONE, drv, drv,
+                                  "on %s, but not detached by vfioctl; left alone", drv);
+        return report_add(c->report, vfioctl_device_get_name(dev), VFIOCTL_ACTION_NOT_DETACHED,
+                          drv, drv, "not detached (on %s)", drv ? drv : "no driver");
+}
+
+int plan_reattach(vfioctl_host *host, vfioctl_state *st, const struct vfioctl_pci_addr *addrs,
+                  size_t n, const struct vfioctl_op_options *opts, vfioctl_report *report,
+                  struct plan *ret)
+{
+        bool group = opts->flags & VFIOCTL_OP_GROUP;
+        struct reattach_ctx c = {
+                .host = host,
+                .ctx = vfioctl_host_get_ctx(host),
+                .report = report,
+                .p = ret,
+        };
+        int r;
+
+        *ret = (struct plan) {};
+        r = known_load(st, &c.k);
+        if (r < 0)
+                goto out;
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                char addr[VFIOCTL_PCI_ADDR_MAX];
+                const struct vfioctl_state_device *row;
+
+                vfioctl_pci_addr_format(&addrs[i], addr);
+                row = row_find(c.k.rows, c.k.n_rows, addr);
+                if (!row)
+                        r = not_ours(&c, &addrs[i], group);
+                else if (group && row->group >= 0)
+                        r = add_group(&c, row->group);
+                else
+                        r = give_back(&c, row);
+        }
+        for (size_t g = 0; g < c.n_groups && r >= 0; g++)
+                for (size_t i = 0; i < c.k.n_rows && r >= 0; i++)
+                        if (c.k.rows[i].group == c.groups[g])
+                                r = give_back(&c, &c.k.rows[i]);
+        if (r >= 0 && c.n_owned > 0)
+                r = refuse(c.ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                           "refusing to give back what a guest owns (guest '%s'); nothing was "
+                           "changed: release it first with 'vfioctl release %s'",
+                           c.owner, c.owner);
+out:
+        free(c.groups);
+        known_clear(&c.k);
+        if (r < 0)
+                plan_clear(ret);
+        return r;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Internal side of the state store (state.c): the rows other parts of the
+ * library change, and the journal of the operation in progress. The
+ * public side (reading rows, the lock) is in vfioctl.h.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+#include "internal.h"
+
+struct vfioctl_state {
+        int n_ref;
+        vfioctl_ctx *ctx;
+        char *dir;
+        sqlite3 *db;  /* NULL: opened read-only and there is no state yet */
+        int lock_fd;  /* held while >= 0 */
+        bool readonly;
+};
+
+/* Explicit transactions; a failed body calls state_rollback(). */
+int state_begin(vfioctl_state *st);
+int state_commit(vfioctl_state *st);
+void state_rollback(vfioctl_state *st);
+
+/* Device rows. put replaces the row of the same address. */
+int state_device_put(vfioctl_state *st, const struct vfioctl_state_device *d);
+int state_device_delete(vfioctl_state *st, const char *address);
+/* -ENOENT when there is no row; *ret is freed with vfioctl_state_devices_free(ret, 1). */
+int state_device_get(vfioctl_state *st, const char *address, struct vfioctl_state_device **ret);
+
+/* Guests and ownership (for assign/release). */
+int state_guest_put(vfioctl_state *st, const char *name, int pid, const char *definition,
+                    const char *qemu_args);
+int state_guest_delete(vfioctl_state *st, const char *name);
+/* owner NULL gives the device back to nobody (role ignored). */
+int state_device_set_owner(vfioctl_state *st, const char *address, const char *owner,
+                           enum vfioctl_role role, bool managed);
+
+/*
+ * The journal. An operation is recorded with every device it will change
+ * and what that device was before (one transaction, before the first
+ * write); each write is then recorded as intended before it is made and
+ * marked done once verified. state_op_end() drops the operation: call it
+ * in the transaction that records the operation's result.
+ */
+int state_op_begin(vfioctl_state *st, const char *kind, const char *command,
+                   const struct vfioctl_state_change *changes, size_t n, int64_t *ret_id);
+int state_op_step_intended(vfioctl_state *st, int64_t op, int seq, const char *address,
+                           const char *path, const char *value);
+int state_op_step_set(vfioctl_state *st, int64_t op, int seq, const char *status, int helper_pid);
+int state_op_end(vfioctl_state *st, int64_t op);
+
+/* Command line of the current process as one string, for detached_by. */
+const char *state_default_command(void);

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The state store (state.c): rows, ownership, journal, lock, schema checks. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "state.h"
+
+struct fixture {
+        char dir[64];
+        vfioctl_ctx *ctx;
+        vfioctl_state *st;
+};
+
+static int setup(void **state)
+{
+        struct fixture *f = calloc(1, sizeof(*f));
+
+        snprintf(f->dir, sizeof(f->dir), "/tmp/test-state.XXXXXX");
+        assert_non_null(mkdtemp(f->dir));
+        assert_int_equal(vfioctl_ctx_new("/", &f->ctx), 0);
+        assert_int_equal(vfioctl_state_open(f->ctx, f->dir, 0, &f->st), 0);
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        struct fixture *f = *state;
+        char cmd[128];
+
+        vfioctl_state_unref(f->st);
+        vfioctl_ctx_unref(f->ctx);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+        assert_int_equal(system(cmd), 0);
+        free(f);
+        return 0;
+}
+
+static void put_row(vfioctl_state *st, const char *addr, const char *orig)
+{
+        struct vfioctl_state_device d = {
+                .group = 8,
+                .original_driver = (char *) orig,
+                .stub_driver = (char *) "vfio-pci",
+                .detached_by = (char *) "vfioctl detach --group 05:00.0",
+                .detached_at = 1700000000,
+                .managed = true,
+        };
+
+        snprintf(d.address, sizeof(d.address), "%s", addr);
+        assert_int_equal(state_device_put(st, &d), 0);
+}
+
+static void test_rows(void **state)
+{
+        struct fixture *f = *state;
+        struct vfioctl_state_device *l, *one;
+        size_t n;
+
+        put_row(f->st, "0000:05:00.0", "e1000e");
+        put_row(f->st, "0000:00:1f.3", NULL);
+        assert_int_equal(vfioctl_state_get_devices(f->st, NULL, &l, &n), 0);
+        assert_int_equal(n, 2);
+        assert_string_equal(l[0].address, "0000:00:1f.3"); /* sorted */
+        assert_null(l[0].original_driver);                  /* was unbound */
+        assert_string_equal(l[1].original_driver, "e1000e");
+        assert_string_equal(l[1].detached_by, "vfioctl detach --group 05:00.0");
+        assert_int_equal(l[1].detached_at, 1700000000);
+        assert_int_equal(l[1].role, VFIOCTL_ROLE_NONE);
+        vfioctl_state_devices_free(l, n);
+
+        assert_int_equal(state_device_get(f->st, "0000:05:00.0", &one), 0);
+        assert_string_equal(one->stub_driver, "vfio-pci");
+        vfioctl_state_devices_free(one, 1);
+        assert_int_equal(state_device_delete(f->st, "0000:05:00.0"), 0);
+        assert_int_equal(state_device_get(f->st, "0000:05:00.0", &one), -ENOENT);
+
+        /* A new handle (a new invocation) sees the same rows. */
+        {
+                vfioctl_state *again;
+
+                assert_int_equal(vfioctl_state_open(f->ctx, f->dir, VFIOCTL_STATE_READONLY,
+                                                    &again), 0);
+                assert_int_equal(vfioctl_state_get_devices(again, NULL, &l, &n), 0);
+                assert_int_equal(n, 1);
+                vfioctl_state_devices_free(l, n);
+                vfioctl_state_unref(again);
+        }
+}
+
+static void test_owner(void **state)
+{
+        struct fixture *f = *state;
+        struct vfioctl_state_device *l;
+        size_t n;
+
+        put_row(f->st, "0000:01:00.0", "nouveau");
+        put_row(f->st, "0000:01:00.1", "snd_hda_intel");
+        /* The guest must exist first: ownership refers to it. */
+        assert_int_not_equal(state_device_set_owner(f->st, "0000:01:00.0", "win10",
+                                                    VFIOCTL_ROLE_ASSIGNED, true), 0);
+        assert_int_equal(state_guest_put(f->st, "win10", 4242, "<hostdev/>", "[]"), 0);
+        assert_int_equal(state_device_set_owner(f->st, "0000:01:00.0", "win10",
+                                                VFIOCTL_ROLE_ASSIGNED, true), 0);
+        assert_int_equal(state_device_set_owner(f->st, "0000:01:00.1", "win10",
+                                                VFIOCTL_ROLE_HELD, true), 0);
+        assert_int_equal(state_device_set_owner(f->st, "0000:09:00.0", "win10",
+                                                VFIOCTL_ROLE_HELD, true), -ENOENT);
+        assert_int_equal(vfioctl_state_get_devices(f->st, "win10", &l, &n), 0);
+        assert_int_equal(n, 2);
+        assert_int_equal(l[0].role, VFIOCTL_ROLE_ASSIGNED);
+        assert_int_equal(l[1].role, VFIOCTL_ROLE_HELD);
+        assert_string_equal(l[1].owner, "win10");
+        vfioctl_state_devices_free(l, n);
+        /* A guest that still owns devices cannot be dropped. */
+        assert_int_not_equal(state_guest_delete(f->st, "win10"), 0);
+}
+
+static void test_journal(void **state)
+{
+        struct fixture *f = *state;
+        struct vfioctl_state_change ch = {
+                .address = "0000:05:00.0",
+                .group = 8,
+                .before_driver = (char *) "e1000e",
+                .target_driver = (char *) "vfio-pci",
+                .target_override = (char *) "vfio-pci",
+        };
+        struct vfioctl_state_op *ops;
+        int64_t id;
+        size_t n;
+
+        assert_int_equal(state_op_begin(f->st, "detach", "test", &ch, 1, &id), 0);
+        assert_int_equal(state_op_step_intended(f->st, id, 1, ch.address,
+                                                "sys/bus/pci/devices/0000:05:00.0/driver_override",
+                                                "vfio-pci"), 0);
+        assert_int_equal(state_op_step_set(f->st, id, 1, "done", 0), 0);
+        assert_int_equal(state_op_step_intended(f->st, id, 2, ch.address,
+                                                "sys/bus/pci/drivers/e1000e/unbind", ch.address),
+                         0);
+        assert_int_equal(state_op_step_set(f->st, id, 2, "intended", 1234), 0);
+
+        assert_int_equal(vfioctl_state_get_pending(f->st, &ops, &n), 0);
+        assert_int_equal(n, 1);
+        assert_string_equal(ops[0].kind, "detach");
+        assert_int_equal(ops[0].n_changes, 1);
+        assert_string_equal(ops[0].changes[0].before_driver, "e1000e");
+        assert_null(ops[0].changes[0].before_override);
+        assert_int_equal(ops[0].n_steps, 2);
+        assert_string_equal(ops[0].steps[0].status, "done");
+        assert_string_equal(ops[0].steps[1].status, "intended");
+        assert_int_equal(ops[0].steps[1].helper_pid, 1234);
+        vfioctl_state_ops_free(ops, n);
+
+        assert_int_equal(state_op_end(f->st, id), 0);
+        assert_int_equal(vfioctl_state_get_pending(f->st, &ops, &n), 0);
+        assert_int_equal(n, 0);
+        vfioctl_state_ops_free(ops, n);
+}
+
+static void test_lock(void **state)
+{
+        struct fixture *f = *state;
+        int p[2], status;
+        char c;
+        pid_t pid;
+
+        assert_int_equal(pipe(p), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                vfioctl_state *st;
+
+                if (vfioctl_state_open(f->ctx, f->dir, 0, &st) < 0 ||
+                    vfioctl_state_lock(st, "holder-command", 1000) < 0)
+                        _exit(1);
+                (void) !write(p[1], "x", 1);
+                sleep(2);
+                _exit(0);
+        }
+        assert_int_equal(read(p[0], &c, 1), 1);
+        assert_int_equal(vfioctl_state_lock(f->st, "waiter", 100), -EBUSY);
+        assert_non_null(strstr(vfioctl_ctx_errmsg(f->ctx), "(holder-command)"));
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        /* The holder died: the kernel dropped its lock. */
+        assert_int_equal(vfioctl_state_lock(f->st, "waiter", 1000), 0);
+        close(p[0]);
+        close(p[1]);
+}
+
+static void write_file(const char *path, const char *text)
+{
+        FILE *fp = fopen(path, "we");
+
+        assert_non_null(fp);
+        fputs(text, fp);
+        fclose(fp);
+}
+
+static void test_damaged(void **state)
+{
+        struct fixture *f = *state;
+        char dir[128], path[160];
+        vfioctl_state *st = NULL;
+
+        snprintf(dir, sizeof(dir), "%s/bad", f->dir);
+        assert_int_equal(mkdir(dir, 0700), 0);
+        snprintf(path, sizeof(path), "%s/state.db", dir);
+        write_file(path, "garbage garbage garbage garbage garbage garbage garbage garbage!\n");
+        assert_int_equal(vfioctl_state_open(f->ctx, dir, 0, &st), -EBADMSG);
+        assert_null(st);
+        assert_non_null(strstr(vfioctl_ctx_errmsg(f->ctx), "damaged"));
+}
+
+static void test_newer(void **state)
+{
+        struct fixture *f = *state;
+        char cmd[256];
+        vfioctl_state *st = NULL;
+
+        /* The fixture's database, bumped to a future schema. */
+        vfioctl_state_unref(f->st);
+        f->st = NULL;
+        snprintf(cmd, sizeof(cmd), "sqlite3 '%s/state.db' 'PRAGMA user_version = 99'", f->dir);
+        assert_int_equal(system(cmd), 0);
+        assert_int_equal(vfioctl_state_open(f->ctx, f->dir, 0, &st), -EPROTONOSUPPORT);
+        assert_non_null(strstr(vfioctl_ctx_errmsg(f->ctx), "schema version 99"));
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_rows, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_owner, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_newer, setup, teardown),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vfioctl detach DEV... [--driver NAME] [--group] [--force] [--timeout S]
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+
+/* Parses DEV... into addresses; prints why on error. */
+int parse_device_args(int argc, char **argv, struct vfioctl_pci_addr **ret, size_t *ret_n)
+{
+        struct vfioctl_pci_addr *a;
+        size_t n = (size_t) (argc - optind);
+
+        if (n == 0)
+                return -EINVAL;
+        a = calloc(n, sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (parse_device_arg(argv[optind + i], &a[i]) < 0) {
+                        free(a);
+                        return -EINVAL;
+                }
+        *ret = a;
+        *ret_n = n;
+        return 0;
+}
+
+int cmd_detach(struct cli *cli, int argc, char **argv)
+{
+        static const struct option options[] = {
+                { "driver", required_argument, NULL, 'd' },
+                { "group", no_argument, NULL, 'g' },
+                { "force", no_argument, NULL, 'f' },
+                { "dry-run", no_argument, NULL, 'n' },
+                { "timeout", required_argument, NULL, 't' },
+                {}
+        };
+        struct vfioctl_op_options opts = { .timeout_ms = 10000 };
+        _cleanup_free_ struct vfioctl_pci_addr *addrs = NULL;
+        struct session s;
+        size_t n;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "d:gfnt:", options, NULL)) >= 0) {
+                switch (c) {
+                case 'd':
+                        opts.driver = optarg;
+                        break;
+                case 'g':
+                        opts.flags |= VFIOCTL_OP_GROUP;
+                        break;
+                case 'f':
+                        opts.flags |= VFIOCTL_OP_FORCE;
+                        break;
+                case 'n':
+                        cli->dry_run = true;
+                        break;
+                case 't':
+                        if (parse_timeout(optarg, &opts.timeout_ms) != 0)
+                                return EXIT_USAGE;
+                        break;
+                default:
+                        return usage_error("detach", "bad option");
+                }
+        }
+        r = parse_device_args(argc, argv, &addrs, &n);
+        if (r == -EINVAL && optind >= argc)
+                return usage_error("detach", "detach needs at least one device address");
+        if (r < 0)
+                return EXIT_USAGE;
+
+        r = session_begin(cli, &s, opts.timeout_ms, true);
+        if (r == EXIT_OK)
+                r = session_recover(&s);
+        if (r != EXIT_OK) {
+                session_end(&s);
+                return r;
+        }
+        r = vfioctl_detach(s.host, s.st, addrs, n, &opts, s.report);
+        r = session_finish(&s, r);
+        session_end(&s);
+        return r;
+}

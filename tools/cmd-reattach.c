@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vfioctl reattach DEV... [--group] [--timeout S]
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+
+int cmd_reattach(struct cli *cli, int argc, char **argv)
+{
+        static const struct option options[] = {
+                { "group", no_argument, NULL, 'g' },
+                { "dry-run", no_argument, NULL, 'n' },
+                { "timeout", required_argument, NULL, 't' },
+                {}
+        };
+        struct vfioctl_op_options opts = { .timeout_ms = 10000 };
+        _cleanup_free_ struct vfioctl_pci_addr *addrs = NULL;
+        struct session s;
+        size_t n;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "gnt:", options, NULL)) >= 0) {
+                switch (c) {
+                case 'g':
+                        opts.flags |= VFIOCTL_OP_GROUP;
+                        break;
+                case 'n':
+                        cli->dry_run = true;
+                        break;
+                case 't':
+                        if (parse_timeout(optarg, &opts.timeout_ms) != 0)
+                                return EXIT_USAGE;
+                        break;
+                default:
+                        return usage_error("reattach", "bad option");
+                }
+        }
+        r = parse_device_args(argc, argv, &addrs, &n);
+        if (r == -EINVAL && optind >= argc)
+                return usage_error("reattach", "reattach needs at least one device address");
+        if (r < 0)
+                return EXIT_USAGE;
+
+        r = session_begin(cli, &s, opts.timeout_ms, true);
+        if (r == EXIT_OK)
+                r = session_recover(&s);
+        if (r != EXIT_OK) {
+                session_end(&s);
+                return r;
+        }
+        r = vfioctl_reattach(s.host, s.st, addrs, n, &opts, s.report);
+        r = session_finish(&s, r);
+        session_end(&s);
+        return r;
+}

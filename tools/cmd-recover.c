@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vfioctl recover [--timeout S]: roll back whatever an interrupted
+ * command left half done. Every changing command does this first too.
+ */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli.h"
+
+int cmd_recover(struct cli *cli, int argc, char **argv)
+{
+        static const struct option options[] = {
+                { "timeout", required_argument, NULL, 't' },
+                {}
+        };
+        unsigned timeout_ms = 10000;
+        struct session s;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "t:", options, NULL)) >= 0) {
+                if (c != 't')
+                        return usage_error("recover", "bad option");
+                if (parse_timeout(optarg, &timeout_ms) != 0)
+                        return EXIT_USAGE;
+        }
+        if (optind < argc)
+                return usage_error("recover", "recover takes no arguments");
+        if (cli->dry_run)
+                return usage_error("recover", "recover has no --dry-run: 'vfioctl status' shows "
+                                              "what is unfinished");
+
+        r = session_begin(cli, &s, timeout_ms, true);
+        if (r != EXIT_OK) {
+                session_end(&s);
+                return r;
+        }
+        r = vfioctl_recover(s.host, s.st, timeout_ms, s.report);
+        if (r == 0 && vfioctl_report_n_entries(s.report) == 0 && !cli->json)
+                print_note(cli, "nothing to recover");
+        r = session_finish(&s, r < 0 ? r : 0);
+        session_end(&s);
+        return r;
+}

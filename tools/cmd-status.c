@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vfioctl status [GUEST]: every device vfioctl detached, found detached or
+ * gave to a guest, with the driver it had and who detached it when; and
+ * any operation left unfinished. Reads only: no lock is taken.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "cli.h"
+
+static const char *row_state(const struct vfioctl_state_device *d)
+{
+        switch (d->role) {
+        case VFIOCTL_ROLE_HELD:
+                return "held";
+        case VFIOCTL_ROLE_ASSIGNED:
+                return "assigned";
+        default:
+                return d->found_detached ? "found" : "detached";
+        }
+}
+
+static const char *when(int64_t t, char *buf, size_t size)
+{
+        time_t tt = (time_t) t;
+        struct tm tm;
+
+        if (!localtime_r(&tt, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm))
+                snprintf(buf, size, "%lld", (long long) t);
+        return buf;
+}
+
+/* The driver the device is on now, NULL when unbound or gone. */
+static const char *current_driver(vfioctl_host *host, const char *address, bool *gone)
+{
+        struct vfioctl_pci_addr a;
+        vfioctl_device *dev;
+
+        *gone = true;
+        if (!host || vfioctl_pci_addr_parse(address, &a) < 0 ||
+            vfioctl_host_get_device(host, &a, &dev) < 0)
+                return NULL;
+        *gone = false;
+        return vfioctl_device_get_driver(dev);
+}
+
+static json_t *str_or_null(const char *s)
+{
+        return s ? json_string(s) : json_null();
+}
+
+static json_t *device_row_json(vfioctl_host *host, const struct vfioctl_state_device *d)
+{
+        json_t *o = json_object();
+        bool gone;
+        const char *cur = current_driver(host, d->address, &gone);
+
+        json_object_set_new(o, "address", json_string(d->address));
+        json_object_set_new(o, "group", d->group >= 0 ? json_integer(d->group) : json_null());
+        json_object_set_new(o, "state", json_string(row_state(d)));
+        json_object_set_new(o, "driver", str_or_null(cur));
+        json_object_set_new(o, "present", json_boolean(!gone));
+        json_object_set_new(o, "original_driver", str_or_null(d->original_driver));
+        json_object_set_new(o, "stub_driver", str_or_null(d->stub_driver));
+        json_object_set_new(o, "found_detached", json_boolean(d->found_detached));
+        json_object_set_new(o, "detached_by", str_or_null(d->detached_by));
+        json_object_set_new(o, "detached_at", json_integer(d->detached_at));
+        json_object_set_new(o, "owner", str_or_null(d->owner));
+        json_object_set_new(o, "role", d->owner ? json_string(row_state(d)) : json_null());
+        json_object_set_new(o, "managed", json_boolean(d->managed));
+        return o;
+}
+
+static json_t *op_json(const struct vfioctl_state_op *op)
+{
+        json_t *o = json_object(), *devs = json_array(), *steps = json_array();
+
+        json_object_set_new(o, "id", json_integer(op->id));
+        json_object_set_new(o, "kind", json_string(op->kind));
+        json_object_set_new(o, "command", json_string(op->command));
+        json_object_set_new(o, "pid", json_integer(op->pid));
+        json_object_set_new(o, "started_at", json_integer(op->started_at));
+        for (size_t i = 0; i < op->n_changes; i++) {
+                const struct vfioctl_state_change *c = &op->changes[i];
+                json_t *d = json_object();
+
+                json_object_set_new(d, "address", json_string(c->address));
+                json_object_set_new(d, "before_driver", str_or_null(c->before_driver));
+                json_object_set_new(d, "target_driver", str_or_null(c->target_driver));
+                json_array_append_new(devs, d);
+        }
+        for (size_t i = 0; i < op->n_steps; i++) {
+                const struct vfioctl_state_step *s = &op->steps[i];
+                json_t *d = json_object();
+
+                json_object_set_new(d, "address", json_string(s->address));
+                json_object_set_new(d, "path", json_sprintf("/%s", s->path));
+                json_object_set_new(d, "value", json_string(s->value));
+                json_object_set_new(d, "status", json_string(s->status));
+                json_array_append_new(steps, d);
+        }
+        json_object_set_new(o, "devices", devs);
+        json_object_set_new(o, "steps", steps);
+        return o;
+}
+
+static void print_text(vfioctl_host *host, const struct vfioctl_state_device *rows, size_t n,
+                       const struct vfioctl_state_op *ops, size_t n_ops)
+{
+        _cleanup_(table_freep) struct table *t = NULL;
+        char buf[64];
+
+        if (n == 0)
+                printf("No devices detached or owned.\n");
+        else {
+                t = table_new(8, "DEVICE", "GROUP", "STATE", "DRIVER", "ORIGINAL", "OWNER",
+                              "SINCE", "BY");
+                for (size_t i = 0; i < n; i++) {
+                        const struct vfioctl_state_device *d = &rows[i];
+                        bool gone;
+                        const char *cur = current_driver(host, d->address, &gone);
+
+                        table_add(t, d->address);
+                        snprintf(buf, sizeof(buf), "%d", d->group);
+                        table_add(t, d->group >= 0 ? buf : "-");
+                        table_add(t, row_state(d));
+                        table_add(t, gone ? "(gone)" : cur ? cur : "(none)");
+                        table_add(t, d->original_driver ? d->original_driver : "(none)");
+                        table_add(t, d->owner ? d->owner : "-");
+                        table_add(t, when(d->detached_at, buf, sizeof(buf)));
+                        table_add(t, d->detached_by);
+                }
+                table_print(t, stdout);
+        }
+        for (size_t i = 0; i < n_ops; i++) {
+                printf("\nUnfinished: '%s' (pid %d, %s); 'vfioctl recover' rolls it back:\n",
+                       ops[i].command, ops[i].pid, when(ops[i].started_at, buf, sizeof(buf)));
+                for (size_t j = 0; j < ops[i].n_steps; j++)
+                        printf("  %-8s echo '%s' > /%s\n", ops[i].steps[j].status,
+                               ops[i].steps[j].value, ops[i].steps[j].path);
+        }
+}
+
+int cmd_status(struct cli *cli, int argc, char **argv)
+{
+        static const struct option options[] = {
+                { "json", no_argument, NULL, 'j' },
+                {}
+        };
+        _cleanup_(vfioctl_host_unrefp) vfioctl_host *host = NULL;
+        struct vfioctl_state_device *rows = NULL;
+        struct vfioctl_state_op *ops = NULL;
+        vfioctl_state *st = NULL;
+        const char *guest = NULL;
+        size_t n = 0, n_ops = 0;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
+                if (c != 'j')
+                        return usage_error("status", "bad option");
+                cli->json = true;
+        }
+        if (optind < argc)
+                guest = argv[optind++];
+        if (optind < argc)
+                return usage_error("status", "status takes at most one guest name");
+
+        r = vfioctl_state_open(cli->ctx, cli->state_dir, VFIOCTL_STATE_READONLY, &st);
+        if (r < 0)
+                return lib_error(cli, r, EXIT_REFUSED, "cannot open the state");
+        r = vfioctl_state_get_devices(st, guest, &rows, &n);
+        if (r >= 0)
+                r = vfioctl_state_get_pending(st, &ops, &n_ops);
+        if (r < 0) {
+                r = lib_error(cli, r, EXIT_REFUSED, "cannot read the state");
+                goto out;
+        }
+        /* The current drivers are a courtesy: a missing tree does not stop status. */
+        if (vfioctl_host_new(cli->ctx, &host) < 0)
+                host = NULL;
+
+        if (cli->json) {
+                json_t *doc = json_object(), *devs = json_array(), *pend = json_array();
+
+                for (size_t i = 0; i < n; i++)
+                        json_array_append_new(devs, device_row_json(host, &rows[i]));
+                for (size_t i = 0; i < n_ops; i++)
+                        json_array_append_new(pend, op_json(&ops[i]));
+                json_object_set_new(doc, "devices", devs);
+                json_object_set_new(doc, "pending", pend);
+                json_print(doc);
+                json_decref(doc);
+        } else
+                print_text(host, rows, n, ops, n_ops);
+        r = EXIT_OK;
+out:
+        vfioctl_state_devices_free(rows, n);
+        vfioctl_state_ops_free(ops, n_ops);
+        vfioctl_state_unref(st);
+        return r;
+}
