@@ -14,7 +14,7 @@
 static const struct command commands[] = {
         { "list", cmd_list, "[--all]", "devices by IOMMU group, with driver, state, owner" },
         { "show", cmd_show, "DEV", "one device, its group, and what assigning it costs" },
-        { "detach", cmd_detach, "DEV... [--group] [--force]",
+        { "detach", cmd_detach, "DEV... [--driver NAME] [--group] [--force]",
           "take devices from the host for VFIO (their group's rule applies)" },
         { "reattach", cmd_reattach, "DEV... [--group]",
           "give detached devices back to their drivers" },
@@ -30,9 +30,9 @@ static void usage(FILE *f)
                 "Hands PCI devices to virtual machines through VFIO, a whole IOMMU group at a "
                 "time.\n\nCommands:\n");
         for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
-                char left[64];
+                char left[96];
                 snprintf(left, sizeof(left), "%s %s", commands[i].name, commands[i].usage);
-                fprintf(f, "  %-30s %s\n", left, commands[i].help);
+                fprintf(f, "  %-44s %s\n", left, commands[i].help);
         }
         fprintf(f, "\nOptions:\n"
                    "  --root DIR       prefix for every /sys, /dev and /proc path (VFIOCTL_ROOT)\n"
