@@ -32,7 +32,11 @@ static void usage(FILE *f)
         for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
                 char left[96];
                 snprintf(left, sizeof(left), "%s %s", commands[i].name, commands[i].usage);
-                fprintf(f, "  %-44s %s\n", left, commands[i].help);
+                /* A long synopsis gets a line of its own. */
+                if (strlen(left) > 36)
+                        fprintf(f, "  %s\n  %-36s %s\n", left, "", commands[i].help);
+                else
+                        fprintf(f, "  %-36s %s\n", left, commands[i].help);
         }
         fprintf(f, "\nOptions:\n"
                    "  --root DIR       prefix for every /sys, /dev and /proc path (VFIOCTL_ROOT)\n"
