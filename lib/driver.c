@@ -658,20 +658,6 @@ int op_recover(struct op_run *run, const struct vfioctl_state_op *op)
 /* ------------------------------------------------------------------ */
 /* Who holds /dev/vfio/N                                              */
 
-/*
- * Full link target. sysfs.c only hands out the last component, which
- * cannot tell /dev/vfio/12 from any other file named 12.
- */
-static int read_link_target(int dirfd, const char *name, char *buf, size_t size)
-{
-        ssize_t n = readlinkat(dirfd, name, buf, size - 1);
-
-        if (n < 0)
-                return negative_errno();
-        buf[n] = '\0';
-        return 0;
-}
-
 static bool pid_holds(vfioctl_ctx *ctx, int proc_fd, const char *pid, const char *want1,
                       const char *want2)
 {
@@ -684,7 +670,7 @@ static bool pid_holds(vfioctl_ctx *ctx, int proc_fd, const char *pid, const char
             sysfs_list_dir(ctx, fd, sub, &fds, NULL) < 0)
                 return false;
         for (char **f = fds; *f; f++)
-                if (read_link_target(fd, *f, target, sizeof(target)) == 0 &&
+                if (sysfs_read_link(fd, *f, target, sizeof(target)) == 0 &&
                     (streq(target, want1) || streq(target, want2)))
                         return true;
         return false;

@@ -83,6 +83,9 @@ int sysfs_read_int(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char 
 /* The last path component of a symlink's target ("e1000e" for a driver link). */
 int sysfs_read_link_name(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char *link,
                          char **ret);
+/* The whole target of a symlink (/proc/PID/fd/N -> /dev/vfio/12), where
+ * the last component alone would not tell one file from another. */
+int sysfs_read_link(int dirfd, const char *name, char *buf, size_t size);
 /* Whether an entry exists (does not follow a final symlink). */
 int sysfs_exists(vfioctl_ctx *ctx, int dirfd, const char *name);
 

@@ -247,6 +247,18 @@ int sysfs_read_link_name(vfioctl_ctx *ctx, int dirfd, const char *dirname, const
         return *ret ? 0 : -ENOMEM;
 }
 
+int sysfs_read_link(int dirfd, const char *name, char *buf, size_t size)
+{
+        ssize_t n = readlinkat(dirfd, name, buf, size);
+
+        if (n < 0)
+                return negative_errno();
+        if ((size_t) n >= size)
+                return -ENAMETOOLONG;
+        buf[n] = '\0';
+        return 0;
+}
+
 int sysfs_exists(vfioctl_ctx *ctx, int dirfd, const char *name)
 {
         if (faccessat(dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
