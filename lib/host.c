@@ -158,6 +158,20 @@ int host_remember_driver(vfioctl_host *host, const char *driver, bool is_vfio)
         return strv_push(l, &n, driver);
 }
 
+/* Inserts item at pos of a sorted pointer array, keeping it sorted. */
+static int ptr_array_insert(void ***array, size_t *n, size_t pos, void *item)
+{
+        void **a = realloc(*array, (*n + 1) * sizeof(void *));
+
+        if (!a)
+                return -ENOMEM;
+        memmove(a + pos + 1, a + pos, (*n - pos) * sizeof(void *));
+        a[pos] = item;
+        *array = a;
+        (*n)++;
+        return 0;
+}
+
 static vfioctl_device **device_slot(vfioctl_host *host, const struct vfioctl_pci_addr *addr,
                                     bool *found)
 {
@@ -183,9 +197,8 @@ static vfioctl_device **device_slot(vfioctl_host *host, const struct vfioctl_pci
 static int host_load_device(vfioctl_host *host, const struct vfioctl_pci_addr *addr, int group,
                             vfioctl_device **ret)
 {
-        vfioctl_device **slot, **n;
+        vfioctl_device **slot;
         vfioctl_device *dev;
-        size_t pos;
         bool found;
         int r;
 
@@ -196,19 +209,15 @@ static int host_load_device(vfioctl_host *host, const struct vfioctl_pci_addr *a
                 *ret = *slot;
                 return 0;
         }
-        pos = (size_t) (slot - host->devices);
         r = device_new(host, addr, group, &dev);
         if (r < 0)
                 return r;
-        n = realloc(host->devices, (host->n_devices + 1) * sizeof(*n));
-        if (!n) {
+        r = ptr_array_insert((void ***) &host->devices, &host->n_devices,
+                             (size_t) (slot - host->devices), dev);
+        if (r < 0) {
                 device_free(dev);
-                return -ENOMEM;
+                return r;
         }
-        host->devices = n;
-        memmove(n + pos + 1, n + pos, (host->n_devices - pos) * sizeof(*n));
-        n[pos] = dev;
-        host->n_devices++;
         *ret = dev;
         return 0;
 }
@@ -256,15 +265,11 @@ static vfioctl_group **group_slot(vfioctl_host *host, unsigned number, bool *fou
         return host->groups + lo;
 }
 
-/* Reads sys/kernel/iommu_groups/N/devices and loads every member. */
-static int host_load_group(vfioctl_host *host, unsigned number, vfioctl_group **ret)
+/* The cached group of that number, created empty on first sight. */
+static int host_add_group(vfioctl_host *host, unsigned number, vfioctl_group **ret)
 {
-        _cleanup_strv_free_ char **names = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        char rel[64];
-        vfioctl_group **slot, **n;
+        vfioctl_group **slot;
         vfioctl_group *group;
-        size_t pos;
         bool found;
         int r;
 
@@ -273,7 +278,35 @@ static int host_load_group(vfioctl_host *host, unsigned number, vfioctl_group **
                 *ret = *slot;
                 return 0;
         }
-        pos = (size_t) (slot - host->groups);
+        r = group_new(number, &group);
+        if (r < 0)
+                return r;
+        r = ptr_array_insert((void ***) &host->groups, &host->n_groups,
+                             (size_t) (slot - host->groups), group);
+        if (r < 0) {
+                group_free(group);
+                return r;
+        }
+        *ret = group;
+        return 0;
+}
+
+/* Reads sys/kernel/iommu_groups/N/devices and loads every member. */
+static int host_load_group(vfioctl_host *host, unsigned number, vfioctl_group **ret)
+{
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        char rel[64];
+        vfioctl_group **slot;
+        vfioctl_group *group;
+        bool found;
+        int r;
+
+        slot = group_slot(host, number, &found);
+        if (found) {
+                *ret = *slot;
+                return 0;
+        }
 
         snprintf(rel, sizeof(rel), SYSFS_IOMMU_GROUPS "/%u/devices", number);
         r = sysfs_open_dir(host->ctx, rel, &fd);
@@ -285,19 +318,9 @@ static int host_load_group(vfioctl_host *host, unsigned number, vfioctl_group **
         if (r < 0)
                 return r;
 
-        r = group_new(number, &group);
+        r = host_add_group(host, number, &group);
         if (r < 0)
                 return r;
-        n = realloc(host->groups, (host->n_groups + 1) * sizeof(*n));
-        if (!n) {
-                group_free(group);
-                return -ENOMEM;
-        }
-        host->groups = n;
-        memmove(n + pos + 1, n + pos, (host->n_groups - pos) * sizeof(*n));
-        n[pos] = group;
-        host->n_groups++;
-
         for (char **name = names; *name; name++) {
                 struct vfioctl_pci_addr addr;
                 vfioctl_device *dev;
@@ -325,32 +348,15 @@ VFIOCTL_EXPORT int vfioctl_host_get_group(vfioctl_host *host, unsigned number, v
 /* Puts a scanned device into its group, creating the group on first sight. */
 static int host_file_device(vfioctl_host *host, vfioctl_device *dev)
 {
-        vfioctl_group **slot, **n;
         vfioctl_group *group;
-        size_t pos;
-        bool found;
         int r;
 
         if (dev->group < 0)
                 return 0;
-        slot = group_slot(host, (unsigned) dev->group, &found);
-        if (!found) {
-                pos = (size_t) (slot - host->groups);
-                r = group_new((unsigned) dev->group, &group);
-                if (r < 0)
-                        return r;
-                n = realloc(host->groups, (host->n_groups + 1) * sizeof(*n));
-                if (!n) {
-                        group_free(group);
-                        return -ENOMEM;
-                }
-                host->groups = n;
-                memmove(n + pos + 1, n + pos, (host->n_groups - pos) * sizeof(*n));
-                n[pos] = group;
-                host->n_groups++;
-                slot = &n[pos];
-        }
-        return group_add_device(*slot, dev);
+        r = host_add_group(host, (unsigned) dev->group, &group);
+        if (r < 0)
+                return r;
+        return group_add_device(group, dev);
 }
 
 /*
