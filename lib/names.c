@@ -11,10 +11,31 @@
 
 #include "internal.h"
 
+/*
+ * pci_alloc() leaves libpci's message callbacks NULL (pci_init() would set
+ * them), and a lookup of an id pci.ids does not know calls them: set our
+ * own. Names are a nicety, so warnings are dropped; libpci's errors are
+ * out-of-memory conditions it cannot return from.
+ */
+static void names_quiet(char *msg, ...)
+{
+}
+
+static _Noreturn void names_fatal(char *msg, ...)
+{
+        abort();
+}
+
 static struct pci_access *names_access(vfioctl_ctx *ctx)
 {
-        if (!ctx->pacc)
+        if (!ctx->pacc) {
                 ctx->pacc = pci_alloc();
+                if (!ctx->pacc)
+                        return NULL;
+                ctx->pacc->error = names_fatal;
+                ctx->pacc->warning = names_quiet;
+                ctx->pacc->debug = names_quiet;
+        }
         return ctx->pacc;
 }
 

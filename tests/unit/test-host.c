@@ -93,6 +93,8 @@ static int setup(void **state)
         add("0000:01:00.1", 0x10de, 0x10f0, 0x040300, 0x80, NULL, 1);
         add("0000:02:00.0", 0x144d, 0xa808, 0x010802, 0, "mlx5_vfio_pci", 6);
         mkpath("sys/devices/pci0000:00/0000:02:00.0/vfio-dev/vfio0");
+        /* QEMU's pcie-pci-bridge: a vendor pci.ids knows, a device it does not. */
+        add("0000:07:00.0", 0x1b36, 0x000e, 0x060400, 1, NULL, 9);
         return 0;
 }
 
@@ -142,8 +144,8 @@ static void test_viability(void **state)
         assert_int_equal(vfioctl_ctx_new(root, &ctx), 0);
         assert_int_equal(vfioctl_host_new(ctx, &host), 0);
         assert_int_equal(vfioctl_host_scan(host), 0);
-        assert_int_equal(vfioctl_host_n_devices(host), 6);
-        assert_int_equal(vfioctl_host_n_groups(host), 3);
+        assert_int_equal(vfioctl_host_n_devices(host), 7);
+        assert_int_equal(vfioctl_host_n_groups(host), 4);
         assert_true(vfioctl_host_has_iommu(host));
 
         /* vfio-pci and an unbound sibling: viable. */
@@ -177,11 +179,32 @@ static void test_viability(void **state)
         vfioctl_ctx_unref(ctx);
 }
 
+/* libpci calls its message callbacks for ids pci.ids lacks: this used to
+ * crash (found by the real-kernel test on QEMU's bridge). */
+static void test_unknown_ids(void **state)
+{
+        vfioctl_ctx *ctx = NULL;
+        vfioctl_host *host = NULL;
+        vfioctl_device *dev = NULL;
+        struct vfioctl_pci_addr a;
+
+        assert_int_equal(vfioctl_ctx_new(root, &ctx), 0);
+        assert_int_equal(vfioctl_host_new(ctx, &host), 0);
+        assert_int_equal(vfioctl_pci_addr_parse("07:00.0", &a), 0);
+        assert_int_equal(vfioctl_host_get_device(host, &a, &dev), 0);
+        assert_null(vfioctl_device_get_device_name(dev));
+        assert_non_null(vfioctl_device_get_vendor_name(dev));
+        assert_non_null(strstr(vfioctl_device_get_vendor_name(dev), "Red Hat"));
+        vfioctl_host_unref(host);
+        vfioctl_ctx_unref(ctx);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_group_reads_only_its_members),
                 cmocka_unit_test(test_viability),
+                cmocka_unit_test(test_unknown_ids),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
