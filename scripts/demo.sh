@@ -6,13 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
 
-mnt=$(mktemp -d /tmp/vfioctl-demo.XXXXXX)
-trap 'fusermount3 -u "$mnt" 2>/dev/null; rmdir "$mnt"' EXIT
+work=$(mktemp -d /tmp/vfioctl-demo.XXXXXX)
+mnt=$work/sim
+mkdir "$mnt"
+trap 'fusermount3 -u "$mnt" 2>/dev/null; rm -rf "$work"' EXIT
 build/tests/sim/pcisim tests/hosts/workstation.json "$mnt"
 
 run() {
         echo "\$ vfioctl $*"
-        build/tools/vfioctl --root "$mnt" --state-dir "$mnt/../vfioctl-demo-state" "$@"
+        build/tools/vfioctl --root "$mnt" --state-dir "$work/state" "$@"
         echo
 }
 run list

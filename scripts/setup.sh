@@ -10,7 +10,7 @@ packages=(
         libfuse3-dev fuse3 libcmocka-dev
         python3
         # real-kernel tests (tests/vm): Debian's kernel under QEMU
-        qemu-system-x86 busybox-static cpio xz-utils zstd
+        qemu-system-x86 busybox-static jq xz-utils zstd
 )
 
 missing=()
