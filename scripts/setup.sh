@@ -8,7 +8,7 @@ packages=(
         gcc meson ninja-build pkgconf
         libpci-dev pci.ids libsqlite3-dev libxml2-dev libjansson-dev
         libfuse3-dev fuse3 libcmocka-dev
-        python3
+        python3 sqlite3
         # real-kernel tests (tests/vm): Debian's kernel under QEMU
         qemu-system-x86 busybox-static jq xz-utils zstd
 )
