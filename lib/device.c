@@ -456,7 +456,7 @@ static int device_load_sriov(vfioctl_device *dev, int dirfd)
         for (size_t i = 0; i < n; i++)
                 if (strncmp(entries[i], "virtfn", 6) == 0 && entries[i][6])
                         vfs[n_vfs++] = entries[i];
-        qsort(vfs, n_vfs, sizeof(char *), cmp_virtfn);
+        qsort_safe(vfs, n_vfs, sizeof(char *), cmp_virtfn);
         dev->virtfns = calloc(n_vfs ? n_vfs : 1, sizeof(struct vfioctl_pci_addr));
         if (!dev->virtfns)
                 return -ENOMEM;

@@ -56,6 +56,15 @@ static inline void closep(int *fd)
                         func(*p);                      \
         }
 
+/* qsort() of NULL with no elements is undefined behaviour (UBSan says so);
+ * an empty or one-element list is sorted already. */
+static inline void qsort_safe(void *base, size_t n, size_t size,
+                              int (*cmp)(const void *, const void *))
+{
+        if (n > 1)
+                qsort(base, n, size, cmp);
+}
+
 static inline int negative_errno(void)
 {
         /* For callers that saw a libc failure: never return 0 by accident. */

@@ -513,7 +513,7 @@ static int build_changes(struct detach_ctx *d)
                 if (r < 0)
                         return r;
         }
-        qsort(d->p->changes, d->p->n_changes, sizeof(*d->p->changes), cmp_change);
+        qsort_safe(d->p->changes, d->p->n_changes, sizeof(*d->p->changes), cmp_change);
         return 0;
 }
 

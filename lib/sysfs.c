@@ -337,7 +337,7 @@ int sysfs_list_dir(vfioctl_ctx *ctx, int dirfd, const char *dirname, char ***ret
                 if (!l)
                         return -ENOMEM;
         }
-        qsort(l, n, sizeof(char *), cmp_str);
+        qsort_safe(l, n, sizeof(char *), cmp_str);
         *ret = TAKE_PTR(l);
         if (ret_n)
                 *ret_n = n;
