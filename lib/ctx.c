@@ -134,7 +134,11 @@ void ctx_log(vfioctl_ctx *ctx, int priority, const char *file, int line, const c
 
 int ctx_verror(vfioctl_ctx *ctx, int error, const char *format, va_list ap)
 {
-        vsnprintf(ctx->errmsg, sizeof(ctx->errmsg), format, ap);
+        char msg[sizeof(ctx->errmsg)];
+
+        /* Through a copy: callers wrap the previous message ("…: %s", errmsg). */
+        vsnprintf(msg, sizeof(msg), format, ap);
+        memcpy(ctx->errmsg, msg, sizeof(msg));
         log_debug(ctx, "%s (%s)", ctx->errmsg, strerror(-error));
         return error;
 }

@@ -75,7 +75,7 @@ static bool plan_has_change(const struct plan *p, const char *address)
         return false;
 }
 
-static int plan_add_change(struct plan *p, vfioctl_device *dev, const char *target_driver,
+int plan_add_change(struct plan *p, vfioctl_device *dev, const char *target_driver,
                            const char *target_override)
 {
         struct vfioctl_state_change *n, *c;
@@ -102,7 +102,7 @@ static int plan_add_change(struct plan *p, vfioctl_device *dev, const char *targ
         return 0;
 }
 
-static int plan_add_row(struct plan *p, const struct vfioctl_state_device *row)
+int plan_add_row(struct plan *p, const struct vfioctl_state_device *row)
 {
         struct vfioctl_state_device *n, *d;
 
@@ -120,7 +120,7 @@ static int plan_add_row(struct plan *p, const struct vfioctl_state_device *row)
         return 0;
 }
 
-static int plan_add_forget(struct plan *p, const char *address)
+int plan_add_forget(struct plan *p, const char *address)
 {
         char (*n)[VFIOCTL_PCI_ADDR_MAX] = realloc(p->forget, (p->n_forget + 1) * sizeof(*n));
 
@@ -139,7 +139,7 @@ static int cmp_change(const void *a, const void *b)
 }
 
 /* "NIC: Intel Corporation 82574L Gigabit Network Connection" or "NIC 8086:10d3". */
-static const char *describe(vfioctl_device *dev, char *buf, size_t size)
+const char *plan_describe(vfioctl_device *dev, char *buf, size_t size)
 {
         const char *vendor = vfioctl_device_get_vendor_name(dev);
         const char *device = vfioctl_device_get_device_name(dev);
@@ -224,7 +224,7 @@ static int refuse_pending(vfioctl_ctx *ctx, vfioctl_report *report, const char *
 /* ------------------------------------------------------------------ */
 /* Detach                                                             */
 
-static int check_stub_loaded(vfioctl_host *host, const char *word, const char *stub,
+int plan_check_stub(vfioctl_host *host, const char *word, const char *stub,
                              vfioctl_report *report)
 {
         vfioctl_ctx *ctx = vfioctl_host_get_ctx(host);
@@ -285,7 +285,7 @@ static bool console_bound(vfioctl_host *host)
 }
 
 /* Adds an IN_USE entry per thing the host visibly uses; returns how many. */
-static int check_safety(vfioctl_host *host, vfioctl_device *dev, vfioctl_report *report)
+int plan_check_safety(vfioctl_host *host, vfioctl_device *dev, vfioctl_report *report)
 {
         const char *addr = vfioctl_device_get_name(dev);
         const struct vfioctl_netif *nifs;
@@ -436,7 +436,7 @@ static int detach_group_members(struct detach_ctx *d, vfioctl_device *dev,
                 d->blocker_group = vfioctl_group_get_number(group);
                 report_add(d->report, vfioctl_device_get_name(m), VFIOCTL_ACTION_IN_USE,
                            vfioctl_device_get_driver(m), NULL, "%s",
-                           describe(m, desc, sizeof(desc)));
+                           plan_describe(m, desc, sizeof(desc)));
         }
         return 0;
 }
@@ -533,7 +533,7 @@ int plan_detach(vfioctl_host *host, vfioctl_state *st, const struct vfioctl_pci_
         int unsafe = 0, r;
 
         *ret = (struct plan) {};
-        r = check_stub_loaded(host, opts->driver, d.stub, report);
+        r = plan_check_stub(host, opts->driver, d.stub, report);
         if (r < 0)
                 return r;
         if (!stub_is_hold_only(d.stub) && !vfioctl_host_has_iommu(host))
@@ -565,7 +565,7 @@ int plan_detach(vfioctl_host *host, vfioctl_state *st, const struct vfioctl_pci_
                 goto out;
         }
         for (size_t i = 0; i < d.n_targets && !(opts->flags & VFIOCTL_OP_FORCE); i++) {
-                r = check_safety(host, d.targets[i], report);
+                r = plan_check_safety(host, d.targets[i], report);
                 if (r < 0)
                         goto out;
                 unsafe += r;

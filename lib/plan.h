@@ -31,3 +31,16 @@ int plan_detach(vfioctl_host *host, vfioctl_state *st, const struct vfioctl_pci_
 int plan_reattach(vfioctl_host *host, vfioctl_state *st, const struct vfioctl_pci_addr *addrs,
                   size_t n, const struct vfioctl_op_options *opts, vfioctl_report *report,
                   struct plan *ret);
+
+/* The pieces assign (assign.c) builds its own plans from. */
+int plan_add_change(struct plan *p, vfioctl_device *dev, const char *target_driver,
+                    const char *target_override);
+int plan_add_row(struct plan *p, const struct vfioctl_state_device *row);
+int plan_add_forget(struct plan *p, const char *address);
+/* The stub driver is loaded; else refuses (REFUSED, or INVALID for an unknown name). */
+int plan_check_stub(vfioctl_host *host, const char *word, const char *stub,
+                    vfioctl_report *report);
+/* Adds an IN_USE entry per thing the host visibly uses (DESIGN rule 9); returns how many. */
+int plan_check_safety(vfioctl_host *host, vfioctl_device *dev, vfioctl_report *report);
+/* "NIC: Intel Corporation 82574L Gigabit Network Connection" or "NIC 8086:10d3". */
+const char *plan_describe(vfioctl_device *dev, char *buf, size_t size);

@@ -691,6 +691,79 @@ int state_guest_delete(vfioctl_state *st, const char *name)
         return step_done(st, s);
 }
 
+void state_guest_clear(struct state_guest *g)
+{
+        free(g->name);
+        free(g->definition);
+        free(g->qemu_args);
+        *g = (struct state_guest) {};
+}
+
+int state_guest_get(vfioctl_state *st, const char *name, struct state_guest *ret)
+{
+        _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        struct state_guest g = {};
+        int rc, r;
+
+        if (!st->db)
+                return -ENOENT;
+        r = db_prepare(st, "SELECT name, pid, definition, qemu_args, created_at FROM guests "
+                           "WHERE name = ?1", &s);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return db_error(st, rc, "read guests");
+        g.pid = sqlite3_column_int(s, 1);
+        g.created_at = sqlite3_column_int64(s, 4);
+        if (col_str(s, 0, &g.name) < 0 || col_str(s, 2, &g.definition) < 0 ||
+            col_str(s, 3, &g.qemu_args) < 0) {
+                state_guest_clear(&g);
+                return -ENOMEM;
+        }
+        *ret = g;
+        return 0;
+}
+
+int state_guest_names(vfioctl_state *st, char ***ret)
+{
+        _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        char **l = calloc(1, sizeof(char *));
+        size_t n = 0;
+        int rc = SQLITE_DONE, r;
+
+        if (!l)
+                return -ENOMEM;
+        if (!st->db) {
+                *ret = l;
+                return 0;
+        }
+        r = db_prepare(st, "SELECT name FROM guests ORDER BY name", &s);
+        while (r >= 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+                char **nl = realloc(l, (n + 2) * sizeof(*l));
+
+                if (!nl) {
+                        r = -ENOMEM;
+                        break;
+                }
+                l = nl;
+                l[n + 1] = NULL;
+                r = col_str(s, 0, &l[n]);
+                n += r >= 0;
+        }
+        if (r >= 0 && rc != SQLITE_DONE)
+                r = db_error(st, rc, "read guests");
+        if (r < 0) {
+                strv_free(l);
+                return r;
+        }
+        *ret = l;
+        return 0;
+}
+
 int state_device_set_owner(vfioctl_state *st, const char *address, const char *owner,
                            enum vfioctl_role role, bool managed)
 {

@@ -36,6 +36,19 @@ int state_device_get(vfioctl_state *st, const char *address, struct vfioctl_stat
 int state_guest_put(vfioctl_state *st, const char *name, int pid, const char *definition,
                     const char *qemu_args);
 int state_guest_delete(vfioctl_state *st, const char *name);
+/* A guests row; strings owned, freed by state_guest_clear(). */
+struct state_guest {
+        char *name;
+        int pid;
+        char *definition;
+        char *qemu_args;
+        int64_t created_at;
+};
+void state_guest_clear(struct state_guest *g);
+/* -ENOENT when there is no such guest. */
+int state_guest_get(vfioctl_state *st, const char *name, struct state_guest *ret);
+/* Every guest's name, sorted, NULL-terminated (strv_free()). */
+int state_guest_names(vfioctl_state *st, char ***ret);
 /* owner NULL gives the device back to nobody (role ignored). */
 int state_device_set_owner(vfioctl_state *st, const char *address, const char *owner,
                            enum vfioctl_role role, bool managed);

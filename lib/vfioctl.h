@@ -592,6 +592,114 @@ VFIOCTL_EXPORT int vfioctl_reattach(vfioctl_host *host, vfioctl_state *st,
 VFIOCTL_EXPORT int vfioctl_recover(vfioctl_host *host, vfioctl_state *st, unsigned timeout_ms,
                                    vfioctl_report *report);
 
+/* ------------------------------------------------------------------ */
+/* Guests: assign and release (DESIGN §3 rules 4-8)                    */
+
+/*
+ * A guest, as vfioctl knows it: its name, the pid of its QEMU when given,
+ * the definition it was assigned with (pool choices written in, so it
+ * reads back without the network files) and the devices it owns, each
+ * assigned or held. The IOMMU group is the unit of ownership: a group
+ * belongs to at most one guest, and every member vfioctl detached or
+ * found on a stub for it is assigned or held for that guest.
+ */
+typedef struct vfioctl_guest vfioctl_guest;
+
+struct vfioctl_guest_device {
+        char address[VFIOCTL_PCI_ADDR_MAX];
+        int group;
+        enum vfioctl_role role;  /* ASSIGNED, or HELD (a group sibling, an assigned='no' function) */
+        bool managed;            /* release gives it back to its host driver */
+        const char *stub_driver; /* what holds it; NULL: unbound */
+        const char *id;          /* QEMU id ("hostdev0") when assigned, else NULL */
+};
+
+struct vfioctl_assign_options {
+        int pid;                          /* QEMU's pid, recorded; 0: not known */
+        /* Network XMLs the <interface type='network'>s name, read whole
+         * (every one must parse); then NETWORK_DIR/NAME.xml. */
+        const char *const *network_files;
+        size_t n_network_files;
+        const char *network_dir;
+        unsigned flags;                   /* VFIOCTL_OP_FORCE */
+        unsigned timeout_ms;              /* 0: 10 s */
+        const char *command;              /* recorded; NULL: this process's argv */
+};
+
+/*
+ * Prepares a guest's host devices, in libvirt's order but a whole group at
+ * a time: checks everything first (devices exist and are endpoints, no
+ * member of their groups belongs to another guest, multifunction devices
+ * are listed whole, managed='no' devices are already detached, groups can
+ * be made viable), then detaches what is managed (with group='auto' also
+ * the group members in VFIO's way, held for this guest), verifies every
+ * group is viable and records the guest as owner of its groups, in one
+ * journaled operation. Any failure rolls the whole call back.
+ *
+ * xml is a libvirt <domain> (its <name> must be name) or a <devices>
+ * document. Non-PCI <hostdev>s are not assigned; the returned guest lists
+ * them (vfioctl_guest_def_skipped_at() on its definition). In a dry run
+ * (vfioctl_ctx_set_dry_run()) nothing is written or recorded and the
+ * guest is what would be recorded. st must be locked unless dry run.
+ * ret (may be NULL) receives the guest; a definition without PCI host
+ * devices assigns nothing and returns 0 with an empty guest.
+ * -EEXIST when the guest already owns devices.
+ */
+VFIOCTL_EXPORT int vfioctl_assign(vfioctl_host *host, vfioctl_state *st, const char *name,
+                                  const char *xml, const struct vfioctl_assign_options *opts,
+                                  vfioctl_report *report, vfioctl_guest **ret);
+
+enum {
+        VFIOCTL_ASSIGN_UNMANAGED = 1 << 0,  /* managed='no' */
+        VFIOCTL_ASSIGN_GROUP_AUTO = 1 << 1, /* <driver name='vfio' group='auto'/> */
+};
+/* The <devices> document `assign GUEST DEV...` stands for: one managed PCI
+ * <hostdev> per address. Malloc'ed into *ret. */
+VFIOCTL_EXPORT int vfioctl_guest_xml_for_devices(const struct vfioctl_pci_addr *addrs, size_t n,
+                                                 unsigned flags, char **ret);
+
+/*
+ * Releases devices of a guest (all of them when n is 0): drops ownership;
+ * what assign detached goes back to its host driver, what it found on a
+ * stub (managed='no', detached beforehand) stays there. A group goes back
+ * only once no device of it is assigned to the guest any more, and then
+ * all its members at once; a device released before that stays held.
+ * A guest that owns nothing: 0, and nothing changes (its record, if any, goes).
+ */
+VFIOCTL_EXPORT int vfioctl_release(vfioctl_host *host, vfioctl_state *st, const char *name,
+                                   const struct vfioctl_pci_addr *addrs, size_t n,
+                                   const struct vfioctl_op_options *opts,
+                                   vfioctl_report *report);
+/* Releases every guest whose recorded pid is no longer running; returns how many. */
+VFIOCTL_EXPORT int vfioctl_release_dead(vfioctl_host *host, vfioctl_state *st,
+                                        const struct vfioctl_op_options *opts,
+                                        vfioctl_report *report);
+
+/* A recorded guest; -ENOENT with a message when there is none of that name. */
+VFIOCTL_EXPORT int vfioctl_guest_load(vfioctl_state *st, const char *name, vfioctl_guest **ret);
+/* Every recorded guest's name, sorted, NULL-terminated; free each and the array. */
+VFIOCTL_EXPORT int vfioctl_guest_list(vfioctl_state *st, char ***ret);
+VFIOCTL_EXPORT vfioctl_guest *vfioctl_guest_unref(vfioctl_guest *g);
+VFIOCTL_EXPORT const char *vfioctl_guest_get_name(vfioctl_guest *g);
+/* The QEMU pid given at assign, 0 when none was. */
+VFIOCTL_EXPORT int vfioctl_guest_get_pid(vfioctl_guest *g);
+/* False only when a pid was given and no such process runs any more. */
+VFIOCTL_EXPORT bool vfioctl_guest_is_alive(vfioctl_guest *g);
+VFIOCTL_EXPORT int64_t vfioctl_guest_get_created_at(vfioctl_guest *g);
+/* The definition, pools resolved; NULL for a guest that assigned nothing. */
+VFIOCTL_EXPORT vfioctl_guest_def *vfioctl_guest_get_def(vfioctl_guest *g);
+/* The XML recorded for it. */
+VFIOCTL_EXPORT const char *vfioctl_guest_get_definition(vfioctl_guest *g);
+VFIOCTL_EXPORT size_t vfioctl_guest_n_devices(vfioctl_guest *g);
+VFIOCTL_EXPORT const struct vfioctl_guest_device *vfioctl_guest_device_at(vfioctl_guest *g,
+                                                                         size_t i);
+/*
+ * QEMU arguments for the devices the guest has assigned now, as
+ * vfioctl_guest_def_qemu_args() (hostdev order, libvirt's ids; released
+ * and unassigned entries emit nothing).
+ */
+VFIOCTL_EXPORT int vfioctl_guest_qemu_args(vfioctl_guest *g, unsigned flags, char ***ret);
+
 #ifdef __cplusplus
 }
 #endif

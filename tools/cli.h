@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <jansson.h>
 
@@ -27,6 +28,10 @@ struct cli {
         bool dry_run;
         int verbosity;         /* -1 quiet, 0 normal, 1+ verbose */
         vfioctl_ctx *ctx;
+        /* Ownership for list/show (output.c), read-only, on first use. */
+        bool owners_loaded;
+        struct vfioctl_state_device *owner_rows;
+        size_t n_owner_rows;
 };
 
 struct command {
@@ -43,6 +48,22 @@ int cmd_detach(struct cli *cli, int argc, char **argv);
 int cmd_reattach(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_recover(struct cli *cli, int argc, char **argv);
+int cmd_assign(struct cli *cli, int argc, char **argv);
+int cmd_release(struct cli *cli, int argc, char **argv);
+int cmd_qemu_args(struct cli *cli, int argc, char **argv);
+
+/* cmd-assign.c: QEMU arguments on one line (refused when one holds whitespace), or as JSON. */
+int print_qemu_args(FILE *f, char **args);
+json_t *qemu_args_json(char **args);
+DEFINE_TRIVIAL_CLEANUP_FUNC(char **, vfioctl_qemu_args_free);
+/* A NULL-terminated list of strings the library handed out (vfioctl_guest_list()). */
+static inline void names_free(char **l)
+{
+        for (char **p = l; p && *p; p++)
+                free(*p);
+        free(l);
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(char **, names_free);
 
 /* session.c: around every command that changes devices (open, lock, recover, report). */
 struct session {
@@ -79,6 +100,10 @@ int json_print(json_t *doc);
 const char *device_label(vfioctl_device *dev, char *buf, size_t size);
 /* The device state word: host, detached, held, assigned. */
 const char *device_state_word(struct cli *cli, vfioctl_device *dev);
+/* The guest owning a device, or its group (NULL: none); from the state, read-only. */
+const char *device_owner(struct cli *cli, vfioctl_device *dev);
+const char *group_owner(struct cli *cli, int group);
+void cli_free_owners(struct cli *cli);
 /* JSON object of one device as `list --json` shows it. */
 json_t *device_json(struct cli *cli, vfioctl_device *dev);
 /* "NVIDIA Corporation GP104 [GeForce GTX 1070]" */

@@ -32,7 +32,7 @@ static void add_device_row(struct cli *cli, struct table *t, vfioctl_device *dev
         table_add(t, vfioctl_device_get_class_word(dev));
         table_add(t, vfioctl_device_get_driver(dev) ?: "-");
         table_add(t, device_state_word(cli, dev));
-        table_add(t, "-");
+        table_add(t, device_owner(cli, dev) ?: "-");
         device_full_name(dev, name, sizeof(name));
         if (vfioctl_device_get_error(dev, &errmsg)) {
                 char buf[1024];
@@ -48,10 +48,12 @@ static void add_device_row(struct cli *cli, struct table *t, vfioctl_device *dev
 static json_t *group_json(struct cli *cli, vfioctl_group *group)
 {
         json_t *o = json_object(), *devices = json_array();
+        const char *owner;
 
         json_object_set_new(o, "group", json_integer(vfioctl_group_get_number(group)));
         json_object_set_new(o, "viable", json_boolean(vfioctl_group_is_viable(group)));
-        json_object_set_new(o, "owner", json_null());
+        owner = group_owner(cli, (int) vfioctl_group_get_number(group));
+        json_object_set_new(o, "owner", owner ? json_string(owner) : json_null());
         for (size_t i = 0; i < vfioctl_group_n_devices(group); i++)
                 json_array_append_new(devices,
                                       device_json(cli, vfioctl_group_device_at(group, i)));

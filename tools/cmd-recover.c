@@ -8,6 +8,29 @@
 
 #include "cli.h"
 
+/* Guests whose QEMU is gone give their devices back (DESIGN §5). */
+static int release_dead(struct cli *cli, struct session *s, unsigned timeout_ms)
+{
+        struct vfioctl_op_options opts = { .timeout_ms = timeout_ms };
+        _cleanup_(names_freep) char **names = NULL;
+        int r;
+
+        if (vfioctl_guest_list(s->st, &names) < 0)
+                return 0;
+        for (char **n = names; *n; n++) {
+                vfioctl_guest *g = NULL;
+
+                if (vfioctl_guest_load(s->st, *n, &g) < 0)
+                        continue;
+                if (!vfioctl_guest_is_alive(g) && !cli->json)
+                        print_note(cli, "guest '%s': its QEMU (pid %d) is gone; releasing it", *n,
+                                   vfioctl_guest_get_pid(g));
+                vfioctl_guest_unref(g);
+        }
+        r = vfioctl_release_dead(s->host, s->st, &opts, s->report);
+        return r < 0 ? r : 0;
+}
+
 int cmd_recover(struct cli *cli, int argc, char **argv)
 {
         static const struct option options[] = {
@@ -36,6 +59,8 @@ int cmd_recover(struct cli *cli, int argc, char **argv)
                 return r;
         }
         r = vfioctl_recover(s.host, s.st, timeout_ms, s.report);
+        if (r >= 0)
+                r = release_dead(cli, &s, timeout_ms);
         if (r == 0 && vfioctl_report_n_entries(s.report) == 0 && !cli->json)
                 print_note(cli, "nothing to recover");
         r = session_finish(&s, r < 0 ? r : 0);

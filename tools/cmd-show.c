@@ -159,6 +159,8 @@ static void print_details(struct cli *cli, vfioctl_device *dev)
         printf("  driver:     %s%s%s\n", vfioctl_device_get_driver(dev) ?: "(none)",
                override ? ", driver_override " : "", override ?: "");
         printf("  state:      %s\n", device_state_word(cli, dev));
+        if (device_owner(cli, dev))
+                printf("  owner:      guest '%s'\n", device_owner(cli, dev));
         if (vfioctl_device_get_numa_node(dev, &node) == 0 && node >= 0)
                 printf("  NUMA node:  %d\n", node);
         if (vfioctl_device_get_sriov(dev, &total, &num) == 0 && total > 0)

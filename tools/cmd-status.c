@@ -143,6 +143,66 @@ static void print_text(vfioctl_host *host, const struct vfioctl_state_device *ro
         }
 }
 
+/* Guests: owners with their QEMU pid, and whether it still runs. */
+static json_t *guests_json(vfioctl_state *st, const char *only)
+{
+        _cleanup_(names_freep) char **names = NULL;
+        json_t *a = json_array();
+
+        if (vfioctl_guest_list(st, &names) < 0)
+                return a;
+        for (char **n = names; *n; n++) {
+                vfioctl_guest *g = NULL;
+                json_t *o;
+
+                if ((only && !streq(only, *n)) || vfioctl_guest_load(st, *n, &g) < 0)
+                        continue;
+                o = json_object();
+                json_object_set_new(o, "guest", json_string(*n));
+                json_object_set_new(o, "pid", vfioctl_guest_get_pid(g)
+                                                      ? json_integer(vfioctl_guest_get_pid(g))
+                                                      : json_null());
+                json_object_set_new(o, "alive", json_boolean(vfioctl_guest_is_alive(g)));
+                json_object_set_new(o, "devices", json_integer(vfioctl_guest_n_devices(g)));
+                json_object_set_new(o, "created_at", json_integer(vfioctl_guest_get_created_at(g)));
+                json_array_append_new(a, o);
+                vfioctl_guest_unref(g);
+        }
+        return a;
+}
+
+static void print_guests(json_t *guests)
+{
+        _cleanup_(table_freep) struct table *t = NULL;
+        size_t i;
+        json_t *o;
+        char buf[128];
+
+        if (json_array_size(guests) == 0)
+                return;
+        printf("\nGuests:\n");
+        t = table_new(4, "GUEST", "PID", "DEVICES", "SINCE");
+        json_array_foreach(guests, i, o) {
+                json_t *pid = json_object_get(o, "pid");
+
+                table_add(t, json_string_value(json_object_get(o, "guest")));
+                if (!json_is_integer(pid))
+                        snprintf(buf, sizeof(buf), "-");
+                else if (json_is_true(json_object_get(o, "alive")))
+                        snprintf(buf, sizeof(buf), "%lld", (long long) json_integer_value(pid));
+                else
+                        snprintf(buf, sizeof(buf), "%lld (dead: 'vfioctl recover' releases it)",
+                                 (long long) json_integer_value(pid));
+                table_add(t, buf);
+                snprintf(buf, sizeof(buf), "%lld",
+                         (long long) json_integer_value(json_object_get(o, "devices")));
+                table_add(t, buf);
+                table_add(t, when(json_integer_value(json_object_get(o, "created_at")), buf,
+                                  sizeof(buf)));
+        }
+        table_print(t, stdout);
+}
+
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
         static const struct option options[] = {
@@ -190,10 +250,16 @@ int cmd_status(struct cli *cli, int argc, char **argv)
                         json_array_append_new(pend, op_json(&ops[i]));
                 json_object_set_new(doc, "devices", devs);
                 json_object_set_new(doc, "pending", pend);
+                json_object_set_new(doc, "guests", guests_json(st, guest));
                 json_print(doc);
                 json_decref(doc);
-        } else
+        } else {
+                json_t *guests = guests_json(st, guest);
+
                 print_text(host, rows, n, ops, n_ops);
+                print_guests(guests);
+                json_decref(guests);
+        }
         r = EXIT_OK;
 out:
         vfioctl_state_devices_free(rows, n);

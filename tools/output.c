@@ -172,11 +172,75 @@ const char *device_full_name(vfioctl_device *dev, char *buf, size_t size)
         return buf;
 }
 
+/*
+ * Who owns what, read once from the state. Read-only: listing never
+ * creates the state folder, and a missing or unreadable state means
+ * nothing is owned (status is where state errors are reported).
+ */
+static void owners_load(struct cli *cli)
+{
+        vfioctl_state *st = NULL;
+
+        if (cli->owners_loaded)
+                return;
+        cli->owners_loaded = true;
+        if (vfioctl_state_open(cli->ctx, cli->state_dir, VFIOCTL_STATE_READONLY, &st) < 0 ||
+            vfioctl_state_get_devices(st, NULL, &cli->owner_rows, &cli->n_owner_rows) < 0) {
+                cli->owner_rows = NULL;
+                cli->n_owner_rows = 0;
+        }
+        vfioctl_state_unref(st);
+}
+
+void cli_free_owners(struct cli *cli)
+{
+        vfioctl_state_devices_free(cli->owner_rows, cli->n_owner_rows);
+        cli->owner_rows = NULL;
+        cli->n_owner_rows = 0;
+}
+
+static const struct vfioctl_state_device *state_row(struct cli *cli, vfioctl_device *dev)
+{
+        owners_load(cli);
+        for (size_t i = 0; i < cli->n_owner_rows; i++)
+                if (streq(cli->owner_rows[i].address, vfioctl_device_get_name(dev)))
+                        return &cli->owner_rows[i];
+        return NULL;
+}
+
+const char *group_owner(struct cli *cli, int group)
+{
+        owners_load(cli);
+        for (size_t i = 0; i < cli->n_owner_rows && group >= 0; i++)
+                if (cli->owner_rows[i].group == group && cli->owner_rows[i].owner)
+                        return cli->owner_rows[i].owner;
+        return NULL;
+}
+
+/* A member of an owned group belongs to that guest (DESIGN rule 4). */
+const char *device_owner(struct cli *cli, vfioctl_device *dev)
+{
+        const struct vfioctl_state_device *row = state_row(cli, dev);
+
+        if (row && row->owner)
+                return row->owner;
+        return group_owner(cli, vfioctl_device_get_group_number(dev));
+}
+
 const char *device_state_word(struct cli *cli, vfioctl_device *dev)
 {
+        const struct vfioctl_state_device *row;
+
         if (vfioctl_device_get_error(dev, NULL))
                 return "error";
-        return vfioctl_device_is_on_stub(dev) ? "detached" : "host";
+        if (!vfioctl_device_is_on_stub(dev))
+                return "host";
+        row = state_row(cli, dev);
+        if (row && row->role == VFIOCTL_ROLE_ASSIGNED)
+                return "assigned";
+        if (row && row->role == VFIOCTL_ROLE_HELD)
+                return "held";
+        return "detached";
 }
 
 static json_t *hex_string(unsigned v, int width)
@@ -207,7 +271,7 @@ json_t *device_json(struct cli *cli, vfioctl_device *dev)
         json_object_set_new(o, "name", json_string(device_full_name(dev, name, sizeof(name))));
         json_object_set_new(o, "driver", string_or_null(vfioctl_device_get_driver(dev)));
         json_object_set_new(o, "state", json_string(device_state_word(cli, dev)));
-        json_object_set_new(o, "owner", json_null());
+        json_object_set_new(o, "owner", string_or_null(device_owner(cli, dev)));
         json_object_set_new(o, "group", group >= 0 ? json_integer(group) : json_null());
         json_object_set_new(o, "multifunction",
                             json_boolean(vfioctl_device_is_multifunction(dev)));

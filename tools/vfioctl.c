@@ -18,6 +18,10 @@ static const struct command commands[] = {
           "take devices from the host for VFIO (their group's rule applies)" },
         { "reattach", cmd_reattach, "DEV... [--group]",
           "give detached devices back to their drivers" },
+        { "assign", cmd_assign, "GUEST (--xml FILE|DEV...)",
+          "give a guest its devices, whole IOMMU groups at a time" },
+        { "release", cmd_release, "GUEST [DEV...]", "take devices back from a guest" },
+        { "qemu-args", cmd_qemu_args, "GUEST [--iommufd]", "-device arguments for a guest" },
         { "status", cmd_status, "[GUEST]", "devices detached or owned, and by what command" },
         { "recover", cmd_recover, "[--timeout S]", "roll back an interrupted operation" },
 };
@@ -157,6 +161,7 @@ int main(int argc, char **argv)
         argv += optind;
         optind = 0;
         r = cmd->run(&cli, argc, argv);
+        cli_free_owners(&cli);
         vfioctl_ctx_unref(cli.ctx);
         return r;
 }

@@ -9,17 +9,18 @@ cfg16() { od -An -tx2 -j "$2" -N2 --endian=little "$1" | tr -d ' '; }
 cfg8() { od -An -tx1 -j "$2" -N1 "$1" | tr -d ' '; }
 
 check_tree() {
-        local name=$1 bad=0 dev bdf g cls v size pcie
+        local name=$1 bad=0 dev bdf g cls v size pcie root
         for dev in "$SIM"/sys/bus/pci/devices/*; do
                 bdf=${dev##*/}
-                [ "$(resolve "$dev")" = "sys/devices/pci0000:00/$bdf" ] || { echo "# $bdf: bus link"; bad=1; }
+                root=pci${bdf%%:*}:00   # each PCI domain has its root folder
+                [ "$(resolve "$dev")" = "sys/devices/$root/$bdf" ] || { echo "# $bdf: bus link"; bad=1; }
                 if [ -L "$dev/iommu_group" ]; then
                         g=$(resolve "$dev/iommu_group")
-                        [ "$(resolve "$SIM/$g/devices/$bdf")" = "sys/devices/pci0000:00/$bdf" ] ||
+                        [ "$(resolve "$SIM/$g/devices/$bdf")" = "sys/devices/$root/$bdf" ] ||
                                 { echo "# $bdf: group $g does not list it"; bad=1; }
                 fi
                 if [ -L "$dev/driver" ]; then
-                        [ "$(resolve "$(resolve "$dev/driver" | sed "s|^|$SIM/|")/$bdf")" = "sys/devices/pci0000:00/$bdf" ] ||
+                        [ "$(resolve "$(resolve "$dev/driver" | sed "s|^|$SIM/|")/$bdf")" = "sys/devices/$root/$bdf" ] ||
                                 { echo "# $bdf: driver does not list it"; bad=1; }
                 fi
                 [ "0x$(cfg16 "$dev/config" 0)" = "$(cat "$dev/vendor")" ] || { echo "# $bdf: vendor"; bad=1; }
@@ -62,7 +63,7 @@ for topo in "$HOSTS"/*.json; do
         is "$name: route lines are 127 wide" "$(awk '{ print length($0) }' "$SIM/proc/net/route" | sort -u)" 127
         if command -v lspci >/dev/null; then
                 run lspci -A linux-sysfs -O "sysfs.path=$SIM/sys/bus/pci" -D -k
-                is "$name: lspci lists every device" "$(grep -c '^0000:' <<<"$OUT")" \
+                is "$name: lspci lists every device" "$(grep -cE '^[0-9a-f]{4}:' <<<"$OUT")" \
                         "$(ls "$SIM/sys/bus/pci/devices" | wc -l)"
         fi
 done
@@ -120,5 +121,16 @@ check "no iommu_group link" test ! -e "$SIM/sys/bus/pci/devices/0000:03:00.0/iom
 is "no /dev/vfio entries" "$(ls "$SIM/dev/vfio")" ""
 like "sda mounted" "$(cat "$SIM/proc/self/mounts")" '^/dev/sda1 / ext4'
 check "non-NVMe disk under block/" test -d "$SIM/sys/bus/pci/devices/0000:00:17.0/block/sda/sda1"
+
+# sys/class/net: one link per interface shown, to its net/ folder, whose
+# `device` link leads back to the PCI function (a hostdev pool's <pf dev>).
+sim_mount workstation
+is "class/net lists the interfaces" "$(ls "$SIM/sys/class/net" | tr '\n' ' ')" "eno1 enp5s0 "
+is "class/net link" "$(readlink "$SIM/sys/class/net/enp5s0")" \
+        "../../devices/pci0000:00/0000:05:00.0/net/enp5s0"
+is "net/IF/device leads to the function" "$(resolve "$SIM/sys/class/net/enp5s0/device")" \
+        "sys/devices/pci0000:00/0000:05:00.0"
+echo 0000:05:00.0 >"$SIM/sys/bus/pci/drivers/e1000e/unbind"
+is "unbinding the driver takes the interface away" "$(ls "$SIM/sys/class/net" | tr '\n' ' ')" "eno1 "
 
 sim_done

@@ -18,6 +18,8 @@
 enum dir_kind {
         D_ROOT,
         D_SYS,
+        D_SYS_CLASS,
+        D_CLASS_NET,
         D_SYS_DEVICES,
         D_PCI_ROOT,
         D_DEVICE,
@@ -474,6 +476,37 @@ static bool children_net(struct walker *w, const struct node *dir)
         return false;
 }
 
+/* net/<if>/: its attributes and the link back to the PCI function, as
+ * sys/class/net/<if>/device resolves on a real host. */
+static bool children_net_if(struct walker *w, const struct node *dir)
+{
+        if (emit_attrs(w, dir, net_attrs, ELEMENTSOF(net_attrs)))
+                return true;
+        return emit_link(w, dir, "device", "../../../%s", dir->dev->address);
+}
+
+/*
+ * sys/class/net/<if> -> ../../devices/pciDDDD:00/<BDF>/net/<if>, for every
+ * interface shown (only while its driver is bound, as net/ itself).
+ * Tools find a PF by interface name this way (a hostdev pool's <pf dev>).
+ */
+static bool children_class_net(struct walker *w, const struct node *dir)
+{
+        for (size_t i = 0; i < sim.n_devices; i++) {
+                const struct sim_device *d = sim.devices[i];
+                char root[32];
+
+                if (!d->present || !device_children_visible(d))
+                        continue;
+                root_name(d, root, sizeof(root));
+                for (size_t j = 0; j < d->n_net; j++)
+                        if (emit_link(w, dir, d->net[j].name, "../../devices/%s/%s/net/%s", root,
+                                      d->address, d->net[j].name))
+                                return true;
+        }
+        return false;
+}
+
 static bool children_disks(struct walker *w, const struct node *dir)
 {
         for (size_t i = 0; i < dir->dev->n_block; i++) {
@@ -741,8 +774,13 @@ static bool children(struct walker *w, const struct node *dir)
                 return emit_dir(w, dir, ".sim", D_SIM) || emit_dir(w, dir, "dev", D_DEV) ||
                        emit_dir(w, dir, "proc", D_PROC) || emit_dir(w, dir, "sys", D_SYS);
         case D_SYS:
-                return emit_dir(w, dir, "bus", D_BUS) || emit_dir(w, dir, "devices", D_SYS_DEVICES) ||
+                return emit_dir(w, dir, "bus", D_BUS) || emit_dir(w, dir, "class", D_SYS_CLASS) ||
+                       emit_dir(w, dir, "devices", D_SYS_DEVICES) ||
                        emit_dir(w, dir, "kernel", D_KERNEL);
+        case D_SYS_CLASS:
+                return emit_dir(w, dir, "net", D_CLASS_NET);
+        case D_CLASS_NET:
+                return children_class_net(w, dir);
         case D_SYS_DEVICES:
                 return children_sys_devices(w, dir);
         case D_PCI_ROOT:
@@ -752,7 +790,7 @@ static bool children(struct walker *w, const struct node *dir)
         case D_NET:
                 return children_net(w, dir);
         case D_NET_IF:
-                return emit_attrs(w, dir, net_attrs, ELEMENTSOF(net_attrs));
+                return children_net_if(w, dir);
         case D_BLOCK:
                 return children_disks(w, dir);
         case D_DISK:

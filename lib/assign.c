@@ -1,0 +1,915 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Giving a guest its host devices (DESIGN §3 rules 4-8). The order is
+ * libvirt's virHostdevPreparePCIDevices (check everything, detach, mark
+ * active, record the owner), with what it lacks:
+ *
+ *  - the IOMMU group is the unit: every member of a group the guest uses
+ *    is checked, none may belong to another guest, and with group='auto'
+ *    the members in VFIO's way are detached and held for the guest;
+ *  - what was found on a stub is recorded as found, so release leaves it
+ *    there (libvirt forgets its inactive list on restart);
+ *  - the drivers are changed in one journaled operation, and ownership is
+ *    recorded in the transaction that closes it: a crash at any point
+ *    rolls back to the host as it was, with no owner left behind.
+ *
+ * Nothing is written before every check has passed.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "assign.h"
+
+/* A device the guest will own: listed in its definition, or a group sibling. */
+struct member {
+        char address[VFIOCTL_PCI_ADDR_MAX];
+        vfioctl_device *dev;           /* borrowed; valid until the host is invalidated */
+        int group;
+        vfioctl_guest_hostdev *entry;  /* NULL: a sibling held for the guest */
+        enum vfioctl_role role;
+        const char *stub;              /* what will hold it; NULL: left unbound (bridge) */
+        enum { KEEP, FOUND, DETACH } how; /* row already there / found on a stub / we detach */
+        const struct vfioctl_state_device *row;
+};
+
+struct prep {
+        vfioctl_host *host;
+        vfioctl_ctx *ctx;
+        vfioctl_state *st;
+        const struct vfioctl_assign_options *opts;
+        vfioctl_report *report;
+        const char *name;
+        const char *command;
+        const char *xml;                /* as given */
+        vfioctl_guest_def *def;
+        struct networks nets;
+        struct vfioctl_state_device *rows;
+        size_t n_rows;
+        struct vfioctl_state_op *ops;
+        size_t n_ops;
+        struct member *members;
+        size_t n_members;
+        struct plan plan;
+        char *definition;               /* the XML to record */
+};
+
+static int refuse(struct prep *p, enum vfioctl_outcome outcome, int error, const char *format,
+                  ...) _printf_(4, 5);
+static int refuse(struct prep *p, enum vfioctl_outcome outcome, int error, const char *format,
+                  ...)
+{
+        va_list ap;
+
+        report_set_outcome(p->report, outcome);
+        va_start(ap, format);
+        ctx_verror(p->ctx, error, format, ap);
+        va_end(ap);
+        return error;
+}
+
+static const struct vfioctl_state_device *row_find(struct prep *p, const char *address)
+{
+        for (size_t i = 0; i < p->n_rows; i++)
+                if (streq(p->rows[i].address, address))
+                        return &p->rows[i];
+        return NULL;
+}
+
+static const struct vfioctl_state_op *pending_find(struct prep *p, const char *address)
+{
+        for (size_t i = 0; i < p->n_ops; i++)
+                for (size_t j = 0; j < p->ops[i].n_changes; j++)
+                        if (streq(p->ops[i].changes[j].address, address))
+                                return &p->ops[i];
+        return NULL;
+}
+
+/* A row of another guest in this group: rule 4 says the group is theirs. */
+static const struct vfioctl_state_device *group_taken(struct prep *p, int group)
+{
+        for (size_t i = 0; i < p->n_rows && group >= 0; i++)
+                if (p->rows[i].group == group && p->rows[i].owner &&
+                    !streq(p->rows[i].owner, p->name))
+                        return &p->rows[i];
+        return NULL;
+}
+
+static struct member *member_find(struct prep *p, const char *address)
+{
+        for (size_t i = 0; i < p->n_members; i++)
+                if (streq(p->members[i].address, address))
+                        return &p->members[i];
+        return NULL;
+}
+
+static int member_add(struct prep *p, vfioctl_device *dev, vfioctl_guest_hostdev *entry,
+                      struct member **ret)
+{
+        struct member *n = reallocarray(p->members, p->n_members + 1, sizeof(*n));
+
+        if (!n)
+                return -ENOMEM;
+        p->members = n;
+        n = &n[p->n_members++];
+        *n = (struct member) {
+                .dev = dev,
+                .group = vfioctl_device_get_group_number(dev),
+                .entry = entry,
+                .role = entry && vfioctl_guest_hostdev_is_assigned(entry) ? VFIOCTL_ROLE_ASSIGNED
+                                                                          : VFIOCTL_ROLE_HELD,
+                .row = row_find(p, vfioctl_device_get_name(dev)),
+        };
+        snprintf(n->address, sizeof(n->address), "%s", vfioctl_device_get_name(dev));
+        *ret = n;
+        return 0;
+}
+
+static int refuse_pending(struct prep *p, const char *address)
+{
+        const struct vfioctl_state_op *op = pending_find(p, address);
+
+        return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                      "%s is part of an unfinished operation ('%s', pid %d); run 'vfioctl "
+                      "recover' first", address, op->command, op->pid);
+}
+
+/* Rule 4: naming the owner and what it holds. */
+static int refuse_owned(struct prep *p, const char *address, const struct vfioctl_state_device *o)
+{
+        return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                      "%s cannot be given to guest '%s': its IOMMU group %d belongs to guest "
+                      "'%s', which holds %s (%s); a group belongs to one guest at a time. "
+                      "Release it first ('vfioctl release %s') or choose another device",
+                      address, p->name, o->group, o->owner, o->address,
+                      o->role == VFIOCTL_ROLE_HELD ? "held" : "assigned", o->owner);
+}
+
+/* ------------------------------------------------------------------ */
+/* Networks: an interface takes the first free function of its pool    */
+
+/* Who has a pool function already, or NULL when it is free. */
+static const char *function_taken(struct prep *p, const struct vfioctl_pci_addr *a)
+{
+        char name[VFIOCTL_PCI_ADDR_MAX];
+        const struct vfioctl_state_device *row, *o;
+        vfioctl_device *dev;
+
+        if (vfioctl_guest_def_find_hostdev(p->def, a))
+                return p->name;
+        vfioctl_pci_addr_format(a, name);
+        row = row_find(p, name);
+        if (row && row->owner)
+                return row->owner;
+        if (vfioctl_host_get_device(p->host, a, &dev) < 0) {
+                ctx_clear_error(p->ctx); /* a missing one is refused when it is checked */
+                return NULL;
+        }
+        o = group_taken(p, vfioctl_device_get_group_number(dev));
+        return o ? o->owner : NULL;
+}
+
+static int take_from_pool(struct prep *p, size_t i, vfioctl_network_def *pool)
+{
+        vfioctl_guest_hostdev *h = vfioctl_guest_def_hostdev_at(p->def, i);
+        _cleanup_free_ struct vfioctl_pci_addr *fns = NULL;
+        char taken[512] = "", name[VFIOCTL_PCI_ADDR_MAX];
+        size_t n = 0, len = 0;
+        int r;
+
+        r = pool_functions(p->host, pool, &fns, &n);
+        if (r < 0)
+                return refuse(p, VFIOCTL_OUTCOME_REFUSED, r, "line %u: %s: %s",
+                              vfioctl_guest_hostdev_get_line(h), vfioctl_guest_hostdev_get_element(h),
+                              vfioctl_ctx_errmsg(p->ctx));
+        for (size_t k = 0; k < n; k++) {
+                const char *who = function_taken(p, &fns[k]);
+
+                if (!who) {
+                        r = vfioctl_guest_def_resolve_network_from_pool(p->def, i, pool, &fns[k]);
+                        return r < 0 ? refuse(p, VFIOCTL_OUTCOME_INVALID, r, "%s",
+                                              vfioctl_ctx_errmsg(p->ctx))
+                                     : 0;
+                }
+                if (len < sizeof(taken))
+                        len += snprintf(taken + len, sizeof(taken) - len, "%s%s (%s)",
+                                        len ? ", " : "", vfioctl_pci_addr_format(&fns[k], name),
+                                        streq(who, p->name) ? "this guest" : who);
+        }
+        return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                      "line %u: %s: network '%s' has no free function left: all %zu are taken: "
+                      "%s. Release a guest that has one, or give the pool more functions",
+                      vfioctl_guest_hostdev_get_line(h), vfioctl_guest_hostdev_get_element(h),
+                      vfioctl_network_def_get_name(pool), n, taken);
+}
+
+static int resolve_networks(struct prep *p)
+{
+        int r = 0;
+
+        for (size_t i = 0; i < vfioctl_guest_def_n_hostdevs(p->def) && r >= 0; i++) {
+                vfioctl_guest_hostdev *h = vfioctl_guest_def_hostdev_at(p->def, i);
+                vfioctl_network_def *pool;
+
+                if (vfioctl_guest_hostdev_get_kind(h) != VFIOCTL_HOSTDEV_NETWORK)
+                        continue;
+                r = networks_find(p->ctx, &p->nets, vfioctl_guest_hostdev_get_network(h), &pool);
+                if (r < 0)
+                        return refuse(p, VFIOCTL_OUTCOME_INVALID, r, "line %u: %s: %s",
+                                      vfioctl_guest_hostdev_get_line(h),
+                                      vfioctl_guest_hostdev_get_element(h),
+                                      vfioctl_ctx_errmsg(p->ctx));
+                /* An ordinary network: a NIC QEMU makes, none of ours. */
+                r = pool ? take_from_pool(p, i, pool) : vfioctl_guest_def_ignore_network(p->def, i);
+        }
+        return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Checks, entry by entry and group by group                           */
+
+static int check_entry(struct prep *p, vfioctl_guest_hostdev *h)
+{
+        const struct vfioctl_pci_addr *a = vfioctl_guest_hostdev_get_addr(h);
+        unsigned line = vfioctl_guest_hostdev_get_line(h);
+        const char *elem = vfioctl_guest_hostdev_get_element(h), *addr, *msg;
+        const struct vfioctl_state_device *o;
+        struct member *m;
+        vfioctl_device *dev;
+        int r;
+
+        if (vfioctl_guest_hostdev_get_driver(h) == VFIOCTL_HOSTDEV_DRIVER_KVM ||
+            vfioctl_guest_hostdev_get_driver(h) == VFIOCTL_HOSTDEV_DRIVER_XEN)
+                return refuse(p, VFIOCTL_OUTCOME_INVALID, -EOPNOTSUPP,
+                              "line %u: %s: <driver name='%s'>: vfioctl gives devices to QEMU "
+                              "through VFIO only (legacy KVM assignment is gone, Xen has its "
+                              "own tools): use <driver name='vfio'/>",
+                              line, elem,
+                              vfioctl_guest_hostdev_get_driver(h) == VFIOCTL_HOSTDEV_DRIVER_KVM
+                                      ? "kvm" : "xen");
+        r = vfioctl_host_get_device(p->host, a, &dev);
+        if (r < 0)
+                return refuse(p, VFIOCTL_OUTCOME_INVALID, r, "line %u: %s: %s", line, elem,
+                              vfioctl_ctx_errmsg(p->ctx));
+        addr = vfioctl_device_get_name(dev);
+        r = vfioctl_device_get_error(dev, &msg);
+        if (r < 0)
+                return refuse(p, VFIOCTL_OUTCOME_REFUSED, r, "line %u: %s: %s cannot be "
+                              "assigned: its sysfs entry is damaged (%s)", line, elem, addr, msg);
+        if (vfioctl_device_is_bridge(dev))
+                return refuse(p, VFIOCTL_OUTCOME_INVALID, -EINVAL,
+                              "line %u: %s: %s is a bridge, not an endpoint: only endpoint "
+                              "devices can be given to a guest", line, elem, addr);
+        if (pending_find(p, addr))
+                return refuse_pending(p, addr);
+        o = group_taken(p, vfioctl_device_get_group_number(dev));
+        if (o)
+                return refuse_owned(p, addr, o);
+        if (!vfioctl_guest_hostdev_is_assigned(h) && !vfioctl_device_is_multifunction(dev))
+                return refuse(p, VFIOCTL_OUTCOME_INVALID, -EINVAL,
+                              "line %u: %s: assigned='no' is only for a function of a "
+                              "multifunction device, and %s is a single-function device: "
+                              "assign it, or leave it out of the definition", line, elem, addr);
+        r = member_add(p, dev, h, &m);
+        if (r < 0)
+                return r;
+        m->stub = vfioctl_guest_hostdev_get_stub_driver(h);
+        return 0;
+}
+
+static bool is_vf(vfioctl_device *dev)
+{
+        struct vfioctl_pci_addr pf;
+        bool vf = false;
+
+        return vfioctl_device_get_physfn(dev, &pf, &vf) >= 0 && vf;
+}
+
+/* Rule 7: a multifunction device is listed whole (its functions share reset and often a group). */
+static int check_functions(struct prep *p, struct member *m)
+{
+        const struct vfioctl_pci_addr *a = vfioctl_device_get_addr(m->dev);
+        char missing[128] = "";
+        size_t len = 0;
+
+        if (!vfioctl_device_is_multifunction(m->dev) || is_vf(m->dev))
+                return 0;
+        for (uint8_t f = 0; f < 8; f++) {
+                struct vfioctl_pci_addr fa = *a;
+                char name[VFIOCTL_PCI_ADDR_MAX];
+                vfioctl_device *sib;
+
+                fa.function = f;
+                vfioctl_pci_addr_format(&fa, name);
+                if (member_find(p, name))
+                        continue;
+                if (vfioctl_host_get_device(p->host, &fa, &sib) < 0) {
+                        ctx_clear_error(p->ctx);
+                        continue;
+                }
+                len += snprintf(missing + len, sizeof(missing) - len, "%s%s", len ? ", " : "",
+                                name);
+        }
+        if (!len)
+                return 0;
+        return refuse(p, VFIOCTL_OUTCOME_INVALID, -EINVAL,
+                      "line %u: %s: %s is a function of multifunction device %04x:%02x:%02x, "
+                      "and its other function%s %s %s not in the definition: list every "
+                      "function (assigned='no' or <address type='unassigned'/> holds one "
+                      "without giving it to the guest)",
+                      vfioctl_guest_hostdev_get_line(m->entry),
+                      vfioctl_guest_hostdev_get_element(m->entry), m->address, a->domain, a->bus,
+                      a->slot, strchr(missing, ',') ? "s" : "", missing,
+                      strchr(missing, ',') ? "are" : "is");
+}
+
+struct group_info {
+        bool auto_mode;       /* a managed entry asked for group='auto' */
+        bool unmanaged;       /* an entry is managed='no': its group is the admin's to prepare */
+        const char *first;    /* the first entry of the group, for messages */
+        unsigned line;
+};
+
+static void group_info(struct prep *p, int group, struct group_info *gi)
+{
+        *gi = (struct group_info) {};
+        for (size_t i = 0; i < p->n_members; i++) {
+                struct member *m = &p->members[i];
+
+                if (!m->entry || m->group != group)
+                        continue;
+                if (!gi->first) {
+                        gi->first = m->address;
+                        gi->line = vfioctl_guest_hostdev_get_line(m->entry);
+                }
+                if (!vfioctl_guest_hostdev_is_managed(m->entry))
+                        gi->unmanaged = true;
+                else if (vfioctl_guest_hostdev_get_group_mode(m->entry) == VFIOCTL_GROUP_AUTO)
+                        gi->auto_mode = true;
+        }
+}
+
+static int refuse_group(struct prep *p, int group, const struct group_info *gi, int n)
+{
+        if (gi->unmanaged)
+                return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                              "line %u: %s is managed='no', but IOMMU group %d is not viable: "
+                              "%d other member%s still on host drivers (below). vfioctl does "
+                              "not touch the drivers of an unmanaged device's group: detach "
+                              "them first ('vfioctl detach --group %s'), or make the hostdev "
+                              "managed='yes' with <driver name='vfio' group='auto'/>",
+                              gi->line, gi->first, group, n, n == 1 ? " is" : "s are",
+                              gi->first);
+        return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                      "line %u: cannot assign %s: IOMMU group %d also holds %d device%s the "
+                      "host still uses (below), and VFIO takes whole groups only.\n"
+                      "Ways out:\n"
+                      "  <driver name='vfio' group='auto'/> in the <hostdev> (--group auto):"
+                      " detach them too and hold them for this guest\n"
+                      "  list them in the definition (assigned='no' holds one without giving it"
+                      " to the guest)\n"
+                      "  or move the card to a slot with an IOMMU group of its own",
+                      gi->line, gi->first, group, n, n == 1 ? "" : "s");
+}
+
+/* The members of a group the definition does not list. */
+static int check_sibling(struct prep *p, vfioctl_device *dev, const struct group_info *gi,
+                         int *n_blockers)
+{
+        const char *addr = vfioctl_device_get_name(dev);
+        struct member *m;
+        char desc[256];
+        int r;
+
+        if (pending_find(p, addr))
+                return refuse_pending(p, addr);
+        if (vfioctl_device_is_viable_member(dev)) {
+                /* Unbound members and bridges on pcieport stay as they are; what
+                 * sits on a stub is held, so the group's ownership is concrete. */
+                if (!vfioctl_device_is_on_stub(dev))
+                        return 0;
+                r = member_add(p, dev, NULL, &m);
+                if (r >= 0)
+                        m->stub = vfioctl_device_get_driver(dev);
+                return r;
+        }
+        if (gi->auto_mode && !gi->unmanaged) {
+                r = member_add(p, dev, NULL, &m);
+                if (r < 0)
+                        return r;
+                /* A bridge cannot go to a stub: it is only unbound. */
+                m->stub = vfioctl_device_is_bridge(dev) ? NULL : "vfio-pci";
+                m->how = DETACH;
+                return 0;
+        }
+        (*n_blockers)++;
+        return report_add(p->report, addr, VFIOCTL_ACTION_IN_USE, vfioctl_device_get_driver(dev),
+                          NULL, "%s", plan_describe(dev, desc, sizeof(desc)));
+}
+
+static int check_group(struct prep *p, int group)
+{
+        struct group_info gi;
+        vfioctl_group *g;
+        int n_blockers = 0, r;
+
+        r = vfioctl_host_get_group(p->host, (unsigned) group, &g);
+        if (r < 0)
+                return r;
+        group_info(p, group, &gi);
+        for (size_t i = 0; i < vfioctl_group_n_devices(g); i++) {
+                vfioctl_device *dev = vfioctl_group_device_at(g, i);
+
+                if (member_find(p, vfioctl_device_get_name(dev)))
+                        continue;
+                r = check_sibling(p, dev, &gi, &n_blockers);
+                if (r < 0)
+                        return r;
+        }
+        return n_blockers ? refuse_group(p, group, &gi, n_blockers) : 0;
+}
+
+static int check_groups(struct prep *p)
+{
+        size_t n_entries = p->n_members;
+        int r;
+
+        for (size_t i = 0; i < n_entries; i++) {
+                bool seen = false;
+
+                /* Each group once; siblings appended meanwhile are not entries. */
+                for (size_t j = 0; j < i && !seen; j++)
+                        seen = p->members[j].group == p->members[i].group;
+                if (seen || p->members[i].group < 0)
+                        continue;
+                r = check_group(p, p->members[i].group);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Rules 5 and 3: what happens to each listed device. */
+static int check_driver(struct prep *p, struct member *m)
+{
+        const char *drv = vfioctl_device_get_driver(m->dev);
+        unsigned line = vfioctl_guest_hostdev_get_line(m->entry);
+        bool on_it = drv && (streq(drv, m->stub) ||
+                             (streq(m->stub, "vfio-pci") && vfioctl_device_is_on_vfio(m->dev)));
+
+        if (on_it) {
+                m->how = m->row ? KEEP : FOUND;
+                return 0;
+        }
+        if (vfioctl_device_is_on_stub(m->dev))
+                return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                              "line %u: %s is on %s, not %s: give it back to the host first "
+                              "('vfioctl reattach %s', or by hand if vfioctl did not detach it)",
+                              line, m->address, drv, m->stub, m->address);
+        if (!vfioctl_guest_hostdev_is_managed(m->entry))
+                return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                              "line %u: %s is managed='no' but %s%s, not detached: vfioctl "
+                              "does not touch an unmanaged device's driver. Detach it first "
+                              "('vfioctl detach %s', --group if its group needs it), or make "
+                              "it managed='yes'",
+                              line, m->address, drv ? "still on " : "unbound", strempty(drv),
+                              m->address);
+        m->how = DETACH;
+        return 0;
+}
+
+static int check_drivers(struct prep *p)
+{
+        int unsafe = 0, r;
+
+        for (size_t i = 0; i < p->n_members; i++) {
+                struct member *m = &p->members[i];
+
+                if (m->entry) {
+                        r = check_driver(p, m);
+                        if (r < 0)
+                                return r;
+                }
+                if (m->how != DETACH)
+                        continue;
+                if (m->stub) {
+                        r = plan_check_stub(p->host, streq(m->stub, "vfio-pci") ? NULL : m->stub,
+                                            m->stub, p->report);
+                        if (r < 0)
+                                return r;
+                }
+                if (!(p->opts->flags & VFIOCTL_OP_FORCE)) {
+                        r = plan_check_safety(p->host, m->dev, p->report);
+                        if (r < 0)
+                                return r;
+                        unsafe += r;
+                }
+        }
+        if (unsafe > 0)
+                return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                              "refusing to detach what the host is using (%d use%s below); "
+                              "nothing was changed. Stop using it first, or pass --force",
+                              unsafe, unsafe == 1 ? "" : "s");
+        return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The plan, the writes and the record                                 */
+
+static int cmp_change(const void *a, const void *b)
+{
+        const struct vfioctl_state_change *x = a, *y = b;
+
+        return strcmp(x->address, y->address);
+}
+
+static int build_plan(struct prep *p)
+{
+        time_t now = time(NULL);
+        int r;
+
+        for (size_t i = 0; i < p->n_members; i++) {
+                struct member *m = &p->members[i];
+                const char *drv = vfioctl_device_get_driver(m->dev), *override = NULL;
+                struct vfioctl_state_device row = {
+                        .group = m->group,
+                        .detached_by = (char *) p->command,
+                        .detached_at = now,
+                };
+
+                if (m->how == KEEP)
+                        continue; /* its row only changes owner */
+                r = vfioctl_device_get_driver_override(m->dev, &override);
+                if (r < 0)
+                        return r;
+                snprintf(row.address, sizeof(row.address), "%s", m->address);
+                row.original_driver = (char *) drv;
+                row.original_override = (char *) override;
+                row.stub_driver = (char *) (m->how == DETACH ? m->stub : drv);
+                row.found_detached = m->how == FOUND;
+                /* What release gives back: only what this assign took from the host. */
+                row.managed = m->how == DETACH;
+                if (m->how == DETACH) {
+                        r = plan_add_change(&p->plan, m->dev, m->stub, m->stub ? m->stub : override);
+                        if (r < 0)
+                                return r;
+                }
+                r = plan_add_row(&p->plan, &row);
+                if (r < 0)
+                        return r;
+        }
+        qsort_safe(p->plan.changes, p->plan.n_changes, sizeof(*p->plan.changes), cmp_change);
+        return 0;
+}
+
+/* "[\"-device\",\"vfio-pci,…\"]": what the guests row keeps of the arguments. */
+static char *json_strv(char **v)
+{
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        if (!f)
+                return NULL;
+        fputc('[', f);
+        for (size_t i = 0; v && v[i]; i++) {
+                fputs(i ? ",\"" : "\"", f);
+                for (const char *s = v[i]; *s; s++) {
+                        if (*s == '"' || *s == '\\')
+                                fprintf(f, "\\%c", *s);
+                        else if ((unsigned char) *s < 0x20)
+                                fprintf(f, "\\u%04x", (unsigned char) *s);
+                        else
+                                fputc(*s, f);
+                }
+                fputc('"', f);
+        }
+        fputc(']', f);
+        if (fclose(f) != 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
+}
+
+/* Guest row, device rows and the end of the journal entry: one transaction. */
+static int record(struct prep *p, struct op_run *run)
+{
+        _cleanup_free_ char *args_json = NULL;
+        char **args = NULL;
+        int r;
+
+        r = vfioctl_guest_def_qemu_args(p->def, 0, &args);
+        if (r < 0)
+                return r;
+        args_json = json_strv(args);
+        vfioctl_qemu_args_free(args);
+        if (!args_json)
+                return -ENOMEM;
+
+        r = state_begin(p->st);
+        if (r < 0)
+                return r;
+        r = state_guest_put(p->st, p->name, p->opts->pid, p->definition, args_json);
+        for (size_t i = 0; i < p->plan.n_rows && r >= 0; i++) {
+                struct vfioctl_state_device *row = &p->plan.rows[i];
+                struct member *m = member_find(p, row->address);
+
+                row->owner = (char *) p->name;
+                row->role = m->role;
+                r = state_device_put(p->st, row);
+                row->owner = NULL;
+        }
+        for (size_t i = 0; i < p->n_members && r >= 0; i++)
+                if (p->members[i].how == KEEP)
+                        r = state_device_set_owner(p->st, p->members[i].address, p->name,
+                                                   p->members[i].role, false);
+        if (r >= 0 && p->plan.n_changes > 0)
+                r = state_op_end(p->st, run->op_id);
+        if (r >= 0)
+                r = state_commit(p->st);
+        if (r < 0)
+                state_rollback(p->st);
+        return r;
+}
+
+/* Rolls back this call's journaled operation (rule: any failure undoes the call). */
+static void undo(struct prep *p, struct op_run *run)
+{
+        struct vfioctl_state_op *ops = NULL;
+        size_t n = 0;
+
+        if (!run->st || p->plan.n_changes == 0 || vfioctl_state_get_pending(p->st, &ops, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++)
+                if (ops[i].id == run->op_id)
+                        (void) op_recover(run, &ops[i]);
+        vfioctl_state_ops_free(ops, n);
+        vfioctl_host_invalidate(p->host);
+}
+
+/* After the writes: every group must now be viable, whatever raced us. */
+static int verify_groups(struct prep *p, const int *groups, size_t n_groups)
+{
+        for (size_t i = 0; i < n_groups; i++) {
+                vfioctl_group *g;
+                int r = vfioctl_host_get_group(p->host, (unsigned) groups[i], &g);
+
+                if (r < 0)
+                        return r;
+                for (size_t j = 0; j < vfioctl_group_n_devices(g); j++) {
+                        vfioctl_device *dev = vfioctl_group_device_at(g, j);
+
+                        if (!vfioctl_device_is_viable_member(dev))
+                                return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                                              "IOMMU group %d is still not viable after "
+                                              "detaching: %s is on %s (did something bind it "
+                                              "meanwhile?); everything was rolled back",
+                                              groups[i], vfioctl_device_get_name(dev),
+                                              vfioctl_device_get_driver(dev));
+                }
+        }
+        return 0;
+}
+
+static int apply(struct prep *p)
+{
+        _cleanup_free_ int *groups = calloc(p->n_members + 1, sizeof(int));
+        size_t n_groups = 0;
+        struct op_run run;
+        int r;
+
+        if (!groups)
+                return -ENOMEM;
+        /* Remembered by number: the devices are gone once the host is invalidated. */
+        for (size_t i = 0; i < p->n_members; i++) {
+                bool seen = p->members[i].group < 0;
+
+                for (size_t j = 0; j < n_groups && !seen; j++)
+                        seen = groups[j] == p->members[i].group;
+                if (!seen)
+                        groups[n_groups++] = p->members[i].group;
+        }
+        r = op_run_init(&run, p->ctx, p->st, p->opts->timeout_ms, p->report);
+        if (r < 0)
+                return r;
+        if (p->plan.n_changes > 0) {
+                r = op_apply(&run, "assign", p->command, p->plan.changes, p->plan.n_changes,
+                             false);
+                vfioctl_host_invalidate(p->host);
+                for (size_t i = 0; i < p->n_members; i++)
+                        p->members[i].dev = NULL;
+        }
+        if (r < 0)
+                goto out;
+        for (size_t i = 0; i < p->plan.n_changes; i++)
+                report_add(p->report, p->plan.changes[i].address, VFIOCTL_ACTION_DETACHED,
+                           p->plan.changes[i].before_driver, p->plan.changes[i].target_driver,
+                           NULL);
+        if (!run.st)
+                goto out; /* dry run */
+        r = verify_groups(p, groups, n_groups);
+        if (r < 0) {
+                undo(p, &run);
+                goto out;
+        }
+        r = record(p, &run);
+        if (r < 0) {
+                report_set_outcome(p->report, VFIOCTL_OUTCOME_ATTENTION);
+                ctx_error(p->ctx, r, "the devices were detached but %s/state.db could not "
+                          "record guest '%s' (%s); run 'vfioctl recover' to put them back",
+                          vfioctl_state_get_dir(p->st), p->name, vfioctl_ctx_errmsg(p->ctx));
+        }
+out:
+        op_run_done(&run);
+        return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* vfioctl_assign                                                      */
+
+static void prep_clear(struct prep *p)
+{
+        networks_clear(&p->nets);
+        vfioctl_state_devices_free(p->rows, p->n_rows);
+        vfioctl_state_ops_free(p->ops, p->n_ops);
+        free(p->members);
+        plan_clear(&p->plan);
+        free(p->definition);
+        vfioctl_guest_def_unref(p->def);
+}
+
+static int check_new_guest(struct prep *p)
+{
+        struct state_guest sg;
+        size_t n = 0;
+        int r;
+
+        for (size_t i = 0; i < p->n_rows; i++)
+                n += p->rows[i].owner && streq(p->rows[i].owner, p->name);
+        r = state_guest_get(p->st, p->name, &sg);
+        if (r == -ENOENT && n == 0)
+                return 0;
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (r >= 0)
+                state_guest_clear(&sg);
+        return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EEXIST,
+                      "guest '%s' already has its devices (%zu; 'vfioctl status %s' lists "
+                      "them): release it first ('vfioctl release %s')",
+                      p->name, n, p->name, p->name);
+}
+
+/* Everything that is checked before anything is written. */
+static int prepare(struct prep *p)
+{
+        size_t n_entries;
+        int r;
+
+        r = vfioctl_state_get_devices(p->st, NULL, &p->rows, &p->n_rows);
+        if (r >= 0)
+                r = vfioctl_state_get_pending(p->st, &p->ops, &p->n_ops);
+        if (r >= 0)
+                r = check_new_guest(p);
+        if (r < 0)
+                return r;
+        r = networks_load(p->ctx, p->opts->network_files, p->opts->n_network_files,
+                          p->opts->network_dir, &p->nets);
+        if (r < 0)
+                return refuse(p, VFIOCTL_OUTCOME_INVALID, r, "%s", vfioctl_ctx_errmsg(p->ctx));
+        r = resolve_networks(p);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < vfioctl_guest_def_n_hostdevs(p->def) && r >= 0; i++) {
+                vfioctl_guest_hostdev *h = vfioctl_guest_def_hostdev_at(p->def, i);
+
+                if (!vfioctl_guest_hostdev_is_ignored(h))
+                        r = check_entry(p, h);
+        }
+        if (r < 0 || p->n_members == 0)
+                return r;
+        if (!vfioctl_host_has_iommu(p->host))
+                return refuse(p, VFIOCTL_OUTCOME_REFUSED, -ENODEV,
+                              "this host has no IOMMU groups, so VFIO cannot give devices to "
+                              "guests and nothing was changed. Enable the IOMMU: turn on VT-d "
+                              "(Intel) or AMD-Vi/IOMMU (AMD) in the firmware setup, add "
+                              "intel_iommu=on or amd_iommu=on to the kernel command line, and "
+                              "reboot");
+        n_entries = p->n_members;
+        for (size_t i = 0; i < n_entries && r >= 0; i++)
+                r = check_functions(p, &p->members[i]);
+        if (r >= 0)
+                r = check_groups(p);
+        if (r >= 0)
+                r = check_drivers(p);
+        if (r >= 0)
+                r = build_plan(p);
+        if (r >= 0)
+                r = guest_resolved_xml(p->def, p->xml, &p->definition);
+        return r;
+}
+
+/* The guest as recorded (or, in a dry run, as it would be). */
+static int result_guest(struct prep *p, vfioctl_guest **ret)
+{
+        vfioctl_guest *g = NULL;
+        int r;
+
+        r = guest_new(p->ctx, p->name, &g);
+        if (r < 0)
+                return r;
+        g->pid = p->opts->pid;
+        g->created_at = (int64_t) time(NULL);
+        g->def = vfioctl_guest_def_ref(p->def);
+        g->definition = TAKE_PTR(p->definition);
+        for (size_t i = 0; i < p->n_members && r >= 0; i++)
+                r = guest_add_device(g, p->members[i].address, p->members[i].group,
+                                     p->members[i].role, p->members[i].how == DETACH,
+                                     p->members[i].stub);
+        if (r >= 0)
+                r = guest_finish(g);
+        if (r < 0) {
+                vfioctl_guest_unref(g);
+                return r;
+        }
+        *ret = g;
+        return 0;
+}
+
+static int require_lock(vfioctl_ctx *ctx, vfioctl_state *st)
+{
+        if (vfioctl_ctx_is_dry_run(ctx) || (st && st->lock_fd >= 0))
+                return 0;
+        return ctx_error(ctx, -ENOLCK, "the state must be locked (vfioctl_state_lock) first");
+}
+
+static const struct vfioctl_assign_options default_assign_opts;
+
+VFIOCTL_EXPORT int vfioctl_assign(vfioctl_host *host, vfioctl_state *st, const char *name,
+                                  const char *xml, const struct vfioctl_assign_options *opts,
+                                  vfioctl_report *report, vfioctl_guest **ret)
+{
+        struct prep p = {
+                .host = host,
+                .st = st,
+                .report = report,
+                .name = name,
+                .xml = xml,
+        };
+        int r;
+
+        if (!host || !st || !name || !xml)
+                return -EINVAL;
+        p.ctx = vfioctl_host_get_ctx(host);
+        p.opts = opts ? opts : &default_assign_opts;
+        p.command = p.opts->command ? p.opts->command : state_default_command();
+        r = require_lock(p.ctx, st);
+        if (r < 0)
+                return r;
+        r = vfioctl_guest_def_new_from_string(p.ctx, xml, name, VFIOCTL_GUEST_PARSE_SKIP_NON_PCI,
+                                              &p.def);
+        if (r < 0) {
+                report_set_outcome(report, VFIOCTL_OUTCOME_INVALID);
+                return r;
+        }
+        r = prepare(&p);
+        if (r >= 0 && p.n_members > 0)
+                r = apply(&p);
+        if (r >= 0 && ret)
+                r = result_guest(&p, ret);
+        prep_clear(&p);
+        return r;
+}
+
+VFIOCTL_EXPORT int vfioctl_guest_xml_for_devices(const struct vfioctl_pci_addr *addrs, size_t n,
+                                                 unsigned flags, char **ret)
+{
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        if ((!addrs && n > 0) || !ret)
+                return -EINVAL;
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        fputs("<devices>\n", f);
+        for (size_t i = 0; i < n; i++)
+                fprintf(f,
+                        "  <hostdev mode='subsystem' type='pci' managed='%s'>\n"
+                        "    <driver name='vfio'%s/>\n"
+                        "    <source><address domain='0x%04x' bus='0x%02x' slot='0x%02x' "
+                        "function='0x%x'/></source>\n"
+                        "  </hostdev>\n",
+                        flags & VFIOCTL_ASSIGN_UNMANAGED ? "no" : "yes",
+                        flags & VFIOCTL_ASSIGN_GROUP_AUTO ? " group='auto'" : "",
+                        addrs[i].domain, addrs[i].bus, addrs[i].slot, addrs[i].function);
+        fputs("</devices>\n", f);
+        if (fclose(f) != 0) {
+                free(buf);
+                return -ENOMEM;
+        }
+        *ret = buf;
+        return 0;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vfioctl release GUEST [DEV...] [--timeout S]: the guest gives back its
+ * devices (all, or the ones named); what vfioctl detached for it goes
+ * back to the host, a group at a time.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+
+/* Whether the guest owns anything now (a missing guest owns nothing). */
+static bool owns_something(struct session *s, const char *guest)
+{
+        vfioctl_guest *g = NULL;
+        bool some;
+
+        if (vfioctl_guest_load(s->st, guest, &g) < 0)
+                return false;
+        some = vfioctl_guest_n_devices(g) > 0;
+        vfioctl_guest_unref(g);
+        return some;
+}
+
+int cmd_release(struct cli *cli, int argc, char **argv)
+{
+        static const struct option options[] = {
+                { "dry-run", no_argument, NULL, 'n' },
+                { "json", no_argument, NULL, 'j' },
+                { "timeout", required_argument, NULL, 't' },
+                {}
+        };
+        struct vfioctl_op_options opts = { .timeout_ms = 10000 };
+        _cleanup_free_ struct vfioctl_pci_addr *addrs = NULL;
+        const char *guest;
+        struct session s;
+        size_t n = 0;
+        bool some;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "njt:", options, NULL)) >= 0) {
+                switch (c) {
+                case 'n':
+                        cli->dry_run = true;
+                        break;
+                case 'j':
+                        cli->json = true;
+                        break;
+                case 't':
+                        if (parse_timeout(optarg, &opts.timeout_ms) != 0)
+                                return EXIT_USAGE;
+                        break;
+                default:
+                        return usage_error("release", "bad option");
+                }
+        }
+        if (optind >= argc)
+                return usage_error("release", "release needs the guest's name");
+        guest = argv[optind++];
+        if (optind < argc && parse_device_args(argc, argv, &addrs, &n) < 0)
+                return EXIT_USAGE;
+
+        r = session_begin(cli, &s, opts.timeout_ms, true);
+        if (r == EXIT_OK)
+                r = session_recover(&s);
+        if (r != EXIT_OK) {
+                session_end(&s);
+                return r;
+        }
+        some = owns_something(&s, guest);
+        r = vfioctl_release(s.host, s.st, guest, addrs, n, &opts, s.report);
+        if (r >= 0 && !some && n == 0 && !cli->json)
+                print_note(cli, "guest '%s' owns nothing; nothing to release", guest);
+        r = session_finish(&s, r);
+        if (r == EXIT_OK && some && !cli->json && !cli->dry_run && !owns_something(&s, guest))
+                print_note(cli, "guest '%s' released", guest);
+        session_end(&s);
+        return r;
+}
