@@ -236,7 +236,19 @@ VFIOCTL_EXPORT uint8_t vfioctl_device_get_header_type(vfioctl_device *dev)
 
 VFIOCTL_EXPORT bool vfioctl_device_is_multifunction(vfioctl_device *dev)
 {
-        return dev->multifunction;
+        struct vfioctl_pci_addr f0 = dev->addr;
+        vfioctl_device *first;
+
+        /* Only function 0 has to carry the multifunction bit: the kernel
+         * looks for functions 1-7 only when it does, and QEMU sets it on
+         * function 0 alone. Another function belongs to a multifunction
+         * device when its function 0 says so. */
+        if (dev->multifunction || dev->addr.function == 0)
+                return dev->multifunction;
+        f0.function = 0;
+        if (host_find_device(dev->host, &f0, &first) < 0)
+                return false;
+        return first->multifunction;
 }
 
 VFIOCTL_EXPORT bool vfioctl_device_is_bridge(vfioctl_device *dev)

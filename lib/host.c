@@ -222,8 +222,8 @@ static int host_load_device(vfioctl_host *host, const struct vfioctl_pci_addr *a
         return 0;
 }
 
-VFIOCTL_EXPORT int vfioctl_host_get_device(vfioctl_host *host, const struct vfioctl_pci_addr *addr,
-                                           vfioctl_device **ret)
+int host_find_device(vfioctl_host *host, const struct vfioctl_pci_addr *addr,
+                     vfioctl_device **ret)
 {
         char name[VFIOCTL_PCI_ADDR_MAX];
         bool found;
@@ -231,18 +231,32 @@ VFIOCTL_EXPORT int vfioctl_host_get_device(vfioctl_host *host, const struct vfio
 
         device_slot(host, addr, &found);
         if (!found) {
-                vfioctl_pci_addr_format(addr, name);
-                r = sysfs_exists(host->ctx, host->devices_fd, name);
+                r = sysfs_exists(host->ctx, host->devices_fd, vfioctl_pci_addr_format(addr, name));
                 if (r < 0)
-                        return ctx_error(host->ctx, r, "%s: cannot look up device: %s", name,
-                                         strerror(-r));
+                        return r;
                 if (r == 0)
-                        return ctx_error(host->ctx, -ENODEV,
-                                         "no PCI device %s on this host; 'vfioctl list --all' "
-                                         "shows the addresses there are",
-                                         name);
+                        return -ENODEV;
         }
         return host_load_device(host, addr, -2, ret);
+}
+
+VFIOCTL_EXPORT int vfioctl_host_get_device(vfioctl_host *host, const struct vfioctl_pci_addr *addr,
+                                           vfioctl_device **ret)
+{
+        char name[VFIOCTL_PCI_ADDR_MAX];
+        int r;
+
+        r = host_find_device(host, addr, ret);
+        vfioctl_pci_addr_format(addr, name);
+        if (r == -ENODEV)
+                return ctx_error(host->ctx, -ENODEV,
+                                 "no PCI device %s on this host; 'vfioctl list --all' shows the "
+                                 "addresses there are",
+                                 name);
+        if (r < 0 && r != -ENOMEM)
+                return ctx_error(host->ctx, r, "%s: cannot look up device: %s", name,
+                                 strerror(-r));
+        return r;
 }
 
 static vfioctl_group **group_slot(vfioctl_host *host, unsigned number, bool *found)

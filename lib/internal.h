@@ -186,6 +186,9 @@ vfioctl_device *device_free(vfioctl_device *dev);
 int device_load_details(vfioctl_device *dev);
 
 /* host.c */
+/* vfioctl_host_get_device() without a message: -ENODEV when there is none. */
+int host_find_device(vfioctl_host *host, const struct vfioctl_pci_addr *addr,
+                     vfioctl_device **ret);
 int host_driver_exists(vfioctl_host *host, const char *driver);
 /* 1/0 when the answer for this driver is known, -ENOENT when not yet. */
 int host_driver_is_vfio(vfioctl_host *host, const char *driver);

@@ -131,6 +131,8 @@ VFIOCTL_EXPORT uint16_t vfioctl_device_get_subsys_device_id(vfioctl_device *dev)
 VFIOCTL_EXPORT uint32_t vfioctl_device_get_class(vfioctl_device *dev); /* 0xCCSSPP */
 VFIOCTL_EXPORT uint8_t vfioctl_device_get_revision(vfioctl_device *dev);
 VFIOCTL_EXPORT uint8_t vfioctl_device_get_header_type(vfioctl_device *dev); /* without bit 7 */
+/* Belongs to a multifunction device: function 0 of its slot has the
+ * multifunction bit (functions other than 0 need not carry it). */
 VFIOCTL_EXPORT bool vfioctl_device_is_multifunction(vfioctl_device *dev);
 /* Header type other than 0: can never be bound to vfio-pci. */
 VFIOCTL_EXPORT bool vfioctl_device_is_bridge(vfioctl_device *dev);

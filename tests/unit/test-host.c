@@ -95,6 +95,9 @@ static int setup(void **state)
         mkpath("sys/devices/pci0000:00/0000:02:00.0/vfio-dev/vfio0");
         /* QEMU's pcie-pci-bridge: a vendor pci.ids knows, a device it does not. */
         add("0000:07:00.0", 0x1b36, 0x000e, 0x060400, 1, NULL, 9);
+        /* As QEMU builds a multifunction slot: the bit on function 0 only. */
+        add("0000:08:00.0", 0x8086, 0x100e, 0x020000, 0x80, "e1000", 10);
+        add("0000:08:00.1", 0x8086, 0x100e, 0x020000, 0, "e1000", 10);
         return 0;
 }
 
@@ -144,8 +147,8 @@ static void test_viability(void **state)
         assert_int_equal(vfioctl_ctx_new(root, &ctx), 0);
         assert_int_equal(vfioctl_host_new(ctx, &host), 0);
         assert_int_equal(vfioctl_host_scan(host), 0);
-        assert_int_equal(vfioctl_host_n_devices(host), 7);
-        assert_int_equal(vfioctl_host_n_groups(host), 4);
+        assert_int_equal(vfioctl_host_n_devices(host), 9);
+        assert_int_equal(vfioctl_host_n_groups(host), 5);
         assert_true(vfioctl_host_has_iommu(host));
 
         /* vfio-pci and an unbound sibling: viable. */
@@ -179,6 +182,33 @@ static void test_viability(void **state)
         vfioctl_ctx_unref(ctx);
 }
 
+/* A function belongs to a multifunction device when its function 0 has
+ * the bit, whatever its own header says (found by the real-kernel test). */
+static void test_multifunction_from_function_0(void **state)
+{
+        vfioctl_ctx *ctx = NULL;
+        vfioctl_host *host = NULL;
+        vfioctl_device *dev = NULL;
+        struct vfioctl_pci_addr a;
+
+        assert_int_equal(vfioctl_ctx_new(root, &ctx), 0);
+        assert_int_equal(vfioctl_host_new(ctx, &host), 0);
+        assert_int_equal(vfioctl_pci_addr_parse("08:00.1", &a), 0);
+        assert_int_equal(vfioctl_host_get_device(host, &a, &dev), 0);
+        assert_true(vfioctl_device_is_multifunction(dev));
+        /* A lone function 0 without the bit is single-function. */
+        assert_int_equal(vfioctl_pci_addr_parse("05:00.0", &a), 0);
+        assert_int_equal(vfioctl_host_get_device(host, &a, &dev), 0);
+        assert_false(vfioctl_device_is_multifunction(dev));
+        /* A function carrying the bit itself needs no look at function 0. */
+        assert_int_equal(vfioctl_pci_addr_parse("01:00.1", &a), 0);
+        assert_int_equal(vfioctl_host_get_device(host, &a, &dev), 0);
+        assert_true(vfioctl_device_is_multifunction(dev));
+        assert_string_equal(vfioctl_ctx_errmsg(ctx), "");
+        vfioctl_host_unref(host);
+        vfioctl_ctx_unref(ctx);
+}
+
 /* libpci calls its message callbacks for ids pci.ids lacks: this used to
  * crash (found by the real-kernel test on QEMU's bridge). */
 static void test_unknown_ids(void **state)
@@ -205,6 +235,7 @@ int main(void)
                 cmocka_unit_test(test_group_reads_only_its_members),
                 cmocka_unit_test(test_viability),
                 cmocka_unit_test(test_unknown_ids),
+                cmocka_unit_test(test_multifunction_from_function_0),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
