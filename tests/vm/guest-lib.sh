@@ -82,6 +82,11 @@ vendev() { echo "$(attr "$1" vendor):$(attr "$1" device)"; }
 hdrtype() { od -An -tx1 -j14 -N1 "$SYS/devices/$1/config" | tr -d ' \n'; }
 is_bridge() { [ $((0x$(hdrtype "$1") & 0x7f)) -ne 0 ]; }
 is_multifunction() { [ $((0x$(hdrtype "$1") & 0x80)) -ne 0 ]; }
+# in_multifunction BDF: part of a multifunction device: its own bit, or the
+# bit of function 0 of its slot (the only function that must carry it).
+in_multifunction() {
+        is_multifunction "$1" || { [ -e "$SYS/devices/${1%.*}.0" ] && is_multifunction "${1%.*}.0"; }
+}
 
 # The kernel's own viability (reference §3): every member unbound or on a
 # driver_managed_dma driver (vfio-pci or a vfio variant, pci-stub, pcieport).

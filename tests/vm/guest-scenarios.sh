@@ -175,7 +175,7 @@ truth_flags() {
         local g m
         for g in $(ls /sys/kernel/iommu_groups); do
                 for m in $(members "$g"); do
-                        echo "$m $(is_multifunction "$m" && echo true || echo false)" \
+                        echo "$m $(in_multifunction "$m" && echo true || echo false)" \
                                 "$(is_bridge "$m" && echo true || echo false)"
                 done
         done | sort
