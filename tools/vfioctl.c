@@ -14,13 +14,16 @@
 static const struct command commands[] = {
         { "list", cmd_list, "[--all]", "devices by IOMMU group, with driver, state, owner" },
         { "show", cmd_show, "DEV", "one device, its group, and what assigning it costs" },
-        { "detach", cmd_detach, "DEV... [--driver NAME] [--group] [--force]",
+        { "detach", cmd_detach, "DEV... [--driver NAME] [--group] [--force] [--timeout S]",
           "take devices from the host for VFIO (their group's rule applies)" },
-        { "reattach", cmd_reattach, "DEV... [--group]",
+        { "reattach", cmd_reattach, "DEV... [--group] [--timeout S]",
           "give detached devices back to their drivers" },
-        { "assign", cmd_assign, "GUEST (--xml FILE|DEV...)",
+        { "assign", cmd_assign,
+          "GUEST (--xml FILE|- [--network FILE]... [--network-dir DIR] | DEV... [--group auto] "
+          "[--unmanaged]) [--pid PID] [--force] [--print-qemu-args [--iommufd]] [--timeout S]",
           "give a guest its devices, whole IOMMU groups at a time" },
-        { "release", cmd_release, "GUEST [DEV...]", "take devices back from a guest" },
+        { "release", cmd_release, "GUEST [DEV...] [--timeout S]",
+          "take devices back from a guest" },
         { "qemu-args", cmd_qemu_args, "GUEST [--iommufd]", "-device arguments for a guest" },
         { "status", cmd_status, "[GUEST]", "devices detached or owned, and by what command" },
         { "recover", cmd_recover, "[--timeout S]", "roll back an interrupted operation" },
@@ -34,7 +37,7 @@ static void usage(FILE *f)
                 "Hands PCI devices to virtual machines through VFIO, a whole IOMMU group at a "
                 "time.\n\nCommands:\n");
         for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
-                char left[96];
+                char left[256];
                 snprintf(left, sizeof(left), "%s %s", commands[i].name, commands[i].usage);
                 /* A long synopsis gets a line of its own. */
                 if (strlen(left) > 36)
@@ -142,6 +145,14 @@ int main(int argc, char **argv)
         if (!cmd)
                 return usage_error(NULL, "unknown command '%s'; 'vfioctl --help' lists them",
                                    argv[optind]);
+
+        /* "vfioctl COMMAND --help" answers from the table, for every command. */
+        for (int i = optind + 1; i < argc && !streq(argv[i], "--"); i++)
+                if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
+                        printf("Usage: vfioctl [OPTIONS] %s %s\n%s.\nSee vfioctl(8) for details.\n",
+                               cmd->name, cmd->usage, cmd->help);
+                        return EXIT_OK;
+                }
 
         r = vfioctl_ctx_new(cli.root, &cli.ctx);
         if (r < 0) {
