@@ -96,17 +96,11 @@ VFIOCTL_EXPORT vfioctl_ctx *vfioctl_host_get_ctx(vfioctl_host *host)
 
 VFIOCTL_EXPORT bool vfioctl_host_has_iommu(vfioctl_host *host)
 {
-        _cleanup_strv_free_ char **groups = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        size_t n = 0;
-
-        if (host->has_iommu >= 0)
-                return host->has_iommu;
-        if (sysfs_open_dir(host->ctx, SYSFS_IOMMU_GROUPS, &fd) < 0 ||
-            sysfs_list_dir(host->ctx, fd, SYSFS_IOMMU_GROUPS, &groups, &n) < 0)
-                n = 0;
-        ctx_clear_error(host->ctx);
-        host->has_iommu = n > 0;
+        if (host->has_iommu < 0) {
+                /* No folder at all (a kernel without IOMMU support) is no IOMMU too. */
+                host->has_iommu = sysfs_dir_is_empty(host->ctx, SYSFS_IOMMU_GROUPS) == 0;
+                ctx_clear_error(host->ctx);
+        }
         return host->has_iommu;
 }
 

@@ -89,6 +89,8 @@ int sysfs_read_link(int dirfd, const char *name, char *buf, size_t size);
 /* Whether an entry exists (does not follow a final symlink). */
 int sysfs_exists(vfioctl_ctx *ctx, int dirfd, const char *name);
 
+/* 1 when a folder under the root has no entries, 0 when it has, <0 on error. */
+int sysfs_dir_is_empty(vfioctl_ctx *ctx, const char *relpath);
 /* Lists a folder's entries (without . and ..), sorted, NULL-terminated. */
 int sysfs_list_dir(vfioctl_ctx *ctx, int dirfd, const char *dirname, char ***ret,
                    size_t *ret_n);

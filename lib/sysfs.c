@@ -344,6 +344,32 @@ int sysfs_list_dir(vfioctl_ctx *ctx, int dirfd, const char *dirname, char ***ret
         return 0;
 }
 
+int sysfs_dir_is_empty(vfioctl_ctx *ctx, const char *relpath)
+{
+        struct dirent *de;
+        DIR *d;
+        int fd, r = 1;
+
+        fd = openat(ctx->root_fd, relpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        d = fdopendir(fd);
+        if (!d) {
+                r = negative_errno();
+                close(fd);
+                return r;
+        }
+        /* Stop at the first entry: on a big SR-IOV host iommu_groups has
+         * thousands, and the question is only whether there is one. */
+        while ((de = readdir(d)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, "..")) {
+                        r = 0;
+                        break;
+                }
+        closedir(d);
+        return r;
+}
+
 int sysfs_write(vfioctl_ctx *ctx, const char *relpath, const char *value)
 {
         _cleanup_close_ int fd = -EBADF;
