@@ -145,8 +145,24 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
         if (acc != O_RDONLY && !node_writable(&n))
                 return -EACCES;
         fi->direct_io = 1;
+        if (node_vfio_group(&n) >= 0) {
+                /* Opening the group is what claims it for VFIO (see dma_configure). */
+                r = group_opens_add(node_vfio_group(&n), 1);
+                if (r < 0)
+                        return r;
+                fi->fh = (uint64_t) node_vfio_group(&n) + 1;
+                return 0;
+        }
         if (fi->flags & O_TRUNC)
                 return node_truncate(&n);
+        return 0;
+}
+
+static int fs_release(const char *path, struct fuse_file_info *fi)
+{
+        LOCK_MODEL();
+        if (fi->fh)
+                (void) group_opens_add((int) (fi->fh - 1), -1);
         return 0;
 }
 
@@ -248,6 +264,7 @@ static const struct fuse_operations ops = {
         .readlink = fs_readlink,
         .readdir = fs_readdir,
         .open = fs_open,
+        .release = fs_release,
         .create = fs_create,
         .truncate = fs_truncate,
         .read = fs_read,

@@ -108,20 +108,16 @@ bool driver_matches(const struct sim_driver *drv, const struct sim_device *d)
 
 /*
  * pci_dma_configure(): a driver that does its own DMA (not
- * driver_managed_dma) cannot join a group VFIO uses. The sim counts a
- * member bound to a vfio driver as VFIO using the group.
+ * driver_managed_dma) cannot join a group that has a DMA owner
+ * (iommu_device_use_default_domain() -> -EBUSY). VFIO claims the group
+ * when a user opens it, so the sim counts the group as owned while
+ * /dev/vfio/N is open; a member merely bound to vfio-pci claims nothing.
  */
 static int dma_configure(const struct sim_driver *drv, const struct sim_device *d)
 {
         if (drv->dma_managed || d->group < 0)
                 return 0;
-        for (size_t i = 0; i < sim.n_devices; i++) {
-                const struct sim_device *m = sim.devices[i];
-
-                if (m != d && m->present && m->group == d->group && m->driver && m->driver->vfio)
-                        return -EBUSY;
-        }
-        return 0;
+        return group_opens(d->group) > 0 ? -EBUSY : 0;
 }
 
 /* really_probe() after dma_configure: pci_device_probe and the driver's probe. */

@@ -204,6 +204,31 @@ static void driver_free(struct sim_driver *drv)
         free(drv);
 }
 
+unsigned group_opens(int group)
+{
+        return group >= 0 && (size_t) group < sim.n_group_opens ? sim.group_opens[group] : 0;
+}
+
+int group_opens_add(int group, int delta)
+{
+        if (group < 0)
+                return -EINVAL;
+        if ((size_t) group >= sim.n_group_opens) {
+                size_t n = (size_t) group + 1;
+                unsigned *a = realloc(sim.group_opens, n * sizeof(*a));
+
+                if (!a)
+                        return -ENOMEM;
+                memset(a + sim.n_group_opens, 0, (n - sim.n_group_opens) * sizeof(*a));
+                sim.group_opens = a;
+                sim.n_group_opens = n;
+        }
+        if (delta < 0 && sim.group_opens[group] < (unsigned) -delta)
+                return -EINVAL;
+        sim.group_opens[group] += (unsigned) delta;
+        return 0;
+}
+
 void model_free(void)
 {
         for (size_t i = 0; i < sim.n_devices; i++)
@@ -213,6 +238,9 @@ void model_free(void)
                 driver_free(sim.drivers[i]);
         free(sim.drivers);
         free(sim.log);
+        free(sim.group_opens);
+        sim.group_opens = NULL;
+        sim.n_group_opens = 0;
         faults_free();
         sim.devices = NULL;
         sim.drivers = NULL;

@@ -148,6 +148,10 @@ struct sim {
         struct sim_held *held;
         size_t n_held;
         long crash_after;               /* writes left before the kill, 0 off */
+
+        /* Open file handles of /dev/vfio/N per group: a group VFIO uses. */
+        unsigned *group_opens;
+        size_t n_group_opens;
 };
 
 extern struct sim sim;
@@ -164,6 +168,8 @@ struct sim_driver *driver_find(const char *name);
 struct sim_device *device_add(struct sim_device *d);
 size_t device_lower_bound(const char *address);
 int group_lowest_free(void);
+unsigned group_opens(int group);
+int group_opens_add(int group, int delta);
 int vfio_index_alloc(void);
 void device_set_driver(struct sim_device *d, struct sim_driver *drv);
 bool device_is_bridge(const struct sim_device *d);
@@ -241,6 +247,8 @@ struct node {
 typedef void (*tree_list_fn)(void *userdata, const char *name, const struct node *n);
 
 int tree_resolve(const char *path, struct node *out);
+/* The group of a /dev/vfio/N node, -1 for any other node. */
+int node_vfio_group(const struct node *n);
 void tree_list(const struct node *dir, tree_list_fn fn, void *userdata);
 mode_t node_mode(const struct node *n);
 bool node_readable(const struct node *n);

@@ -1,7 +1,8 @@
 #!/bin/bash
-# DMA ownership (reference §3): while a group member is on vfio, a driver
-# that does its own DMA cannot bind into the group; driver_managed_dma
-# drivers (vfio-pci, pci-stub, pcieport) can. /dev/vfio/N follows vfio.
+# DMA ownership (reference §3): while VFIO owns a group (a user has
+# /dev/vfio/N open), a driver that does its own DMA cannot bind into it;
+# driver_managed_dma drivers (vfio-pci, pci-stub, pcieport) can. A member
+# merely bound to vfio-pci claims nothing. /dev/vfio/N follows vfio.
 . "$(dirname "$0")/../testlib.sh"
 . "$(dirname "$0")/simlib.sh"
 
@@ -24,8 +25,14 @@ is "NIC on vfio-pci" "$(drv $NIC)" vfio-pci
 check "/dev/vfio/8 exists" test -e "$SIM/dev/vfio/8"
 check "other groups have no node" test ! -e "$SIM/dev/vfio/1"
 
+# Bound to vfio-pci but nobody has the group open: no DMA owner yet.
 w "$DRV/i801_smbus/bind" $SMB
-like "native bind into a vfio group: EBUSY" "$WERR" "Device or resource busy"
+is "native bind beside an unopened vfio member: binds" "$(drv $SMB)" i801_smbus
+w "$DRV/i801_smbus/unbind" $SMB
+
+exec 7<"$SIM/dev/vfio/8" # a VFIO user claims the group
+w "$DRV/i801_smbus/bind" $SMB
+like "native bind into an opened vfio group: EBUSY" "$WERR" "Device or resource busy"
 is "logged EBUSY" "$(last_log)" "sys/bus/pci/drivers/i801_smbus/bind $SMB EBUSY"
 w "$B/drivers_probe" $SMB
 is "drivers_probe into a vfio group: EINVAL" "$(last_log)" "sys/bus/pci/drivers_probe $SMB EINVAL"
@@ -46,6 +53,7 @@ check "/dev/vfio/8 stays while one member is on vfio" test -e "$SIM/dev/vfio/8"
 w "$B/devices/$NIC/driver_override" ""
 w "$B/drivers_probe" $NIC
 is "still no native driver while the group is vfio's" "$(drv $NIC)" -
+exec 7<&- # the user lets go
 w "$DRV/vfio-pci/unbind" $SMB
 check "/dev/vfio/8 goes with the last vfio member" test ! -e "$SIM/dev/vfio/8"
 w "$B/drivers_probe" $NIC
@@ -82,7 +90,9 @@ is "variant binds through the override" "$(drv 0000:17:00.2)" mlx5_vfio_pci
 check "variant gets vfio-dev" test -d "$B/devices/0000:17:00.2/vfio-dev"
 check "variant makes /dev/vfio/30" test -e "$SIM/dev/vfio/30"
 w "$B/drivers/mlx5_core/unbind" 0000:17:00.0
+exec 7<"$SIM/dev/vfio/30"
 w "$B/drivers/mlx5_core/bind" 0000:17:00.0
-is "native PF driver cannot rejoin the group: EBUSY" "$(last_log)" "sys/bus/pci/drivers/mlx5_core/bind 0000:17:00.0 EBUSY"
+is "native PF driver cannot rejoin the opened group: EBUSY" "$(last_log)" "sys/bus/pci/drivers/mlx5_core/bind 0000:17:00.0 EBUSY"
+exec 7<&-
 
 sim_done

@@ -750,6 +750,11 @@ static bool children_dev_vfio(struct walker *w, const struct node *dir)
         }
 }
 
+int node_vfio_group(const struct node *n)
+{
+        return n->type == NODE_FILE && n->attr == &dev_node_attr && !n->dev ? n->group : -1;
+}
+
 static bool children_dev_vfio_devices(struct walker *w, const struct node *dir)
 {
         for (size_t i = 0; i < sim.n_devices; i++) {
