@@ -77,6 +77,10 @@ struct session {
 /* Each returns an exit code; session_end() is due whatever they return. */
 int session_begin(struct cli *cli, struct session *s, unsigned timeout_ms, bool mutate);
 int session_recover(struct session *s);
+/* For commands that change anything: session_begin() with the lock, then
+ * recover what an interrupted command left; on failure the session is
+ * already ended and the exit code is returned. */
+int session_begin_change(struct cli *cli, struct session *s, unsigned timeout_ms);
 /* Prints the report (or JSON) for the library's return r; returns the exit code. */
 int session_finish(struct session *s, int r);
 void session_end(struct session *s);

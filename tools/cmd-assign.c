@@ -220,13 +220,9 @@ static int run_assign(struct cli *cli, const struct assign_args *a, const char *
         struct session s;
         int r;
 
-        r = session_begin(cli, &s, opts->timeout_ms, true);
-        if (r == EXIT_OK)
-                r = session_recover(&s);
-        if (r != EXIT_OK) {
-                session_end(&s);
+        r = session_begin_change(cli, &s, opts->timeout_ms);
+        if (r != EXIT_OK)
                 return r;
-        }
         r = vfioctl_assign(s.host, s.st, a->guest, xml, opts, s.report, &g);
         if (r < 0 || vfioctl_report_get_outcome(s.report) != VFIOCTL_OUTCOME_DONE)
                 r = session_finish(&s, r);

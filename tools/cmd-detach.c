@@ -73,13 +73,9 @@ int cmd_detach(struct cli *cli, int argc, char **argv)
         if (r < 0)
                 return EXIT_USAGE;
 
-        r = session_begin(cli, &s, opts.timeout_ms, true);
-        if (r == EXIT_OK)
-                r = session_recover(&s);
-        if (r != EXIT_OK) {
-                session_end(&s);
+        r = session_begin_change(cli, &s, opts.timeout_ms);
+        if (r != EXIT_OK)
                 return r;
-        }
         r = vfioctl_detach(s.host, s.st, addrs, n, &opts, s.report);
         r = session_finish(&s, r);
         session_end(&s);

@@ -62,13 +62,9 @@ int cmd_release(struct cli *cli, int argc, char **argv)
         if (optind < argc && parse_device_args(argc, argv, &addrs, &n) < 0)
                 return EXIT_USAGE;
 
-        r = session_begin(cli, &s, opts.timeout_ms, true);
-        if (r == EXIT_OK)
-                r = session_recover(&s);
-        if (r != EXIT_OK) {
-                session_end(&s);
+        r = session_begin_change(cli, &s, opts.timeout_ms);
+        if (r != EXIT_OK)
                 return r;
-        }
         some = owns_something(&s, guest);
         r = vfioctl_release(s.host, s.st, guest, addrs, n, &opts, s.report);
         if (r >= 0 && !some && n == 0 && !cli->json)

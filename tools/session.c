@@ -265,3 +265,15 @@ int session_recover(struct session *s)
         vfioctl_report_free(report);
         return r < 0 ? EXIT_ATTENTION : EXIT_OK;
 }
+
+int session_begin_change(struct cli *cli, struct session *s, unsigned timeout_ms)
+{
+        int r;
+
+        r = session_begin(cli, s, timeout_ms, true);
+        if (r == EXIT_OK)
+                r = session_recover(s);
+        if (r != EXIT_OK)
+                session_end(s);
+        return r;
+}
