@@ -86,9 +86,15 @@ out:
 
 static const struct vfioctl_op_options default_opts;
 
-VFIOCTL_EXPORT int vfioctl_detach(vfioctl_host *host, vfioctl_state *st,
-                                  const struct vfioctl_pci_addr *addrs, size_t n,
-                                  const struct vfioctl_op_options *opts, vfioctl_report *report)
+typedef int (*planner_fn)(vfioctl_host *host, vfioctl_state *st,
+                          const struct vfioctl_pci_addr *addrs, size_t n,
+                          const struct vfioctl_op_options *opts, vfioctl_report *report,
+                          struct plan *ret);
+
+/* Detach and reattach differ only in how they plan: plan, then run it. */
+static int plan_and_run(vfioctl_host *host, vfioctl_state *st, const struct vfioctl_pci_addr *addrs,
+                        size_t n, const struct vfioctl_op_options *opts, vfioctl_report *report,
+                        const char *kind, planner_fn planner, enum vfioctl_action action)
 {
         struct plan p;
         int r;
@@ -99,33 +105,28 @@ VFIOCTL_EXPORT int vfioctl_detach(vfioctl_host *host, vfioctl_state *st,
         r = require_lock(vfioctl_host_get_ctx(host), st);
         if (r < 0)
                 return r;
-        r = plan_detach(host, st, addrs, n, opts, report, &p);
+        r = planner(host, st, addrs, n, opts, report, &p);
         if (r < 0)
                 return r;
-        r = run_plan(host, st, "detach", opts, &p, VFIOCTL_ACTION_DETACHED, report);
+        r = run_plan(host, st, kind, opts, &p, action, report);
         plan_clear(&p);
         return r;
+}
+
+VFIOCTL_EXPORT int vfioctl_detach(vfioctl_host *host, vfioctl_state *st,
+                                  const struct vfioctl_pci_addr *addrs, size_t n,
+                                  const struct vfioctl_op_options *opts, vfioctl_report *report)
+{
+        return plan_and_run(host, st, addrs, n, opts, report, "detach", plan_detach,
+                            VFIOCTL_ACTION_DETACHED);
 }
 
 VFIOCTL_EXPORT int vfioctl_reattach(vfioctl_host *host, vfioctl_state *st,
                                     const struct vfioctl_pci_addr *addrs, size_t n,
                                     const struct vfioctl_op_options *opts, vfioctl_report *report)
 {
-        struct plan p;
-        int r;
-
-        if (!host || !st || (!addrs && n > 0))
-                return -EINVAL;
-        opts = opts ? opts : &default_opts;
-        r = require_lock(vfioctl_host_get_ctx(host), st);
-        if (r < 0)
-                return r;
-        r = plan_reattach(host, st, addrs, n, opts, report, &p);
-        if (r < 0)
-                return r;
-        r = run_plan(host, st, "reattach", opts, &p, VFIOCTL_ACTION_REATTACHED, report);
-        plan_clear(&p);
-        return r;
+        return plan_and_run(host, st, addrs, n, opts, report, "reattach", plan_reattach,
+                            VFIOCTL_ACTION_REATTACHED);
 }
 
 VFIOCTL_EXPORT int vfioctl_recover(vfioctl_host *host, vfioctl_state *st, unsigned timeout_ms,
