@@ -554,6 +554,9 @@ VFIOCTL_EXPORT enum vfioctl_outcome vfioctl_report_get_outcome(vfioctl_report *r
 enum {
         VFIOCTL_OP_GROUP = 1 << 0, /* act on every member of the devices' groups */
         VFIOCTL_OP_FORCE = 1 << 1, /* detach even what the host visibly uses */
+        /* assign: the definition was made from addresses (vfioctl_guest_xml_for_devices()),
+         * so messages leave out its XML line numbers, which mean nothing to the user */
+        VFIOCTL_OP_FROM_ADDRESSES = 1 << 2,
 };
 
 struct vfioctl_op_options {
@@ -623,7 +626,7 @@ struct vfioctl_assign_options {
         const char *const *network_files;
         size_t n_network_files;
         const char *network_dir;
-        unsigned flags;                   /* VFIOCTL_OP_FORCE */
+        unsigned flags;                   /* VFIOCTL_OP_FORCE, VFIOCTL_OP_FROM_ADDRESSES */
         unsigned timeout_ms;              /* 0: 10 s */
         const char *command;              /* recorded; NULL: this process's argv */
 };

@@ -101,6 +101,8 @@ like "NIC: suggests group='auto'" "$ERR" "group='auto'"
 is "NIC: nothing written" "$(log_get)" ""
 run V assign nicvm 05:00.0
 like "NIC, short form: suggests --group auto" "$ERR" "--group auto"
+like "NIC, short form: no line numbers of a definition the user never wrote" "$ERR" \
+        "^vfioctl: cannot assign 0000:05:00.0: IOMMU group 8"
 
 run V assign nicvm --xml "$T/nicvm-auto.xml" --json
 is "NIC with group='auto': exit 0" "$RC" 0
