@@ -279,7 +279,10 @@ static int show_json(struct cli *cli, vfioctl_host *host, vfioctl_device *dev, v
         if (group) {
                 json_t *g = json_object(), *members = json_array();
                 json_object_set_new(g, "group", json_integer(vfioctl_group_get_number(group)));
+                const char *owner = group_owner(cli, (int) vfioctl_group_get_number(group));
+
                 json_object_set_new(g, "viable", json_boolean(vfioctl_group_is_viable(group)));
+                json_object_set_new(g, "owner", owner ? json_string(owner) : json_null());
                 for (size_t i = 0; i < vfioctl_group_n_devices(group); i++) {
                         vfioctl_device *m = vfioctl_group_device_at(group, i);
                         json_t *mj = device_json(cli, m);
