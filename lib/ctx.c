@@ -66,25 +66,17 @@ VFIOCTL_EXPORT int vfioctl_ctx_new(const char *root, vfioctl_ctx **ret)
         return 0;
 }
 
-VFIOCTL_EXPORT vfioctl_ctx *vfioctl_ctx_ref(vfioctl_ctx *ctx)
+static void ctx_free(vfioctl_ctx *ctx)
 {
-        if (ctx)
-                ctx->n_ref++;
-        return ctx;
-}
-
-VFIOCTL_EXPORT vfioctl_ctx *vfioctl_ctx_unref(vfioctl_ctx *ctx)
-{
-        if (!ctx || --ctx->n_ref > 0)
-                return NULL;
         if (ctx->pacc)
                 pci_cleanup(ctx->pacc);
         if (ctx->root_fd >= 0)
                 close(ctx->root_fd);
         free(ctx->root);
         free(ctx);
-        return NULL;
 }
+
+DEFINE_PUBLIC_REF_UNREF(vfioctl_ctx, vfioctl_ctx, ctx_free)
 
 VFIOCTL_EXPORT const char *vfioctl_ctx_get_root(vfioctl_ctx *ctx)
 {

@@ -34,10 +34,8 @@ int guest_new(vfioctl_ctx *ctx, const char *name, vfioctl_guest **ret)
         return 0;
 }
 
-VFIOCTL_EXPORT vfioctl_guest *vfioctl_guest_unref(vfioctl_guest *g)
+static void guest_free(vfioctl_guest *g)
 {
-        if (!g || --g->n_ref > 0)
-                return NULL;
         for (size_t i = 0; i < g->n_devices; i++) {
                 free((char *) g->devices[i].stub_driver);
                 free((char *) g->devices[i].id);
@@ -48,8 +46,9 @@ VFIOCTL_EXPORT vfioctl_guest *vfioctl_guest_unref(vfioctl_guest *g)
         free(g->name);
         vfioctl_ctx_unref(g->ctx);
         free(g);
-        return NULL;
 }
+
+DEFINE_PUBLIC_REF_UNREF(vfioctl_guest, vfioctl_guest, guest_free)
 
 int guest_add_device(vfioctl_guest *g, const char *address, int group, enum vfioctl_role role,
                      bool managed, const char *stub_driver)

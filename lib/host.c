@@ -65,24 +65,16 @@ static void host_clear(vfioctl_host *host)
         host->routes_loaded = false;
 }
 
-VFIOCTL_EXPORT vfioctl_host *vfioctl_host_ref(vfioctl_host *host)
+static void host_free(vfioctl_host *host)
 {
-        if (host)
-                host->n_ref++;
-        return host;
-}
-
-VFIOCTL_EXPORT vfioctl_host *vfioctl_host_unref(vfioctl_host *host)
-{
-        if (!host || --host->n_ref > 0)
-                return NULL;
         host_clear(host);
         if (host->devices_fd >= 0)
                 close(host->devices_fd);
         vfioctl_ctx_unref(host->ctx);
         free(host);
-        return NULL;
 }
+
+DEFINE_PUBLIC_REF_UNREF(vfioctl_host, vfioctl_host, host_free)
 
 VFIOCTL_EXPORT void vfioctl_host_invalidate(vfioctl_host *host)
 {

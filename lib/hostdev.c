@@ -531,20 +531,7 @@ static void guest_def_free(vfioctl_guest_def *def)
         free(def);
 }
 
-VFIOCTL_EXPORT vfioctl_guest_def *vfioctl_guest_def_ref(vfioctl_guest_def *def)
-{
-        if (def)
-                def->n_ref++;
-        return def;
-}
-
-VFIOCTL_EXPORT vfioctl_guest_def *vfioctl_guest_def_unref(vfioctl_guest_def *def)
-{
-        if (!def || --def->n_ref > 0)
-                return NULL;
-        guest_def_free(def);
-        return NULL;
-}
+DEFINE_PUBLIC_REF_UNREF(vfioctl_guest_def, vfioctl_guest_def, guest_def_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(vfioctl_guest_def *, vfioctl_guest_def_unref);
 
 static int guest_def_append(vfioctl_guest_def *def, vfioctl_guest_hostdev *h)
@@ -1674,20 +1661,7 @@ static void network_def_free(vfioctl_network_def *net)
         free(net);
 }
 
-VFIOCTL_EXPORT vfioctl_network_def *vfioctl_network_def_ref(vfioctl_network_def *net)
-{
-        if (net)
-                net->n_ref++;
-        return net;
-}
-
-VFIOCTL_EXPORT vfioctl_network_def *vfioctl_network_def_unref(vfioctl_network_def *net)
-{
-        if (!net || --net->n_ref > 0)
-                return NULL;
-        network_def_free(net);
-        return NULL;
-}
+DEFINE_PUBLIC_REF_UNREF(vfioctl_network_def, vfioctl_network_def, network_def_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(vfioctl_network_def *, vfioctl_network_def_unref);
 
 static int network_def_parse(vfioctl_ctx *ctx, xmlDoc *doc, vfioctl_network_def **ret)

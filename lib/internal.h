@@ -15,6 +15,26 @@
 
 struct pci_access;
 
+/*
+ * The public ref/unref pair of a reference-counted handle (a struct with
+ * an int n_ref): unref accepts NULL, returns NULL, and calls free_fn when
+ * the last reference goes (systemd's DEFINE_TRIVIAL_REF_UNREF_FUNC).
+ */
+#define DEFINE_PUBLIC_REF_UNREF(type, name, free_fn)            \
+        VFIOCTL_EXPORT type *name##_ref(type *p)                 \
+        {                                                        \
+                if (p)                                           \
+                        p->n_ref++;                              \
+                return p;                                        \
+        }                                                        \
+        VFIOCTL_EXPORT type *name##_unref(type *p)               \
+        {                                                        \
+                if (!p || --p->n_ref > 0)                        \
+                        return NULL;                             \
+                free_fn(p);                                      \
+                return NULL;                                     \
+        }
+
 struct vfioctl_ctx {
         int n_ref;
         char *root;             /* absolute, no trailing slash except "/" */

@@ -299,24 +299,16 @@ VFIOCTL_EXPORT int vfioctl_state_open(vfioctl_ctx *ctx, const char *dir, unsigne
         return 0;
 }
 
-VFIOCTL_EXPORT vfioctl_state *vfioctl_state_ref(vfioctl_state *st)
+static void state_free(vfioctl_state *st)
 {
-        if (st)
-                st->n_ref++;
-        return st;
-}
-
-VFIOCTL_EXPORT vfioctl_state *vfioctl_state_unref(vfioctl_state *st)
-{
-        if (!st || --st->n_ref > 0)
-                return NULL;
         vfioctl_state_unlock(st);
         sqlite3_close_v2(st->db);
         vfioctl_ctx_unref(st->ctx);
         free(st->dir);
         free(st);
-        return NULL;
 }
+
+DEFINE_PUBLIC_REF_UNREF(vfioctl_state, vfioctl_state, state_free)
 
 VFIOCTL_EXPORT const char *vfioctl_state_get_dir(vfioctl_state *st)
 {

@@ -684,6 +684,7 @@ VFIOCTL_EXPORT int vfioctl_release_dead(vfioctl_host *host, vfioctl_state *st,
 VFIOCTL_EXPORT int vfioctl_guest_load(vfioctl_state *st, const char *name, vfioctl_guest **ret);
 /* Every recorded guest's name, sorted, NULL-terminated; free each and the array. */
 VFIOCTL_EXPORT int vfioctl_guest_list(vfioctl_state *st, char ***ret);
+VFIOCTL_EXPORT vfioctl_guest *vfioctl_guest_ref(vfioctl_guest *g);
 VFIOCTL_EXPORT vfioctl_guest *vfioctl_guest_unref(vfioctl_guest *g);
 VFIOCTL_EXPORT const char *vfioctl_guest_get_name(vfioctl_guest *g);
 /* The QEMU pid given at assign, 0 when none was. */
