@@ -1255,6 +1255,19 @@ static int guest_def_parse(vfioctl_ctx *ctx, xmlDoc *doc, const char *name, unsi
         return 0;
 }
 
+/* A whole XML file, read (bounded) and parsed; errors name the file. */
+static int xml_parse_file(vfioctl_ctx *ctx, const char *path, xmlDoc **ret)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int r;
+
+        r = read_file(ctx, path, &buf, &len);
+        if (r < 0)
+                return r;
+        return xml_parse(ctx, buf, len, path, ret);
+}
+
 VFIOCTL_EXPORT int vfioctl_guest_def_new_from_string(vfioctl_ctx *ctx, const char *xml,
                                                      const char *name, unsigned flags,
                                                      vfioctl_guest_def **ret)
@@ -1275,16 +1288,11 @@ VFIOCTL_EXPORT int vfioctl_guest_def_new_from_file(vfioctl_ctx *ctx, const char 
                                                    vfioctl_guest_def **ret)
 {
         _cleanup_xml_doc_ xmlDoc *doc = NULL;
-        _cleanup_free_ char *buf = NULL;
-        size_t len;
         int r;
 
         if (!ctx || !path || !ret)
                 return -EINVAL;
-        r = read_file(ctx, path, &buf, &len);
-        if (r < 0)
-                return r;
-        r = xml_parse(ctx, buf, len, path, &doc);
+        r = xml_parse_file(ctx, path, &doc);
         if (r < 0)
                 return r;
         return guest_def_parse(ctx, doc, name, flags, ret);
@@ -1794,16 +1802,11 @@ VFIOCTL_EXPORT int vfioctl_network_def_new_from_file(vfioctl_ctx *ctx, const cha
                                                      vfioctl_network_def **ret)
 {
         _cleanup_xml_doc_ xmlDoc *doc = NULL;
-        _cleanup_free_ char *buf = NULL;
-        size_t len;
         int r;
 
         if (!ctx || !path || !ret)
                 return -EINVAL;
-        r = read_file(ctx, path, &buf, &len);
-        if (r < 0)
-                return r;
-        r = xml_parse(ctx, buf, len, path, &doc);
+        r = xml_parse_file(ctx, path, &doc);
         if (r < 0)
                 return r;
         r = network_def_parse(ctx, doc, ret);
