@@ -253,37 +253,6 @@ int plan_check_stub(vfioctl_host *host, const char *word, const char *stub,
                       word, word, avail);
 }
 
-/* Whether a console is bound to a VGA/framebuffer console driver. */
-static bool console_bound(vfioctl_host *host)
-{
-        vfioctl_ctx *ctx = vfioctl_host_get_ctx(host);
-        _cleanup_strv_free_ char **cons = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        bool bound = false;
-
-        /* No vtconsole class (a test tree, a kernel without VT): no console to lose. */
-        if (sysfs_open_dir(ctx, "sys/class/vtconsole", &fd) < 0 ||
-            sysfs_list_dir(ctx, fd, "sys/class/vtconsole", &cons, NULL) < 0) {
-                ctx_clear_error(ctx);
-                return false;
-        }
-        for (char **c = cons; *c && !bound; c++) {
-                _cleanup_free_ char *name = NULL, *bind = NULL;
-                char attr[128];
-
-                snprintf(attr, sizeof(attr), "%s/name", *c);
-                if (sysfs_read_str(ctx, fd, "sys/class/vtconsole", attr, &name) < 0)
-                        continue;
-                snprintf(attr, sizeof(attr), "%s/bind", *c);
-                if (sysfs_read_str(ctx, fd, "sys/class/vtconsole", attr, &bind) < 0)
-                        continue;
-                /* The dummy console holds nothing. */
-                bound = streq(bind, "1") && !strstr(name, "dummy");
-        }
-        ctx_clear_error(ctx);
-        return bound;
-}
-
 /* Adds an IN_USE entry per thing the host visibly uses; returns how many. */
 int plan_check_safety(vfioctl_host *host, vfioctl_device *dev, vfioctl_report *report)
 {
@@ -291,7 +260,7 @@ int plan_check_safety(vfioctl_host *host, vfioctl_device *dev, vfioctl_report *r
         const struct vfioctl_netif *nifs;
         const struct vfioctl_blockdev *bdevs;
         size_t n_nifs, n_bdevs;
-        bool boot_vga = false;
+        bool console = false;
         int found = 0, r;
 
         r = vfioctl_device_get_netifs(dev, &nifs, &n_nifs);
@@ -318,10 +287,10 @@ int plan_check_safety(vfioctl_host *host, vfioctl_device *dev, vfioctl_report *r
                                    NULL, "%s is mounted on %s", bdevs[i].name, *m);
                         found++;
                 }
-        r = vfioctl_device_is_boot_vga(dev, &boot_vga);
+        r = vfioctl_device_has_console(dev, &console);
         if (r < 0)
                 return r;
-        if (boot_vga && console_bound(host)) {
+        if (console) {
                 report_add(report, addr, VFIOCTL_ACTION_IN_USE, vfioctl_device_get_driver(dev), NULL,
                            "it is the boot VGA device and the console is bound to it");
                 found++;

@@ -220,6 +220,49 @@ static int load_blockdevs(vfioctl_device *dev)
         return 0;
 }
 
+/* Whether a console is bound to a VGA/framebuffer console driver. */
+static bool console_bound(vfioctl_host *host)
+{
+        vfioctl_ctx *ctx = host->ctx;
+        _cleanup_strv_free_ char **cons = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        bool bound = false;
+
+        /* No vtconsole class (a test tree, a kernel without VT): no console to lose. */
+        if (sysfs_open_dir(ctx, "sys/class/vtconsole", &fd) < 0 ||
+            sysfs_list_dir(ctx, fd, "sys/class/vtconsole", &cons, NULL) < 0) {
+                ctx_clear_error(ctx);
+                return false;
+        }
+        for (char **c = cons; *c && !bound; c++) {
+                _cleanup_free_ char *name = NULL, *bind = NULL;
+                char attr[128];
+
+                snprintf(attr, sizeof(attr), "%s/name", *c);
+                if (sysfs_read_str(ctx, fd, "sys/class/vtconsole", attr, &name) < 0)
+                        continue;
+                snprintf(attr, sizeof(attr), "%s/bind", *c);
+                if (sysfs_read_str(ctx, fd, "sys/class/vtconsole", attr, &bind) < 0)
+                        continue;
+                /* The dummy console holds nothing. */
+                bound = streq(bind, "1") && !strstr(name, "dummy");
+        }
+        ctx_clear_error(ctx);
+        return bound;
+}
+
+VFIOCTL_EXPORT int vfioctl_device_has_console(vfioctl_device *dev, bool *ret)
+{
+        bool boot_vga = false;
+        int r;
+
+        r = vfioctl_device_is_boot_vga(dev, &boot_vga);
+        if (r < 0)
+                return r;
+        *ret = boot_vga && console_bound(dev->host);
+        return 0;
+}
+
 int usage_load(vfioctl_device *dev)
 {
         int r;

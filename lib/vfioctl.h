@@ -182,6 +182,9 @@ VFIOCTL_EXPORT int vfioctl_device_get_netifs(vfioctl_device *dev, const struct v
                                              size_t *ret_n);
 VFIOCTL_EXPORT int vfioctl_device_get_blockdevs(vfioctl_device *dev,
                                                 const struct vfioctl_blockdev **ret, size_t *ret_n);
+/* The boot VGA device with a (non-dummy) console bound (sys/class/vtconsole):
+ * detaching it takes the console away. */
+VFIOCTL_EXPORT int vfioctl_device_has_console(vfioctl_device *dev, bool *ret);
 
 /* Group */
 VFIOCTL_EXPORT unsigned vfioctl_group_get_number(vfioctl_group *group);

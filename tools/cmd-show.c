@@ -16,7 +16,7 @@ static int usage_text(vfioctl_device *dev, char *buf, size_t size)
         const struct vfioctl_netif *nifs;
         const struct vfioctl_blockdev *blks;
         size_t n_nifs, n_blks, len = 0;
-        bool boot_vga = false;
+        bool boot_vga = false, console = false;
         int r;
 
         buf[0] = '\0';
@@ -44,7 +44,10 @@ static int usage_text(vfioctl_device *dev, char *buf, size_t size)
                         APPEND("%s%s", j == 0 ? " mounted at " : ", ", blks[i].mounts[j]);
         }
         if (boot_vga)
-                APPEND("%sboot VGA (the console may be on it)", len ? "; " : "");
+                APPEND("%sboot VGA%s", len ? "; " : "",
+                       vfioctl_device_has_console(dev, &console) == 0 && console
+                               ? " with the console on it"
+                               : " (no console bound to it)");
 #undef APPEND
         return 0;
 }
@@ -54,7 +57,7 @@ static json_t *usage_json(vfioctl_device *dev)
         const struct vfioctl_netif *nifs;
         const struct vfioctl_blockdev *blks;
         size_t n_nifs = 0, n_blks = 0;
-        bool boot_vga = false;
+        bool boot_vga = false, console = false;
         json_t *o = json_object(), *net = json_array(), *block = json_array();
 
         if (vfioctl_device_get_netifs(dev, &nifs, &n_nifs) < 0)
@@ -62,6 +65,7 @@ static json_t *usage_json(vfioctl_device *dev)
         if (vfioctl_device_get_blockdevs(dev, &blks, &n_blks) < 0)
                 n_blks = 0;
         (void) vfioctl_device_is_boot_vga(dev, &boot_vga);
+        (void) vfioctl_device_has_console(dev, &console);
         for (size_t i = 0; i < n_nifs; i++)
                 json_array_append_new(net, json_pack("{s:s, s:s, s:b}", "name", nifs[i].name,
                                                      "operstate", nifs[i].operstate,
@@ -76,17 +80,18 @@ static json_t *usage_json(vfioctl_device *dev)
         json_object_set_new(o, "net", net);
         json_object_set_new(o, "block", block);
         json_object_set_new(o, "boot_vga", json_boolean(boot_vga));
+        json_object_set_new(o, "console", json_boolean(console));
         return o;
 }
 
 /* What DESIGN §3.9 protects: a mounted file system, an interface that is
- * up or holds the default route, the boot VGA. */
+ * up or holds the default route, the boot VGA with the console on it. */
 static bool host_depends_on(vfioctl_device *dev)
 {
         const struct vfioctl_netif *nifs;
         const struct vfioctl_blockdev *blks;
         size_t n_nifs, n_blks;
-        bool boot_vga = false;
+        bool console = false;
 
         if (vfioctl_device_get_netifs(dev, &nifs, &n_nifs) == 0)
                 for (size_t i = 0; i < n_nifs; i++)
@@ -96,7 +101,7 @@ static bool host_depends_on(vfioctl_device *dev)
                 for (size_t i = 0; i < n_blks; i++)
                         if (blks[i].mounts[0])
                                 return true;
-        return vfioctl_device_is_boot_vga(dev, &boot_vga) == 0 && boot_vga;
+        return vfioctl_device_has_console(dev, &console) == 0 && console;
 }
 
 /* A member of the device's group that keeps the group from being viable. */

@@ -132,6 +132,22 @@ like "default-route NIC: says why" "$ERR" "eno1 holds the default route"
 run V --dry-run detach --force 00:1f.6
 is "default-route NIC --force --dry-run: allowed" "$RC" 0
 
+# --- Safety: the boot VGA with the console bound to it.
+VTCON=$SIM/sys/class/vtconsole/vtcon1
+is "frame buffer console bound to the boot GPU" "$(cat "$VTCON/name")/$(cat "$VTCON/bind")" \
+        "(M) frame buffer device/1"
+log_reset
+run V detach 00:02.0
+is "boot VGA: refused (exit 1)" "$RC" 1
+like "boot VGA: says the console is on it" "$ERR" "boot VGA device and the console is bound to it"
+is "boot VGA: nothing written" "$(log_get)" ""
+run V detach --force 00:02.0
+is "boot VGA --force: exit 0" "$RC" 0
+is "boot VGA --force: on vfio-pci" "$(drv 0000:00:02.0)" vfio-pci
+is "boot VGA --force: the console let go" "$(cat "$VTCON/bind")" 0
+run V reattach 00:02.0
+is "boot VGA reattach: i915 and the console again" "$(drv 0000:00:02.0)/$(cat "$VTCON/bind")" "i915/1"
+
 # --- Bridges, unknown devices and drivers.
 run V detach 00:1c.0
 is "bridge: refused" "$RC" 1

@@ -133,4 +133,14 @@ is "net/IF/device leads to the function" "$(resolve "$SIM/sys/class/net/enp5s0/d
 echo 0000:05:00.0 >"$SIM/sys/bus/pci/drivers/e1000e/unbind"
 is "unbinding the driver takes the interface away" "$(ls "$SIM/sys/class/net" | tr '\n' ' ')" "eno1 "
 
+# sys/class/vtconsole: the dummy console, and the frame buffer console bound
+# while the boot VGA device has its host driver.
+V=$SIM/sys/class/vtconsole
+is "vtconsole entries" "$(ls "$V" | tr '\n' ' ')" "vtcon0 vtcon1 "
+is "vtcon0 is the dummy, never bound" "$(cat "$V/vtcon0/name")/$(cat "$V/vtcon0/bind")" "(S) dummy device/0"
+is "vtcon1 is bound while i915 drives the boot VGA" "$(cat "$V/vtcon1/name")/$(cat "$V/vtcon1/bind")" \
+        "(M) frame buffer device/1"
+echo 0000:00:02.0 >"$SIM/sys/bus/pci/drivers/i915/unbind"
+is "unbinding the boot VGA's driver lets the console go" "$(cat "$V/vtcon1/bind")" 0
+
 sim_done

@@ -20,6 +20,8 @@ enum dir_kind {
         D_SYS,
         D_SYS_CLASS,
         D_CLASS_NET,
+        D_CLASS_VTCONSOLE,
+        D_VTCON,
         D_SYS_DEVICES,
         D_PCI_ROOT,
         D_DEVICE,
@@ -275,6 +277,38 @@ static const struct attr device_attrs[] = {
         { "vendor",                     0444, show_vendor,      NULL,           NULL },
 };
 
+/*
+ * sys/class/vtconsole: vtcon0 is the dummy console, never holding
+ * anything; vtcon1 the frame buffer console, bound while the boot VGA
+ * device has a host (non-vfio) driver, as fbcon follows the GPU driver.
+ */
+static bool vtcon_bound(void)
+{
+        for (size_t i = 0; i < sim.n_devices; i++) {
+                const struct sim_device *d = sim.devices[i];
+
+                if (d->present && d->boot_vga && d->driver && !d->driver->vfio &&
+                    !d->driver->dma_managed)
+                        return true;
+        }
+        return false;
+}
+
+static void show_vtcon_name(const struct node *n, FILE *f)
+{
+        fprintf(f, "%s\n", n->idx == 0 ? "(S) dummy device" : "(M) frame buffer device");
+}
+
+static void show_vtcon_bind(const struct node *n, FILE *f)
+{
+        fprintf(f, "%d\n", n->idx == 1 && vtcon_bound());
+}
+
+static const struct attr vtcon_attrs[] = {
+        { "name",       0444, show_vtcon_name },
+        { "bind",       0444, show_vtcon_bind },
+};
+
 static const struct attr net_attrs[] = {
         { "address",    0444, show_net_address },
         { "operstate",  0444, show_net_operstate },
@@ -503,6 +537,19 @@ static bool children_class_net(struct walker *w, const struct node *dir)
                         if (emit_link(w, dir, d->net[j].name, "../../devices/%s/%s/net/%s", root,
                                       d->address, d->net[j].name))
                                 return true;
+        }
+        return false;
+}
+
+static bool children_vtconsole(struct walker *w, const struct node *dir)
+{
+        for (int i = 0; i < 2; i++) {
+                struct node n = sub_dir(dir, D_VTCON);
+                char name[16];
+
+                n.idx = i;
+                snprintf(name, sizeof(name), "vtcon%d", i);
+                EMIT(w, name, &n);
         }
         return false;
 }
@@ -783,9 +830,14 @@ static bool children(struct walker *w, const struct node *dir)
                        emit_dir(w, dir, "devices", D_SYS_DEVICES) ||
                        emit_dir(w, dir, "kernel", D_KERNEL);
         case D_SYS_CLASS:
-                return emit_dir(w, dir, "net", D_CLASS_NET);
+                return emit_dir(w, dir, "net", D_CLASS_NET) ||
+                       emit_dir(w, dir, "vtconsole", D_CLASS_VTCONSOLE);
         case D_CLASS_NET:
                 return children_class_net(w, dir);
+        case D_CLASS_VTCONSOLE:
+                return children_vtconsole(w, dir);
+        case D_VTCON:
+                return emit_attrs(w, dir, vtcon_attrs, ELEMENTSOF(vtcon_attrs));
         case D_SYS_DEVICES:
                 return children_sys_devices(w, dir);
         case D_PCI_ROOT:
