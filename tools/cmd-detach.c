@@ -8,27 +8,6 @@
 
 #include "cli.h"
 
-/* Parses DEV... into addresses; prints why on error. */
-int parse_device_args(int argc, char **argv, struct vfioctl_pci_addr **ret, size_t *ret_n)
-{
-        struct vfioctl_pci_addr *a;
-        size_t n = (size_t) (argc - optind);
-
-        if (n == 0)
-                return -EINVAL;
-        a = calloc(n, sizeof(*a));
-        if (!a)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++)
-                if (parse_device_arg(argv[optind + i], &a[i]) < 0) {
-                        free(a);
-                        return -EINVAL;
-                }
-        *ret = a;
-        *ret_n = n;
-        return 0;
-}
-
 int cmd_detach(struct cli *cli, int argc, char **argv)
 {
         static const struct option options[] = {

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -67,6 +68,27 @@ int parse_device_arg(const char *arg, struct vfioctl_pci_addr *ret)
                             arg, strlen(arg) > 40 ? "..." : "");
                 return -EINVAL;
         }
+        return 0;
+}
+
+/* Parses DEV... into addresses; prints why on error. */
+int parse_device_args(int argc, char **argv, struct vfioctl_pci_addr **ret, size_t *ret_n)
+{
+        struct vfioctl_pci_addr *a;
+        size_t n = (size_t) (argc - optind);
+
+        if (n == 0)
+                return -EINVAL;
+        a = calloc(n, sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (parse_device_arg(argv[optind + i], &a[i]) < 0) {
+                        free(a);
+                        return -EINVAL;
+                }
+        *ret = a;
+        *ret_n = n;
         return 0;
 }
 
