@@ -86,8 +86,8 @@ int session_finish(struct session *s, int r);
 void session_end(struct session *s);
 /* --timeout S: seconds, fractions allowed. Returns 0 or EXIT_USAGE after saying why. */
 int parse_timeout(const char *arg, unsigned *ret_ms);
-/* DEV... from optind on; -EINVAL (after saying why) on a bad or missing address. */
-int parse_device_args(int argc, char **argv, struct vfioctl_pci_addr **ret, size_t *ret_n);
+/* What --timeout is when not given (vfioctl(8)): unbinds, verification, the lock. */
+#define DEFAULT_TIMEOUT_MS 10000u
 
 /* output.c */
 void print_error(const char *format, ...) _printf_(1, 2);
@@ -98,6 +98,8 @@ int usage_error(const char *cmd, const char *format, ...) _printf_(2, 3);
 int lib_error(struct cli *cli, int r, int code, const char *what);
 /* Parses a device address argument; on error prints why and returns -EINVAL. */
 int parse_device_arg(const char *arg, struct vfioctl_pci_addr *ret);
+/* DEV... from optind on; -EINVAL (after saying why) on a bad or missing address. */
+int parse_device_args(int argc, char **argv, struct vfioctl_pci_addr **ret, size_t *ret_n);
 /* Dumps a JSON document to stdout (sorted keys off: the order is ours). */
 int json_print(json_t *doc);
 /* "Intel Corporation 82574L Gigabit Network Connection" style label. */

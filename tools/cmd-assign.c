@@ -263,7 +263,7 @@ int cmd_assign(struct cli *cli, int argc, char **argv)
                 { "timeout", required_argument, NULL, 't' },
                 {}
         };
-        struct vfioctl_assign_options opts = { .timeout_ms = 10000 };
+        struct vfioctl_assign_options opts = { .timeout_ms = DEFAULT_TIMEOUT_MS };
         _cleanup_free_ struct vfioctl_pci_addr *addrs = NULL;
         _cleanup_free_ const char **networks = NULL;
         _cleanup_free_ char *xml = NULL;

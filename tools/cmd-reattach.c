@@ -16,7 +16,7 @@ int cmd_reattach(struct cli *cli, int argc, char **argv)
                 { "timeout", required_argument, NULL, 't' },
                 {}
         };
-        struct vfioctl_op_options opts = { .timeout_ms = 10000 };
+        struct vfioctl_op_options opts = { .timeout_ms = DEFAULT_TIMEOUT_MS };
         _cleanup_free_ struct vfioctl_pci_addr *addrs = NULL;
         struct session s;
         size_t n;

@@ -37,7 +37,7 @@ int cmd_recover(struct cli *cli, int argc, char **argv)
                 { "timeout", required_argument, NULL, 't' },
                 {}
         };
-        unsigned timeout_ms = 10000;
+        unsigned timeout_ms = DEFAULT_TIMEOUT_MS;
         struct session s;
         int c, r;
 
