@@ -21,7 +21,9 @@ static void names_quiet(char *msg, ...)
 {
 }
 
-static _Noreturn void names_fatal(char *msg, ...)
+/* noreturn as an attribute, not _Noreturn: clang makes it part of the
+ * function's type only in this form, and libpci's field has that type. */
+__attribute__((noreturn)) static void names_fatal(char *msg, ...)
 {
         abort();
 }

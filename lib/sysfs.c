@@ -96,7 +96,7 @@ int sysfs_read_text(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char
                     size_t max, char **ret)
 {
         _cleanup_free_ char *buf = NULL;
-        size_t len;
+        size_t len = 0; /* gcc --coverage cannot see read_limited() sets it */
         int r;
 
         r = read_limited(dirfd, attr, max, &buf, &len);

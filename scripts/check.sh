@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
 bash tests/vm/fetch-kernel.sh || exit 1
 
-[ -d build-asan ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
+[ -d build-asan ] || meson setup build-asan --werror -Db_sanitize=address,undefined -Db_lundef=false
 ninja -C build-asan || exit 1
 
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1

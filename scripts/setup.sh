@@ -29,5 +29,5 @@ if [ ${#missing[@]} -gt 0 ]; then
         apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-[ -d build ] || meson setup build
+[ -d build ] || meson setup build --werror
 ninja -C build

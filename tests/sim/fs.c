@@ -32,7 +32,7 @@ static void unlockp(struct lock_guard *g)
 }
 
 #define LOCK_MODEL() \
-        _cleanup_(unlockp) struct lock_guard _guard_ = { (pthread_mutex_lock(&sim.lock), true) }
+        _cleanup_(unlockp) _unused_ struct lock_guard _guard_ = { (pthread_mutex_lock(&sim.lock), true) }
 
 static bool interrupted(void)
 {
