@@ -346,7 +346,9 @@ static int check_functions(struct prep *p, struct member *m)
 struct group_info {
         bool auto_mode;       /* a managed entry asked for group='auto' */
         bool unmanaged;       /* an entry is managed='no': its group is the admin's to prepare */
-        const char *first;    /* the first entry of the group, for messages */
+        /* The first entry of the group, for messages: a copy, since siblings
+         * added while the group is checked move p->members. */
+        char first[VFIOCTL_PCI_ADDR_MAX];
         unsigned line;
 };
 
@@ -358,8 +360,8 @@ static void group_info(struct prep *p, int group, struct group_info *gi)
 
                 if (!m->entry || m->group != group)
                         continue;
-                if (!gi->first) {
-                        gi->first = m->address;
+                if (!gi->first[0]) {
+                        snprintf(gi->first, sizeof(gi->first), "%s", m->address);
                         gi->line = vfioctl_guest_hostdev_get_line(m->entry);
                 }
                 if (!vfioctl_guest_hostdev_is_managed(m->entry))
@@ -405,13 +407,17 @@ static int check_sibling(struct prep *p, vfioctl_device *dev, const struct group
                 return refuse_pending(p, addr);
         if (vfioctl_device_is_viable_member(dev)) {
                 /* Unbound members and bridges on pcieport stay as they are; what
-                 * sits on a stub is held, so the group's ownership is concrete. */
+                 * sits on a stub is held, so the group's ownership is concrete.
+                 * Rule 11: one vfioctl did not put there is held as found
+                 * (recorded, never detached or reattached by vfioctl). */
                 if (!vfioctl_device_is_on_stub(dev))
                         return 0;
                 r = member_add(p, dev, NULL, &m);
-                if (r >= 0)
-                        m->stub = vfioctl_device_get_driver(dev);
-                return r;
+                if (r < 0)
+                        return r;
+                m->stub = vfioctl_device_get_driver(dev);
+                m->how = m->row ? KEEP : FOUND;
+                return 0;
         }
         if (gi->auto_mode && !gi->unmanaged) {
                 r = member_add(p, dev, NULL, &m);
@@ -612,42 +618,103 @@ static char *json_strv(char **v)
         return buf;
 }
 
-/* Guest row, device rows and the end of the journal entry: one transaction. */
-static int record(struct prep *p, struct op_run *run)
+static int qemu_args_json(struct prep *p, char **ret)
 {
-        _cleanup_free_ char *args_json = NULL;
         char **args = NULL;
         int r;
 
         r = vfioctl_guest_def_qemu_args(p->def, 0, &args);
         if (r < 0)
                 return r;
-        args_json = json_strv(args);
+        *ret = json_strv(args);
         vfioctl_qemu_args_free(args);
-        if (!args_json)
-                return -ENOMEM;
+        return *ret ? 0 : -ENOMEM;
+}
 
-        r = state_begin(p->st);
+/* A failed step of the record says which step and why, whatever the
+ * state layer said (or did not). */
+static int record_failed(struct prep *p, int r, const char *what, const char *address)
+{
+        if (!*vfioctl_ctx_errmsg(p->ctx))
+                ctx_error(p->ctx, r, "%s%s%s: %s", what, address ? " " : "", strempty(address),
+                          strerror(-r));
+        return r;
+}
+
+/*
+ * Rule 4 and issue 14: a device's own row is authoritative. Whatever the
+ * checks before the writes saw, a row that another guest owns is never
+ * overwritten; the transaction sees the rows as they are now.
+ */
+static int row_owned_by_other(struct prep *p, const char *address)
+{
+        struct vfioctl_state_device *row = NULL;
+        int r = state_device_get(p->st, address, &row);
+
+        if (r == -ENOENT) {
+                ctx_clear_error(p->ctx);
+                return 0;
+        }
         if (r < 0)
                 return r;
+        if (row->owner && !streq(row->owner, p->name))
+                r = ctx_error(p->ctx, -EBUSY, "device row %s belongs to guest '%s'", address,
+                              row->owner);
+        vfioctl_state_devices_free(row, 1);
+        return r;
+}
+
+/* Guest row, device rows and the end of the journal entry: one transaction. */
+static int record(struct prep *p, struct op_run *run)
+{
+        _cleanup_free_ char *args_json = NULL;
+        int r;
+
+        ctx_clear_error(p->ctx);
+        r = qemu_args_json(p, &args_json);
+        if (r < 0)
+                return record_failed(p, r, "the QEMU arguments", NULL);
+        r = state_begin(p->st);
+        if (r < 0)
+                return record_failed(p, r, "the transaction", NULL);
         r = state_guest_put(p->st, p->name, p->opts->pid, p->definition, args_json);
+        if (r < 0)
+                record_failed(p, r, "the guest row", NULL);
         for (size_t i = 0; i < p->plan.n_rows && r >= 0; i++) {
                 struct vfioctl_state_device *row = &p->plan.rows[i];
                 struct member *m = member_find(p, row->address);
 
+                r = row_owned_by_other(p, row->address);
+                if (r < 0)
+                        break;
                 row->owner = (char *) p->name;
                 row->role = m->role;
                 r = state_device_put(p->st, row);
                 row->owner = NULL;
+                if (r < 0)
+                        record_failed(p, r, "the device row", row->address);
         }
-        for (size_t i = 0; i < p->n_members && r >= 0; i++)
-                if (p->members[i].how == KEEP)
-                        r = state_device_set_owner(p->st, p->members[i].address, p->name,
-                                                   p->members[i].role, false);
-        if (r >= 0 && p->plan.n_changes > 0)
+        for (size_t i = 0; i < p->n_members && r >= 0; i++) {
+                struct member *m = &p->members[i];
+
+                if (m->how != KEEP)
+                        continue;
+                r = row_owned_by_other(p, m->address);
+                if (r >= 0)
+                        r = state_device_set_owner(p->st, m->address, p->name, m->role, false);
+                if (r < 0)
+                        record_failed(p, r, "the owner of device row", m->address);
+        }
+        if (r >= 0 && p->plan.n_changes > 0) {
                 r = state_op_end(p->st, run->op_id);
-        if (r >= 0)
+                if (r < 0)
+                        record_failed(p, r, "the end of the journal entry", NULL);
+        }
+        if (r >= 0) {
                 r = state_commit(p->st);
+                if (r < 0)
+                        record_failed(p, r, "the commit", NULL);
+        }
         if (r < 0)
                 state_rollback(p->st);
         return r;

@@ -1,0 +1,72 @@
+#!/bin/bash
+# Planning defects of issue 8 (assign, detach and reattach decisions), each
+# section named for the DESIGN §3 rule it pins.
+. "$(dirname "$0")/../testlib.sh"
+. "$(dirname "$0")/detach-lib.sh"
+
+# admin_vfio ADDR DRIVER: what vfio-pci.ids= or driverctl leave behind.
+admin_vfio() {
+        echo vfio-pci >"$SIM/sys/bus/pci/devices/$1/driver_override"
+        echo "$1" >"$SIM/sys/bus/pci/drivers/$2/unbind"
+        echo "$1" >"$SIM/sys/bus/pci/drivers_probe"
+}
+# role ADDR: the role and found flag status --json gives a device row.
+role() {
+        V --json status | python3 -c '
+import json,sys
+d=[d for d in json.load(sys.stdin)["devices"] if d["address"]==sys.argv[1]]
+print(d[0]["role"], d[0]["found_detached"]) if d else print("-")' "$1"
+}
+
+sim_mount workstation
+
+# --- Rule 11: a sibling found on a stub vfioctl did not put there is held
+# as "found": owned with the group, never detached or reattached.
+admin_vfio 0000:00:1f.4 intel-spi
+log_reset
+run V --dry-run assign g1 05:00.0 --group auto
+is "rule 11 found sibling: dry run exit 0" "$RC" 0
+dry_writes=$(printf '%s\n' "$OUT" | grep -c '^echo')
+run V assign g1 05:00.0 --group auto
+is "rule 11 found sibling: assign exit 0" "$RC" 0
+is "rule 11 found sibling: dry run and the real run make the same writes" \
+        "$(log_get | wc -l)" "$dry_writes"
+is "rule 11 found sibling: no write touches it" "$(log_get | grep -c 1f.4)" 0
+is "rule 11 found sibling: held, recorded as found" "$(role 0000:00:1f.4)" "held True"
+is "rule 11 found sibling: no operation left pending" "$(state_rows)" "3 0"
+log_reset
+run V release g1
+is "rule 11 found sibling: release exit 0" "$RC" 0
+is "rule 11 found sibling: release leaves it on vfio-pci" \
+        "$(drv 0000:00:1f.4)/$(ovr 0000:00:1f.4)" "vfio-pci/vfio-pci"
+is "rule 11 found sibling: release never writes to it" "$(log_get | grep -c 1f.4)" 0
+is "rule 11 found sibling: the others are back" "$(drv 0000:05:00.0) $(drv 0000:00:1f.3)" \
+        "e1000e i801_smbus"
+
+# --unmanaged: the admin detached the rest; nothing is written at all.
+run V detach 00:1f.3 05:00.0 --group
+is "rule 11 found sibling, unmanaged: detach the rest first" "$RC" 0
+log_reset
+run V assign g2 05:00.0 --unmanaged
+is "rule 11 found sibling, unmanaged: exit 0" "$RC" 0
+is "rule 11 found sibling, unmanaged: nothing written" "$(log_get)" ""
+is "rule 11 found sibling, unmanaged: no operation left pending" \
+        "$(V --json status | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["pending"]))')" 0
+run V release g2
+run V reattach --group 05:00.0
+is "rule 11 found sibling: host as before but the admin's device" "$(ws_drivers)" \
+        "${WS_PRISTINE/0000:00:1f.4=intel-spi\/(null)/0000:00:1f.4=vfio-pci/vfio-pci}"
+
+# --- Rule 6 refusal text names the device asked for, not freed memory
+# (a sibling found on a stub moved the member list under the message).
+run V assign g1 05:00.0
+is "rule 6 refusal beside a found sibling: exit 1" "$RC" 1
+like "rule 6 refusal beside a found sibling: names the device" "$ERR" \
+        "^vfioctl: cannot assign 0000:05:00.0: IOMMU group 8 also holds 1 device"
+run V assign g1 05:00.0 --unmanaged
+is "rule 5 unmanaged refusal beside a found sibling: exit 1" "$RC" 1
+like "rule 5 unmanaged refusal beside a found sibling: names the device" "$ERR" \
+        "^vfioctl: 0000:05:00.0 is managed='no'.*'vfioctl detach --group 0000:05:00.0'"
+is "refusals change nothing" "$(state_rows)" "0 0"
+
+done_testing
