@@ -610,10 +610,23 @@ static int give_back(struct reattach_ctx *c, const struct vfioctl_state_device *
         }
         if (r < 0)
                 return r;
-        r = plan_add_change(c->p, dev, row->original_driver, row->original_override);
+        r = plan_add_change(c->p, dev, row->original_driver, plan_reattach_override(row));
         if (r < 0)
                 return r;
         return plan_add_forget(c->p, row->address);
+}
+
+/*
+ * Rule 2 and rule 11: giving a device back clears driver_override, also
+ * one that was already there when vfioctl detached it (a stale
+ * "vfio-pci" left on a device on its host driver would make the host
+ * driver's bind fail with ENODEV forever). The recorded override is only
+ * what a rollback of the detach itself puts back.
+ */
+const char *plan_reattach_override(const struct vfioctl_state_device *row)
+{
+        (void) row;
+        return NULL;
 }
 
 static int add_group(struct reattach_ctx *c, int group)

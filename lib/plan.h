@@ -42,5 +42,7 @@ int plan_check_stub(vfioctl_host *host, const char *word, const char *stub,
                     vfioctl_report *report);
 /* Adds an IN_USE entry per thing the host visibly uses (DESIGN rule 9); returns how many. */
 int plan_check_safety(vfioctl_host *host, vfioctl_device *dev, vfioctl_report *report);
+/* The driver_override a reattach or release leaves (rules 2, 11): none. */
+const char *plan_reattach_override(const struct vfioctl_state_device *row);
 /* "NIC: Intel Corporation 82574L Gigabit Network Connection" or "NIC 8086:10d3". */
 const char *plan_describe(vfioctl_device *dev, char *buf, size_t size);

@@ -120,7 +120,7 @@ static int give_back(struct release *c, const struct vfioctl_state_device *row)
         }
         if (r < 0)
                 return r;
-        r = plan_add_change(&c->plan, dev, row->original_driver, row->original_override);
+        r = plan_add_change(&c->plan, dev, row->original_driver, plan_reattach_override(row));
         if (r < 0)
                 return r;
         return plan_add_forget(&c->plan, row->address);

@@ -69,4 +69,24 @@ like "rule 5 unmanaged refusal beside a found sibling: names the device" "$ERR" 
         "^vfioctl: 0000:05:00.0 is managed='no'.*'vfioctl detach --group 0000:05:00.0'"
 is "refusals change nothing" "$(state_rows)" "0 0"
 
+# --- Rule 11: a stale driver_override=vfio-pci on a device that is on its
+# host driver is cleared when it goes back (reattach and release).
+echo vfio-pci >"$SIM/sys/bus/pci/devices/0000:01:00.1/driver_override"
+run V detach 01:00.0 01:00.1
+is "rule 11 stale override: detach exit 0" "$RC" 0
+log_reset
+run V reattach 01:00.0 01:00.1
+is "rule 11 stale override: reattach exit 0" "$RC" 0
+is "rule 11 stale override: back on the host driver, override cleared" \
+        "$(drv 0000:01:00.1)/$(ovr 0000:01:00.1)" "snd_hda_intel/(null)"
+like "rule 11 stale override: the override is cleared before the bind" "$(log_get)" \
+        "0000:01:00.1/driver_override  ok"
+echo vfio-pci >"$SIM/sys/bus/pci/devices/0000:01:00.1/driver_override"
+run V assign g3 01:00.0 01:00.1
+is "rule 11 stale override: assign exit 0" "$RC" 0
+run V release g3
+is "rule 11 stale override: release exit 0" "$RC" 0
+is "rule 11 stale override: release clears it too" \
+        "$(drv 0000:01:00.1)/$(ovr 0000:01:00.1)" "snd_hda_intel/(null)"
+
 done_testing
