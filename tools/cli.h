@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,10 +25,13 @@ enum {
 struct cli {
         const char *root;      /* --root or VFIOCTL_ROOT, default "/" */
         const char *state_dir; /* --state-dir or VFIOCTL_STATE_DIR */
+        const char *config_dir; /* --config-dir or VFIOCTL_CONFIG_DIR, default /etc/vfioctl */
         bool json;
         bool dry_run;
         int verbosity;         /* -1 quiet, 0 normal, 1+ verbose */
         vfioctl_ctx *ctx;
+        const struct command *cmd;          /* the command running */
+        const struct option *cmd_options;   /* its options, for messages */
         /* Ownership for list/show (output.c), read-only, on first use. */
         bool owners_loaded;
         struct vfioctl_state_device *owner_rows;
@@ -39,7 +43,21 @@ struct command {
         int (*run)(struct cli *cli, int argc, char **argv);
         const char *usage;     /* one line: arguments after the name */
         const char *help;      /* one line: what it does */
+        const char *options;   /* "  --opt  what it does (default ...)\n" lines, or NULL */
+        bool no_host;          /* runs without a context (help, version) */
 };
+
+/*
+ * getopt_long() for a command's own options (shortopts/longopts as
+ * getopt_long takes them, without the global ones): the global options
+ * (--json, --dry-run, -v, -q, --root, --state-dir, --config-dir) are taken
+ * wherever they stand and applied to cli, --help prints the command's help
+ * and exits, "--" ends the options. Returns the command option's value, -1
+ * at the end, or '?' after printing a one-line usage error: the caller
+ * then returns EXIT_USAGE.
+ */
+int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
+               const struct option *longopts);
 
 /* One entry per command, each in its own cmd-*.c file. */
 int cmd_list(struct cli *cli, int argc, char **argv);
@@ -90,9 +108,16 @@ int parse_timeout(const char *arg, unsigned *ret_ms);
 #define DEFAULT_TIMEOUT_MS 10000u
 
 /* output.c */
+/* Remembers cli for the helpers below (one tool, one command). */
+void output_init(struct cli *cli);
+/* At the end of main: with --json, a failure that printed no document
+ * prints {"outcome", "error", "exit_code", "dry_run"}. Returns code. */
+int output_done(struct cli *cli, int code);
+/* On standard error; with --json, the first one is also the error document's. */
 void print_error(const char *format, ...) _printf_(1, 2);
 void print_note(struct cli *cli, const char *format, ...) _printf_(2, 3);
-/* Usage error: prints "vfioctl: <msg>" and a hint, returns EXIT_USAGE. */
+/* Usage error: prints "vfioctl: <msg> (see 'vfioctl CMD --help')" on one line,
+ * CMD the running command when cmd is NULL; returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *format, ...) _printf_(2, 3);
 /* Library failure: prints the library's message (or strerror) and returns code. */
 int lib_error(struct cli *cli, int r, int code, const char *what);
@@ -100,7 +125,8 @@ int lib_error(struct cli *cli, int r, int code, const char *what);
 int parse_device_arg(const char *arg, struct vfioctl_pci_addr *ret);
 /* DEV... from optind on; -EINVAL (after saying why) on a bad or missing address. */
 int parse_device_args(int argc, char **argv, struct vfioctl_pci_addr **ret, size_t *ret_n);
-/* Dumps a JSON document to stdout (sorted keys off: the order is ours). */
+/* Dumps a JSON document to stdout (sorted keys off: the order is ours); an
+ * object gets "dry_run" when it has none, so every command's JSON says it. */
 int json_print(json_t *doc);
 /* "Intel Corporation 82574L Gigabit Network Connection" style label. */
 const char *device_label(vfioctl_device *dev, char *buf, size_t size);

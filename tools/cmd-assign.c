@@ -258,8 +258,6 @@ int cmd_assign(struct cli *cli, int argc, char **argv)
                 { "print-qemu-args", no_argument, NULL, 'P' },
                 { "iommufd", no_argument, NULL, 'I' },
                 { "force", no_argument, NULL, 'f' },
-                { "dry-run", no_argument, NULL, 'n' },
-                { "json", no_argument, NULL, 'j' },
                 { "timeout", required_argument, NULL, 't' },
                 {}
         };
@@ -274,7 +272,7 @@ int cmd_assign(struct cli *cli, int argc, char **argv)
         networks = calloc(argc + 1, sizeof(char *));
         if (!networks)
                 return EXIT_REFUSED;
-        while ((c = getopt_long(argc, argv, "x:N:D:p:g:uPIfnjt:", options, NULL)) >= 0) {
+        while ((c = cli_getopt(cli, argc, argv, "x:N:D:p:g:uPIft:", options)) >= 0) {
                 switch (c) {
                 case 'x':
                         a.xml_file = optarg;
@@ -308,18 +306,12 @@ int cmd_assign(struct cli *cli, int argc, char **argv)
                 case 'f':
                         opts.flags |= VFIOCTL_OP_FORCE;
                         break;
-                case 'n':
-                        cli->dry_run = true;
-                        break;
-                case 'j':
-                        cli->json = true;
-                        break;
                 case 't':
                         if (parse_timeout(optarg, &opts.timeout_ms) != 0)
                                 return EXIT_USAGE;
                         break;
                 default:
-                        return usage_error("assign", "bad option");
+                        return EXIT_USAGE;
                 }
         }
         if (optind >= argc)

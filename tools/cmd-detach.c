@@ -14,7 +14,6 @@ int cmd_detach(struct cli *cli, int argc, char **argv)
                 { "driver", required_argument, NULL, 'd' },
                 { "group", no_argument, NULL, 'g' },
                 { "force", no_argument, NULL, 'f' },
-                { "dry-run", no_argument, NULL, 'n' },
                 { "timeout", required_argument, NULL, 't' },
                 {}
         };
@@ -24,7 +23,7 @@ int cmd_detach(struct cli *cli, int argc, char **argv)
         size_t n;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "d:gfnt:", options, NULL)) >= 0) {
+        while ((c = cli_getopt(cli, argc, argv, "d:gft:", options)) >= 0) {
                 switch (c) {
                 case 'd':
                         opts.driver = optarg;
@@ -35,15 +34,12 @@ int cmd_detach(struct cli *cli, int argc, char **argv)
                 case 'f':
                         opts.flags |= VFIOCTL_OP_FORCE;
                         break;
-                case 'n':
-                        cli->dry_run = true;
-                        break;
                 case 't':
                         if (parse_timeout(optarg, &opts.timeout_ms) != 0)
                                 return EXIT_USAGE;
                         break;
                 default:
-                        return usage_error("detach", "bad option");
+                        return EXIT_USAGE;
                 }
         }
         r = parse_device_args(argc, argv, &addrs, &n);

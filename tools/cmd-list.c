@@ -147,9 +147,9 @@ int cmd_list(struct cli *cli, int argc, char **argv)
         bool all = false;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "a", options, NULL)) >= 0) {
+        while ((c = cli_getopt(cli, argc, argv, "a", options)) >= 0) {
                 if (c != 'a')
-                        return usage_error("list", "unknown option for 'list'");
+                        return EXIT_USAGE;
                 all = true;
         }
         if (optind < argc)

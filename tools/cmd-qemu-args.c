@@ -14,7 +14,6 @@ int cmd_qemu_args(struct cli *cli, int argc, char **argv)
 {
         static const struct option options[] = {
                 { "iommufd", no_argument, NULL, 'I' },
-                { "json", no_argument, NULL, 'j' },
                 {}
         };
         _cleanup_(vfioctl_qemu_args_freep) char **args = NULL;
@@ -23,16 +22,13 @@ int cmd_qemu_args(struct cli *cli, int argc, char **argv)
         unsigned flags = 0;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "Ij", options, NULL)) >= 0) {
+        while ((c = cli_getopt(cli, argc, argv, "I", options)) >= 0) {
                 switch (c) {
                 case 'I':
                         flags |= VFIOCTL_QEMU_IOMMUFD;
                         break;
-                case 'j':
-                        cli->json = true;
-                        break;
                 default:
-                        return usage_error("qemu-args", "bad option");
+                        return EXIT_USAGE;
                 }
         }
         if (optind + 1 != argc)

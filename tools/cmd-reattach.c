@@ -12,7 +12,6 @@ int cmd_reattach(struct cli *cli, int argc, char **argv)
 {
         static const struct option options[] = {
                 { "group", no_argument, NULL, 'g' },
-                { "dry-run", no_argument, NULL, 'n' },
                 { "timeout", required_argument, NULL, 't' },
                 {}
         };
@@ -22,20 +21,17 @@ int cmd_reattach(struct cli *cli, int argc, char **argv)
         size_t n;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "gnt:", options, NULL)) >= 0) {
+        while ((c = cli_getopt(cli, argc, argv, "gt:", options)) >= 0) {
                 switch (c) {
                 case 'g':
                         opts.flags |= VFIOCTL_OP_GROUP;
-                        break;
-                case 'n':
-                        cli->dry_run = true;
                         break;
                 case 't':
                         if (parse_timeout(optarg, &opts.timeout_ms) != 0)
                                 return EXIT_USAGE;
                         break;
                 default:
-                        return usage_error("reattach", "bad option");
+                        return EXIT_USAGE;
                 }
         }
         r = parse_device_args(argc, argv, &addrs, &n);

@@ -41,9 +41,9 @@ int cmd_recover(struct cli *cli, int argc, char **argv)
         struct session s;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "t:", options, NULL)) >= 0) {
+        while ((c = cli_getopt(cli, argc, argv, "t:", options)) >= 0) {
                 if (c != 't')
-                        return usage_error("recover", "bad option");
+                        return EXIT_USAGE;
                 if (parse_timeout(optarg, &timeout_ms) != 0)
                         return EXIT_USAGE;
         }

@@ -27,8 +27,6 @@ static bool owns_something(struct session *s, const char *guest)
 int cmd_release(struct cli *cli, int argc, char **argv)
 {
         static const struct option options[] = {
-                { "dry-run", no_argument, NULL, 'n' },
-                { "json", no_argument, NULL, 'j' },
                 { "timeout", required_argument, NULL, 't' },
                 {}
         };
@@ -40,20 +38,14 @@ int cmd_release(struct cli *cli, int argc, char **argv)
         bool some;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "njt:", options, NULL)) >= 0) {
+        while ((c = cli_getopt(cli, argc, argv, "t:", options)) >= 0) {
                 switch (c) {
-                case 'n':
-                        cli->dry_run = true;
-                        break;
-                case 'j':
-                        cli->json = true;
-                        break;
                 case 't':
                         if (parse_timeout(optarg, &opts.timeout_ms) != 0)
                                 return EXIT_USAGE;
                         break;
                 default:
-                        return usage_error("release", "bad option");
+                        return EXIT_USAGE;
                 }
         }
         if (optind >= argc)

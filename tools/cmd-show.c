@@ -311,15 +311,14 @@ static int show_json(struct cli *cli, vfioctl_host *host, vfioctl_device *dev, v
 
 int cmd_show(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = { {} };
         _cleanup_(vfioctl_host_unrefp) vfioctl_host *host = NULL;
         struct vfioctl_pci_addr addr;
         vfioctl_device *dev;
         vfioctl_group *group = NULL;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
-                return usage_error("show", "unknown option for 'show'");
+        while ((c = cli_getopt(cli, argc, argv, "", NULL)) >= 0)
+                return EXIT_USAGE;
         if (optind + 1 != argc)
                 return usage_error("show", "'show' takes exactly one device address");
         if (parse_device_arg(argv[optind], &addr) < 0)

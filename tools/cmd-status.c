@@ -205,10 +205,6 @@ static void print_guests(json_t *guests)
 
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "json", no_argument, NULL, 'j' },
-                {}
-        };
         _cleanup_(vfioctl_host_unrefp) vfioctl_host *host = NULL;
         struct vfioctl_state_device *rows = NULL;
         struct vfioctl_state_op *ops = NULL;
@@ -217,11 +213,8 @@ int cmd_status(struct cli *cli, int argc, char **argv)
         size_t n = 0, n_ops = 0;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
-                if (c != 'j')
-                        return usage_error("status", "bad option");
-                cli->json = true;
-        }
+        while ((c = cli_getopt(cli, argc, argv, "", NULL)) >= 0)
+                return EXIT_USAGE;
         if (optind < argc)
                 guest = argv[optind++];
         if (optind < argc)

@@ -11,6 +11,31 @@
 
 #include "cli.h"
 
+/* One tool, one command: what the helpers below need to know of it. */
+static struct {
+        struct cli *cli;
+        bool printed;      /* a JSON document went to standard output */
+        char *first_error; /* for the error document */
+} out;
+
+void output_init(struct cli *cli)
+{
+        out.cli = cli;
+}
+
+/* The first error, its first line only: JSON readers get no layout. */
+static void remember_error(const char *format, va_list ap)
+{
+        char *msg = NULL;
+
+        if (out.first_error || !out.cli || !out.cli->json)
+                return;
+        if (vasprintf(&msg, format, ap) < 0)
+                return;
+        msg[strcspn(msg, "\n")] = '\0';
+        out.first_error = msg;
+}
+
 void print_error(const char *format, ...)
 {
         va_list ap;
@@ -20,6 +45,40 @@ void print_error(const char *format, ...)
         vfprintf(stderr, format, ap);
         va_end(ap);
         fputc('\n', stderr);
+        va_start(ap, format);
+        remember_error(format, ap);
+        va_end(ap);
+}
+
+static const char *exit_word(int code)
+{
+        switch (code) {
+        case EXIT_OK:
+                return "done";
+        case EXIT_REFUSED:
+                return "refused";
+        case EXIT_USAGE:
+                return "invalid";
+        default:
+                return "attention";
+        }
+}
+
+int output_done(struct cli *cli, int code)
+{
+        if (cli->json && !out.printed && code != EXIT_OK) {
+                json_t *doc = json_object();
+
+                json_object_set_new(doc, "outcome", json_string(exit_word(code)));
+                json_object_set_new(doc, "error",
+                                    json_string(out.first_error ? out.first_error : "failed"));
+                json_object_set_new(doc, "exit_code", json_integer(code));
+                json_print(doc);
+                json_decref(doc);
+        }
+        free(out.first_error);
+        out.first_error = NULL;
+        return code;
 }
 
 void print_note(struct cli *cli, const char *format, ...)
@@ -36,15 +95,21 @@ void print_note(struct cli *cli, const char *format, ...)
 
 int usage_error(const char *cmd, const char *format, ...)
 {
+        _cleanup_free_ char *msg = NULL;
         va_list ap;
+        int r;
 
-        fputs("vfioctl: ", stderr);
+        if (!cmd && out.cli && out.cli->cmd)
+                cmd = out.cli->cmd->name;
         va_start(ap, format);
-        vfprintf(stderr, format, ap);
+        r = vasprintf(&msg, format, ap);
         va_end(ap);
-        fputc('\n', stderr);
+        if (r < 0)
+                msg = NULL;
         if (cmd)
-                fprintf(stderr, "Usage: see 'vfioctl --help' and vfioctl(8) for '%s'.\n", cmd);
+                print_error("%s (see 'vfioctl %s --help')", msg ? msg : "usage error", cmd);
+        else
+                print_error("%s", msg ? msg : "usage error");
         return EXIT_USAGE;
 }
 
@@ -94,8 +159,14 @@ int parse_device_args(int argc, char **argv, struct vfioctl_pci_addr **ret, size
 
 int json_print(json_t *doc)
 {
-        int r = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        int r;
+
+        if (json_is_object(doc) && !json_object_get(doc, "dry_run"))
+                json_object_set_new(doc, "dry_run",
+                                    json_boolean(out.cli && out.cli->dry_run));
+        r = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         fputc('\n', stdout);
+        out.printed = true;
         return r;
 }
 
