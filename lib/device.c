@@ -36,6 +36,41 @@ static void device_mark(vfioctl_device *dev, int error, const char *msg)
         dev->errmsg = strdup(msg);
 }
 
+/*
+ * Rule 10: a VF's own config space reads 0xffff for vendor and device (the
+ * SR-IOV spec says so, and real VFs do it); the kernel knows the ids from
+ * the PF and shows them in sysfs `vendor`/`device`. Only a function without
+ * a `physfn` link that reads all ones is gone or powered off.
+ */
+static int device_read_vf_ids(vfioctl_device *dev)
+{
+        vfioctl_ctx *ctx = dev->host->ctx;
+        int fd = dev->host->devices_fd;
+        char path[VFIOCTL_PCI_ADDR_MAX + 16];
+        uint64_t v;
+        int r;
+
+        snprintf(path, sizeof(path), "%s/physfn", dev->name);
+        r = sysfs_exists(ctx, fd, path);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return ctx_error(ctx, -EBADMSG,
+                                 "%s: config space reads all ones (device gone or powered off)",
+                                 dev->name);
+        snprintf(path, sizeof(path), "%s/vendor", dev->name);
+        r = sysfs_read_hex(ctx, fd, SYSFS_PCI_DEVICES, path, 0xffff, &v);
+        if (r < 0)
+                return r;
+        dev->vendor_id = (uint16_t) v;
+        snprintf(path, sizeof(path), "%s/device", dev->name);
+        r = sysfs_read_hex(ctx, fd, SYSFS_PCI_DEVICES, path, 0xffff, &v);
+        if (r < 0)
+                return r;
+        dev->device_id = (uint16_t) v;
+        return 0;
+}
+
 static int device_read_config(vfioctl_device *dev, const char *dirname)
 {
         vfioctl_ctx *ctx = dev->host->ctx;
@@ -58,10 +93,11 @@ static int device_read_config(vfioctl_device *dev, const char *dirname)
         }
         dev->vendor_id = le16(cfg + CFG_VENDOR);
         dev->device_id = le16(cfg + CFG_DEVICE);
-        if (dev->vendor_id == 0xffff)
-                return ctx_error(ctx, -EBADMSG,
-                                 "%s: config space reads all ones (device gone or powered off)",
-                                 dev->name);
+        if (dev->vendor_id == 0xffff) {
+                r = device_read_vf_ids(dev);
+                if (r < 0)
+                        return r;
+        }
         dev->revision = cfg[CFG_REVISION];
         dev->class = (uint32_t) cfg[CFG_CLASS] | (uint32_t) cfg[CFG_CLASS + 1] << 8 |
                      (uint32_t) cfg[CFG_CLASS + 2] << 16;

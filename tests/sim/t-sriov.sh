@@ -38,6 +38,10 @@ is "VFs at PF + offset + i*stride" "$(ls -d "$B"/devices/0000:41:02.* | xargs -n
 is "virtfn links" "$(readlink "$P/virtfn0") $(readlink "$P/virtfn3")" "../0000:41:02.0 ../0000:41:02.3"
 is "physfn link" "$(readlink "$B/devices/0000:41:02.1/physfn")" ../$PF
 is "VF ids" "$(cat "$B/devices/0000:41:02.1/vendor") $(cat "$B/devices/0000:41:02.1/device")" "0x8086 0x154c"
+is "a VF's config space reads 0xffff for vendor and device (rule 10)" \
+        "$(od -An -tx1 -N4 "$B/devices/0000:41:02.1/config" | tr -d ' ')" ffffffff
+is "its class in config space is the PF's" "$(od -An -tx1 -j9 -N3 "$B/devices/0000:41:02.1/config" | tr -d ' ')" 000002
+is "the PF's config space has its ids" "$(od -An -tx1 -N4 "$P/config" | tr -d ' ')" 86807215
 is "VFs autoprobed to the VF driver" "$(drv 0000:41:02.0) $(drv 0000:41:02.3)" "iavf iavf"
 is "each VF in a new group, lowest free first" \
         "$(for i in 0 1 2 3; do basename "$(readlink "$B/devices/0000:41:02.$i/iommu_group")"; done | tr '\n' ' ')" \

@@ -23,8 +23,14 @@ check_tree() {
                         [ "$(resolve "$(resolve "$dev/driver" | sed "s|^|$SIM/|")/$bdf")" = "sys/devices/$root/$bdf" ] ||
                                 { echo "# $bdf: driver does not list it"; bad=1; }
                 fi
-                [ "0x$(cfg16 "$dev/config" 0)" = "$(cat "$dev/vendor")" ] || { echo "# $bdf: vendor"; bad=1; }
-                [ "0x$(cfg16 "$dev/config" 2)" = "$(cat "$dev/device")" ] || { echo "# $bdf: device"; bad=1; }
+                if [ -L "$dev/physfn" ]; then
+                        # Rule 10: a VF's config space reads 0xffff for both.
+                        [ "$(cfg16 "$dev/config" 0)$(cfg16 "$dev/config" 2)" = ffffffff ] ||
+                                { echo "# $bdf: VF ids in config"; bad=1; }
+                else
+                        [ "0x$(cfg16 "$dev/config" 0)" = "$(cat "$dev/vendor")" ] || { echo "# $bdf: vendor"; bad=1; }
+                        [ "0x$(cfg16 "$dev/config" 2)" = "$(cat "$dev/device")" ] || { echo "# $bdf: device"; bad=1; }
+                fi
                 cls=$(cat "$dev/class")
                 [ "0x$(cfg8 "$dev/config" 11)$(cfg8 "$dev/config" 10)$(cfg8 "$dev/config" 9)" = "$cls" ] ||
                         { echo "# $bdf: class"; bad=1; }

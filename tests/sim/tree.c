@@ -120,8 +120,10 @@ static void show_config(const struct node *n, FILE *f)
         const struct sim_device *d = n->dev;
         uint8_t c[256] = {};
 
-        put16(c, 0x00, d->vendor);
-        put16(c, 0x02, d->device);
+        /* A VF's vendor and device read 0xffff (SR-IOV spec 3.4.1.1/2); sysfs
+         * vendor/device show the ids the kernel took from the PF. */
+        put16(c, 0x00, device_is_vf(d) ? 0xffff : d->vendor);
+        put16(c, 0x02, device_is_vf(d) ? 0xffff : d->device);
         put16(c, 0x04, d->enabled ? 0x0406 : 0x0000);
         put16(c, 0x06, d->pcie ? 0x0010 : 0x0000);
         c[0x08] = d->revision;
