@@ -9,6 +9,8 @@ packages=(
         libpci-dev pci.ids libsqlite3-dev libxml2-dev libjansson-dev
         libfuse3-dev fuse3 libcmocka-dev
         python3 sqlite3
+        # CI's other checks: the clang build, coverage, the Debian package
+        clang gcovr debhelper dpkg-dev lintian git
         # real-kernel tests (tests/vm): Debian's kernel under QEMU
         qemu-system-x86 busybox-static jq xz-utils zstd
 )
