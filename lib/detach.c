@@ -129,6 +129,38 @@ VFIOCTL_EXPORT int vfioctl_reattach(vfioctl_host *host, vfioctl_state *st,
                             VFIOCTL_ACTION_REATTACHED);
 }
 
+/*
+ * Rule 9 holds for recover too: the journal says what a device was, but
+ * putting it back must not take a device the host now visibly uses off
+ * its driver (the journal may be wrong, or the admin may have given the
+ * device back by hand since). Returns how many devices are in use.
+ */
+static int recover_check_safety(vfioctl_host *host, const struct vfioctl_state_op *op,
+                                vfioctl_report *report)
+{
+        int found = 0;
+
+        for (size_t i = 0; i < op->n_changes; i++) {
+                const struct vfioctl_state_change *ch = &op->changes[i];
+                struct vfioctl_pci_addr a;
+                vfioctl_device *dev;
+                int r;
+
+                if (vfioctl_pci_addr_parse(ch->address, &a) < 0 ||
+                    host_find_device(host, &a, &dev) < 0)
+                        continue;
+                /* Only a rollback that unbinds the driver it is on now can hurt. */
+                if (!vfioctl_device_get_driver(dev) ||
+                    streq_ptr(vfioctl_device_get_driver(dev), ch->before_driver))
+                        continue;
+                r = plan_check_safety(host, dev, report);
+                if (r < 0)
+                        return r;
+                found += r;
+        }
+        return found;
+}
+
 VFIOCTL_EXPORT int vfioctl_recover(vfioctl_host *host, vfioctl_state *st, unsigned timeout_ms,
                                    vfioctl_report *report)
 {
@@ -156,7 +188,16 @@ VFIOCTL_EXPORT int vfioctl_recover(vfioctl_host *host, vfioctl_state *st, unsign
                 goto out;
         /* Newest first: a later operation may have built on an earlier one. */
         for (size_t i = n; i > 0 && r >= 0; i--) {
-                r = op_recover(&run, &ops[i - 1]);
+                r = recover_check_safety(host, &ops[i - 1], report);
+                if (r > 0) {
+                        /* Older operations may be built on this one: stop here. */
+                        report_set_outcome(report, VFIOCTL_OUTCOME_ATTENTION);
+                        left++;
+                        r = 0;
+                        break;
+                }
+                if (r >= 0)
+                        r = op_recover(&run, &ops[i - 1]);
                 done += r > 0;
                 if (r == 0)
                         left++;

@@ -158,8 +158,9 @@ static int ptr_array_insert(void ***array, size_t *n, size_t pos, void *item)
         return 0;
 }
 
-static vfioctl_device **device_slot(vfioctl_host *host, const struct vfioctl_pci_addr *addr,
-                                    bool *found)
+/* The index of addr in the sorted cache, or where it would go (an index,
+ * not a pointer: the empty cache is a NULL array). */
+static size_t device_slot(vfioctl_host *host, const struct vfioctl_pci_addr *addr, bool *found)
 {
         size_t lo = 0, hi = host->n_devices;
 
@@ -168,7 +169,7 @@ static vfioctl_device **device_slot(vfioctl_host *host, const struct vfioctl_pci
                 int c = vfioctl_pci_addr_compare(&host->devices[mid]->addr, addr);
                 if (c == 0) {
                         *found = true;
-                        return &host->devices[mid];
+                        return mid;
                 }
                 if (c < 0)
                         lo = mid + 1;
@@ -176,30 +177,29 @@ static vfioctl_device **device_slot(vfioctl_host *host, const struct vfioctl_pci
                         hi = mid;
         }
         *found = false;
-        return host->devices + lo;
+        return lo;
 }
 
 /* Loads a device into the cache unless it is there; group -2 reads its link. */
 static int host_load_device(vfioctl_host *host, const struct vfioctl_pci_addr *addr, int group,
                             vfioctl_device **ret)
 {
-        vfioctl_device **slot;
         vfioctl_device *dev;
+        size_t slot;
         bool found;
         int r;
 
         slot = device_slot(host, addr, &found);
         if (found) {
                 if (group >= 0)
-                        (*slot)->group = group;
-                *ret = *slot;
+                        host->devices[slot]->group = group;
+                *ret = host->devices[slot];
                 return 0;
         }
         r = device_new(host, addr, group, &dev);
         if (r < 0)
                 return r;
-        r = ptr_array_insert((void ***) &host->devices, &host->n_devices,
-                             (size_t) (slot - host->devices), dev);
+        r = ptr_array_insert((void ***) &host->devices, &host->n_devices, slot, dev);
         if (r < 0) {
                 device_free(dev);
                 return r;
@@ -245,7 +245,7 @@ VFIOCTL_EXPORT int vfioctl_host_get_device(vfioctl_host *host, const struct vfio
         return r;
 }
 
-static vfioctl_group **group_slot(vfioctl_host *host, unsigned number, bool *found)
+static size_t group_slot(vfioctl_host *host, unsigned number, bool *found)
 {
         size_t lo = 0, hi = host->n_groups;
 
@@ -254,7 +254,7 @@ static vfioctl_group **group_slot(vfioctl_host *host, unsigned number, bool *fou
                 unsigned g = host->groups[mid]->number;
                 if (g == number) {
                         *found = true;
-                        return &host->groups[mid];
+                        return mid;
                 }
                 if (g < number)
                         lo = mid + 1;
@@ -262,27 +262,27 @@ static vfioctl_group **group_slot(vfioctl_host *host, unsigned number, bool *fou
                         hi = mid;
         }
         *found = false;
-        return host->groups + lo;
+        return lo;
 }
 
 /* The cached group of that number, created empty on first sight. */
 static int host_add_group(vfioctl_host *host, unsigned number, vfioctl_group **ret)
 {
-        vfioctl_group **slot;
+        size_t slot;
         vfioctl_group *group;
         bool found;
         int r;
 
         slot = group_slot(host, number, &found);
         if (found) {
-                *ret = *slot;
+                *ret = host->groups[slot];
                 return 0;
         }
         r = group_new(number, &group);
         if (r < 0)
                 return r;
         r = ptr_array_insert((void ***) &host->groups, &host->n_groups,
-                             (size_t) (slot - host->groups), group);
+                             slot, group);
         if (r < 0) {
                 group_free(group);
                 return r;
@@ -297,14 +297,14 @@ static int host_load_group(vfioctl_host *host, unsigned number, vfioctl_group **
         _cleanup_strv_free_ char **names = NULL;
         _cleanup_close_ int fd = -EBADF;
         char rel[64];
-        vfioctl_group **slot;
+        size_t slot;
         vfioctl_group *group;
         bool found;
         int r;
 
         slot = group_slot(host, number, &found);
         if (found) {
-                *ret = *slot;
+                *ret = host->groups[slot];
                 return 0;
         }
 

@@ -127,6 +127,21 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
  */
 int sysfs_write(vfioctl_ctx *ctx, const char *relpath, const char *value);
 
+/* ------------------------------------------------------------------ */
+/* trust.c: what vfioctl believes of its own folders and records.      */
+
+/*
+ * A folder whose contents steer root's sysfs writes (the state folder, the
+ * configuration folder): it must be owned by root (or the effective uid)
+ * and writable by nobody else. what names it in the message ("state
+ * folder"), which says how to fix it. -EPERM when it is not trusted.
+ */
+int trusted_dir_check(vfioctl_ctx *ctx, const char *dir, const char *what);
+/* A driver name fit for a sysfs path: [A-Za-z0-9_.:+-], no leading '.'. */
+bool driver_name_is_valid(const char *name);
+/* s is a PCI address in its canonical "0000:03:00.0" form. */
+bool pci_addr_is_canonical(const char *s);
+
 /* Path helpers for the device folders, all relative to the root. */
 #define SYSFS_PCI_DEVICES "sys/bus/pci/devices"
 #define SYSFS_PCI_DRIVERS "sys/bus/pci/drivers"

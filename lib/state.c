@@ -118,11 +118,78 @@ static int col_str(sqlite3_stmt *s, int i, char **ret)
         return *ret ? 0 : -ENOMEM;
 }
 
-static void col_addr(sqlite3_stmt *s, int i, char buf[VFIOCTL_PCI_ADDR_MAX])
+/*
+ * What is read back is checked as strictly as the user's input: the rows
+ * name the drivers and devices later written to sysfs, and the file may
+ * have been changed by someone other than vfioctl.
+ */
+static int state_bad_row(vfioctl_state *st, const char *table, const char *column,
+                         const char *value)
 {
-        const unsigned char *v = sqlite3_column_text(s, i);
+        return ctx_error(st->ctx, -EBADMSG,
+                         "%s/state.db: %s.%s '%.80s' is not valid; the state was changed by "
+                         "something other than vfioctl and was left as it is: check it "
+                         "(sqlite3), then move the file aside",
+                         st->dir, table, column, value);
+}
 
-        snprintf(buf, VFIOCTL_PCI_ADDR_MAX, "%s", v ? (const char *) v : "");
+/* An address column, refused unless canonical (it names sysfs paths). */
+static int col_addr(vfioctl_state *st, sqlite3_stmt *s, int i, const char *table,
+                    char buf[VFIOCTL_PCI_ADDR_MAX])
+{
+        const char *v = (const char *) sqlite3_column_text(s, i);
+
+        buf[0] = '\0';
+        if (!pci_addr_is_canonical(v))
+                return state_bad_row(st, table, "address", v ? v : "NULL");
+        snprintf(buf, VFIOCTL_PCI_ADDR_MAX, "%s", v);
+        return 0;
+}
+
+static int check_driver(vfioctl_state *st, const char *table, const char *column,
+                        const char *value)
+{
+        return !value || driver_name_is_valid(value) ? 0 : state_bad_row(st, table, column, value);
+}
+
+static bool guest_name_is_valid(const char *s)
+{
+        if (!s || !*s || streq(s, ".") || streq(s, ".."))
+                return false;
+        for (; *s; s++)
+                if (*s == '/' || (unsigned char) *s < 0x20 || *s == 0x7f)
+                        return false;
+        return true;
+}
+
+static int check_device_row(vfioctl_state *st, const struct vfioctl_state_device *d)
+{
+        int r;
+
+        r = check_driver(st, "devices", "original_driver", d->original_driver);
+        if (r >= 0)
+                r = check_driver(st, "devices", "original_override", d->original_override);
+        if (r >= 0)
+                r = check_driver(st, "devices", "stub_driver", d->stub_driver);
+        if (r >= 0 && d->owner && !guest_name_is_valid(d->owner))
+                r = state_bad_row(st, "devices", "owner", d->owner);
+        if (r >= 0 && d->group < -1)
+                r = state_bad_row(st, "devices", "iommu_group", "negative");
+        return r;
+}
+
+static int check_change_row(vfioctl_state *st, const struct vfioctl_state_change *c)
+{
+        int r;
+
+        r = check_driver(st, "op_changes", "before_driver", c->before_driver);
+        if (r >= 0)
+                r = check_driver(st, "op_changes", "before_override", c->before_override);
+        if (r >= 0)
+                r = check_driver(st, "op_changes", "target_driver", c->target_driver);
+        if (r >= 0)
+                r = check_driver(st, "op_changes", "target_override", c->target_override);
+        return r;
 }
 
 static int step_done(vfioctl_state *st, sqlite3_stmt *s)
@@ -231,12 +298,22 @@ static int state_create_schema(vfioctl_state *st)
 
 static int state_open_db(vfioctl_state *st, const char *path)
 {
+        struct stat sb;
         int64_t version = 0;
         int flags = st->readonly ? SQLITE_OPEN_READONLY
                                  : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
         int rc, r;
 
-        rc = sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+        /* The file itself, never where a link points (SQLite says only
+         * "unable to open", so say why first). */
+        if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode))
+                return ctx_error(st->ctx, -ELOOP,
+                                 "%s is a symbolic link; vfioctl keeps its state in the file "
+                                 "itself and does not follow it: check where it points, then "
+                                 "remove the link",
+                                 path);
+        rc = sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+                             NULL);
         if (rc != SQLITE_OK)
                 return db_error(st, rc, "open");
         sqlite3_extended_result_codes(st->db, 0);
@@ -278,7 +355,8 @@ VFIOCTL_EXPORT int vfioctl_state_open(vfioctl_ctx *ctx, const char *dir, unsigne
                 return -ENOMEM;
         }
 
-        if (st->readonly && access(path, F_OK) < 0 && errno == ENOENT) {
+        if (st->readonly && faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+            errno == ENOENT) {
                 *ret = st; /* no state yet: reads as empty */
                 return 0;
         }
@@ -290,7 +368,9 @@ VFIOCTL_EXPORT int vfioctl_state_open(vfioctl_ctx *ctx, const char *dir, unsigne
                         return r;
                 }
         }
-        r = state_open_db(st, path);
+        r = trusted_dir_check(ctx, dir, "state folder");
+        if (r >= 0)
+                r = state_open_db(st, path);
         if (r < 0) {
                 vfioctl_state_unref(st);
                 return r;
@@ -542,9 +622,10 @@ VFIOCTL_EXPORT void vfioctl_state_devices_free(struct vfioctl_state_device *d, s
         "address, iommu_group, original_driver, original_override, stub_driver, "           \
         "found_detached, detached_by, detached_at, owner, role, managed"
 
-static int device_row_read(sqlite3_stmt *s, struct vfioctl_state_device *d)
+static int device_row_read(vfioctl_state *st, sqlite3_stmt *s, struct vfioctl_state_device *d)
 {
-        col_addr(s, 0, d->address);
+        if (col_addr(st, s, 0, "devices", d->address) < 0)
+                return -EBADMSG;
         d->group = sqlite3_column_int(s, 1);
         d->found_detached = sqlite3_column_int(s, 5);
         d->detached_at = sqlite3_column_int64(s, 7);
@@ -574,7 +655,9 @@ static int device_rows(vfioctl_state *st, sqlite3_stmt *s, struct vfioctl_state_
                 }
                 l = nl;
                 memset(&l[n], 0, sizeof(l[n]));
-                r = device_row_read(s, &l[n++]);
+                r = device_row_read(st, s, &l[n++]);
+                if (r >= 0)
+                        r = check_device_row(st, &l[n - 1]);
                 if (r < 0)
                         break;
         }
@@ -930,11 +1013,16 @@ static int op_load_changes(vfioctl_state *st, struct vfioctl_state_op *op)
                 op->changes = n;
                 c = &n[op->n_changes++];
                 memset(c, 0, sizeof(*c));
-                col_addr(s, 0, c->address);
+                r = col_addr(st, s, 0, "op_changes", c->address);
+                if (r < 0)
+                        return r;
                 c->group = sqlite3_column_int(s, 1);
                 if (col_str(s, 2, &c->before_driver) < 0 || col_str(s, 3, &c->before_override) < 0 ||
                     col_str(s, 4, &c->target_driver) < 0 || col_str(s, 5, &c->target_override) < 0)
                         return -ENOMEM;
+                r = check_change_row(st, c);
+                if (r < 0)
+                        return r;
         }
         return rc == SQLITE_DONE ? 0 : db_error(st, rc, "read journal");
 }
@@ -959,7 +1047,9 @@ static int op_load_steps(vfioctl_state *st, struct vfioctl_state_op *op)
                 p = &n[op->n_steps++];
                 memset(p, 0, sizeof(*p));
                 p->seq = sqlite3_column_int(s, 0);
-                col_addr(s, 1, p->address);
+                r = col_addr(st, s, 1, "op_steps", p->address);
+                if (r < 0)
+                        return r;
                 p->helper_pid = sqlite3_column_int(s, 5);
                 if (col_str(s, 2, &p->path) < 0 || col_str(s, 3, &p->value) < 0 ||
                     col_str(s, 4, &p->status) < 0)

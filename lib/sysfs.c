@@ -370,12 +370,64 @@ int sysfs_dir_is_empty(vfioctl_ctx *ctx, const char *relpath)
         return r;
 }
 
+static const char *after_prefix(const char *s, const char *prefix)
+{
+        size_t n = strlen(prefix);
+
+        return strncmp(s, prefix, n) == 0 ? s + n : NULL;
+}
+
+/* One path component of an attribute name: "driver_override", "sriov_numvfs". */
+static bool attr_name_is_valid(const char *s, size_t len)
+{
+        if (len == 0 || len > 64)
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
+                        return false;
+        return true;
+}
+
+/* "NAME/ATTR" with NAME passing is_valid and ATTR one attribute name. */
+static bool object_attr_is_valid(const char *s, bool (*is_valid)(const char *))
+{
+        const char *slash = strchr(s, '/');
+        char name[80];
+
+        if (!slash || (size_t) (slash - s) >= sizeof(name))
+                return false;
+        memcpy(name, s, slash - s);
+        name[slash - s] = '\0';
+        return is_valid(name) && attr_name_is_valid(slash + 1, strlen(slash + 1));
+}
+
+/*
+ * Whatever a caller computed (and part of it may come from the state
+ * database), a write only ever goes to an attribute of one PCI device,
+ * of one PCI driver, or of the PCI bus itself.
+ */
+static bool write_path_is_allowed(const char *relpath)
+{
+        const char *p;
+
+        if ((p = after_prefix(relpath, SYSFS_PCI_DEVICES "/")))
+                return object_attr_is_valid(p, pci_addr_is_canonical);
+        if ((p = after_prefix(relpath, SYSFS_PCI_DRIVERS "/")))
+                return object_attr_is_valid(p, driver_name_is_valid);
+        return streq(relpath, "sys/bus/pci/drivers_probe") || streq(relpath, "sys/bus/pci/rescan");
+}
+
 int sysfs_write(vfioctl_ctx *ctx, const char *relpath, const char *value)
 {
         _cleanup_close_ int fd = -EBADF;
         size_t len = strlen(value);
         ssize_t n;
 
+        if (!write_path_is_allowed(relpath))
+                return ctx_error(ctx, -EPERM,
+                                 "refusing to write to %s: not an attribute of a PCI device or "
+                                 "driver (a damaged state or a bug; nothing was written)",
+                                 relpath);
         if (ctx->dry_run_fn) {
                 ctx->dry_run_fn(ctx->dry_run_data, relpath, value);
                 return 0;

@@ -36,6 +36,7 @@ struct cli {
         bool owners_loaded;
         struct vfioctl_state_device *owner_rows;
         size_t n_owner_rows;
+        char *owners_error;    /* why the state could not be read; owners unknown */
 };
 
 struct command {
@@ -136,6 +137,8 @@ const char *device_state_word(struct cli *cli, vfioctl_device *dev);
 const char *device_owner(struct cli *cli, vfioctl_device *dev);
 const char *group_owner(struct cli *cli, int group);
 void cli_free_owners(struct cli *cli);
+/* Why ownership could not be read from the state (NULL: it was read). */
+const char *owners_error(struct cli *cli);
 /* JSON object of one device as `list --json` shows it. */
 json_t *device_json(struct cli *cli, vfioctl_device *dev);
 /* "NVIDIA Corporation GP104 [GeForce GTX 1070]" */

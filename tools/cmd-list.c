@@ -32,7 +32,7 @@ static void add_device_row(struct cli *cli, struct table *t, vfioctl_device *dev
         table_add(t, vfioctl_device_get_class_word(dev));
         table_add(t, vfioctl_device_get_driver(dev) ?: "-");
         table_add(t, device_state_word(cli, dev));
-        table_add(t, device_owner(cli, dev) ?: "-");
+        table_add(t, device_owner(cli, dev) ?: owners_error(cli) ? "?" : "-");
         device_full_name(dev, name, sizeof(name));
         if (vfioctl_device_get_error(dev, &errmsg)) {
                 char buf[1024];
@@ -80,9 +80,13 @@ static int list_json(struct cli *cli, vfioctl_host *host, bool all)
         }
         json_object_set_new(doc, "groups", groups);
         json_object_set_new(doc, "devices", ungrouped);
+        if (owners_error(cli))
+                json_object_set_new(doc, "state_error", json_string(owners_error(cli)));
         r = json_print(doc);
         json_decref(doc);
-        return r < 0 ? EXIT_ATTENTION : EXIT_OK;
+        if (r < 0)
+                return EXIT_ATTENTION;
+        return owners_error(cli) ? EXIT_REFUSED : EXIT_OK;
 }
 
 static void list_groups_text(struct cli *cli, vfioctl_host *host, bool all)
@@ -176,6 +180,10 @@ int cmd_list(struct cli *cli, int argc, char **argv)
         } else {
                 printf("%s\n\n", iommu_off_help);
                 list_devices_text(cli, host, all);
+        }
+        if (owners_error(cli)) {
+                fprintf(stderr, "vfioctl: owners unknown (shown as '?'): %s\n", owners_error(cli));
+                return EXIT_REFUSED;
         }
         return EXIT_OK;
 }

@@ -267,8 +267,9 @@ const char *device_full_name(vfioctl_device *dev, char *buf, size_t size)
 
 /*
  * Who owns what, read once from the state. Read-only: listing never
- * creates the state folder, and a missing or unreadable state means
- * nothing is owned (status is where state errors are reported).
+ * creates the state folder, and a missing state means nothing is owned.
+ * An unreadable one (damaged, newer, untrusted) means owners are unknown,
+ * which the command must say: owner null would read as "free".
  */
 static void owners_load(struct cli *cli)
 {
@@ -281,8 +282,17 @@ static void owners_load(struct cli *cli)
             vfioctl_state_get_devices(st, NULL, &cli->owner_rows, &cli->n_owner_rows) < 0) {
                 cli->owner_rows = NULL;
                 cli->n_owner_rows = 0;
+                cli->owners_error = strdup(vfioctl_ctx_errmsg(cli->ctx));
+                if (!cli->owners_error)
+                        cli->owners_error = strdup("out of memory");
         }
         vfioctl_state_unref(st);
+}
+
+const char *owners_error(struct cli *cli)
+{
+        owners_load(cli);
+        return cli->owners_error;
 }
 
 void cli_free_owners(struct cli *cli)
@@ -290,6 +300,8 @@ void cli_free_owners(struct cli *cli)
         vfioctl_state_devices_free(cli->owner_rows, cli->n_owner_rows);
         cli->owner_rows = NULL;
         cli->n_owner_rows = 0;
+        free(cli->owners_error);
+        cli->owners_error = NULL;
 }
 
 static const struct vfioctl_state_device *state_row(struct cli *cli, vfioctl_device *dev)

@@ -35,7 +35,8 @@ int parse_timeout(const char *arg, unsigned *ret_ms)
 
         errno = 0;
         v = strtod(arg, &end);
-        if (errno || end == arg || *end || v < 0 || v > 3600)
+        /* Written so that NaN fails too: every comparison with it is false. */
+        if (errno || end == arg || *end || !(v >= 0 && v <= 3600))
                 return usage_error(NULL, "--timeout takes seconds (0 to 3600), not '%.20s'", arg);
         *ret_ms = (unsigned) (v * 1000 + 0.5);
         return 0;

@@ -16,6 +16,8 @@
 
 #include "internal.h"
 
+#define DEV "sys/bus/pci/devices/0000:00:01.0"
+
 static char root[] = "/tmp/vfioctl-unit-XXXXXX";
 static vfioctl_ctx *ctx;
 static int dirfd_;
@@ -33,8 +35,10 @@ static int setup(void **state)
         char path[256];
 
         assert_non_null(mkdtemp(root));
-        snprintf(path, sizeof(path), "%s/d", root);
-        assert_int_equal(mkdir(path, 0755), 0);
+        /* "d" in messages: the device folder, where writes may go. */
+        snprintf(path, sizeof(path), "mkdir -p '%s/" DEV "'", root);
+        assert_int_equal(system(path), 0);
+        snprintf(path, sizeof(path), "%s/" DEV, root);
         assert_int_equal(vfioctl_ctx_new(root, &ctx), 0);
         dirfd_ = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         assert_true(dirfd_ >= 0);
@@ -151,20 +155,38 @@ static void test_write(void **state)
         char *s = NULL;
 
         put("attr", "(null)\n", 7);
-        assert_int_equal(sysfs_write(ctx, "d/attr", "vfio-pci"), 0);
+        assert_int_equal(sysfs_write(ctx, DEV "/attr", "vfio-pci"), 0);
         assert_int_equal(sysfs_read_text(ctx, dirfd_, "d", "attr", 100, &s), 0);
         assert_string_equal(s, "vfio-pci");
         free(s);
 
         /* A final symlink is refused: writes never follow one. */
         assert_int_equal(symlinkat("attr", dirfd_, "alias"), 0);
-        assert_int_equal(sysfs_write(ctx, "d/alias", "x"), -ELOOP);
+        assert_int_equal(sysfs_write(ctx, DEV "/alias", "x"), -ELOOP);
+
+        /* Only attributes of a PCI device, driver or the bus are written
+         * (the path may come from the state database). */
+        put("evil", "", 0);
+        assert_int_equal(sysfs_write(ctx, DEV "/../0000:00:01.0/attr", "x"), -EPERM);
+        assert_int_equal(sysfs_write(ctx, "sys/bus/pci/devices/../../../etc/passwd", "x"), -EPERM);
+        assert_int_equal(sysfs_write(ctx, "sys/bus/pci/devices/0:1.0/attr", "x"), -EPERM);
+        assert_int_equal(sysfs_write(ctx, "sys/bus/pci/drivers/../devices/0000:00:01.0/evil", "x"),
+                         -EPERM);
+        assert_int_equal(sysfs_write(ctx, "sys/bus/pci/drivers/.x/bind", "x"), -EPERM);
+        assert_int_equal(sysfs_write(ctx, "sys/bus/pci/drivers/e1000e/bind/x", "x"), -EPERM);
+        assert_int_equal(sysfs_write(ctx, "sys/kernel/iommu_groups/1/type", "x"), -EPERM);
+        assert_non_null(strstr(vfioctl_ctx_errmsg(ctx), "not an attribute of a PCI device"));
+        assert_int_equal(sysfs_write(ctx, DEV "/evil", "x"), 0);
+        /* The refusal stands in a dry run too. */
+        vfioctl_ctx_set_dry_run(ctx, record, NULL);
+        assert_int_equal(sysfs_write(ctx, "etc/passwd", "x"), -EPERM);
+        vfioctl_ctx_set_dry_run(ctx, NULL, NULL);
 
         /* Dry run records instead of writing. */
         vfioctl_ctx_set_dry_run(ctx, record, NULL);
-        assert_int_equal(sysfs_write(ctx, "d/attr", "pci-stub"), 0);
+        assert_int_equal(sysfs_write(ctx, DEV "/attr", "pci-stub"), 0);
         vfioctl_ctx_set_dry_run(ctx, NULL, NULL);
-        assert_string_equal(written_path, "d/attr");
+        assert_string_equal(written_path, DEV "/attr");
         assert_string_equal(written_value, "pci-stub");
         assert_int_equal(sysfs_read_text(ctx, dirfd_, "d", "attr", 100, &s), 0);
         assert_string_equal(s, "vfio-pci");
