@@ -482,12 +482,6 @@ static int device_load_sriov(vfioctl_device *dev, int dirfd)
         if (r < 0)
                 return r;
         dev->sriov_total = (unsigned) v;
-        if (r > 0) {
-                r = read_optional_uint(dev, "sriov_numvfs", 0xffff, &v);
-                if (r < 0)
-                        return r;
-                dev->sriov_num = (unsigned) v;
-        }
 
         r = read_link_addr(dev, "physfn", &dev->physfn);
         if (r == 0)
@@ -514,6 +508,10 @@ static int device_load_sriov(vfioctl_device *dev, int dirfd)
                         return r;
         }
         dev->n_virtfns = n_vfs;
+        /* Rule 10: the VFs enabled are the virtfnN links. sriov_numvfs
+         * would say the same, but reading it takes the PF's device lock
+         * and hangs for as long as an unbind of the PF is blocked. */
+        dev->sriov_num = (unsigned) n_vfs;
         return 0;
 }
 

@@ -70,7 +70,7 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
         st->st_atime = st->st_mtime = st->st_ctime = start_time;
         if (n.type == NODE_LINK)
                 st->st_size = strlen(n.target);
-        else if (n.type == NODE_FILE && node_readable(&n)) {
+        else if (n.type == NODE_FILE && node_readable(&n) && !node_show_locks(&n)) {
                 size_t len;
 
                 free(node_render(&n, &len));
@@ -194,6 +194,11 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off, struct f
         r = tree_resolve(path, &n);
         if (r < 0)
                 return -ENODEV;         /* kernfs: the attribute went away */
+        if (node_show_locks(&n)) {
+                r = device_lock_wait(n.dev);
+                if (r < 0)
+                        return r;
+        }
         content = node_render(&n, &len);
         if (!content)
                 return -EACCES;

@@ -70,7 +70,7 @@ static int kstrtobool(const char *buf, size_t len, bool *out)
  * device_lock(): wait while an op on this device is blocked (a held
  * unbind). Fails when the device went away meanwhile.
  */
-static int device_lock_wait(struct sim_device *d)
+int device_lock_wait(struct sim_device *d)
 {
         while (d->busy) {
                 int r = sim_cond_wait(NULL);

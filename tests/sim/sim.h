@@ -180,6 +180,8 @@ int vf_address(const struct sim_device *pf, unsigned i, char *out, size_t outlen
 
 /* kernel.c: the sysfs stores; each returns 0 or -errno. */
 bool driver_matches(const struct sim_driver *drv, const struct sim_device *d);
+/* device_lock(): waits (model lock released) while an op on d is blocked. */
+int device_lock_wait(struct sim_device *d);
 int store_driver_override(struct sim_device *d, const char *buf, size_t len);
 int store_bind(struct sim_driver *drv, const char *buf, size_t len);
 int store_unbind(struct sim_driver *drv, const char *buf, size_t len);
@@ -257,3 +259,5 @@ char *node_render(const struct node *n, size_t *len);
 int node_store(const struct node *n, const char *buf, size_t len);
 int node_truncate(const struct node *n);
 bool node_logged(const struct node *n);
+/* Its show takes device_lock() (sriov_numvfs): a read waits for a blocked op. */
+bool node_show_locks(const struct node *n);

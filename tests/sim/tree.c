@@ -62,6 +62,7 @@ struct attr {
         store_fn store;
         bool (*visible)(const struct sim_device *d);
         bool control;                   /* .sim/: not logged, not counted */
+        bool device_lock;               /* show takes device_lock() */
 };
 
 /* ---- showing attributes ---- */
@@ -268,7 +269,9 @@ static const struct attr device_attrs[] = {
         { "reset",                      0200, NULL,             st_reset,       NULL },
         { "revision",                   0444, show_revision,    NULL,           NULL },
         { "sriov_drivers_autoprobe",    0644, show_autoprobe,   st_autoprobe,   is_pf },
-        { "sriov_numvfs",               0644, show_numvfs,      st_numvfs,      is_pf },
+        /* sriov_numvfs_show() takes device_lock() (iov.c): it waits behind a
+         * blocked unbind of the PF, as `cat sriov_numvfs` hangs on a real host. */
+        { "sriov_numvfs",               0644, show_numvfs,      st_numvfs,      is_pf, false, true },
         { "sriov_offset",               0444, show_vf_offset,   NULL,           is_pf },
         { "sriov_stride",               0444, show_vf_stride,   NULL,           is_pf },
         { "sriov_totalvfs",             0444, show_totalvfs,    NULL,           is_pf },
@@ -957,6 +960,11 @@ bool node_readable(const struct node *n)
 bool node_writable(const struct node *n)
 {
         return n->type == NODE_FILE && n->attr->store;
+}
+
+bool node_show_locks(const struct node *n)
+{
+        return n->type == NODE_FILE && n->attr->device_lock && n->dev;
 }
 
 /* Writes to the control folder are neither logged nor counted. */
