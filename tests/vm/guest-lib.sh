@@ -41,8 +41,68 @@ is() {
         if [ "$2" == "$3" ]; then pass "$1"; else fail "$1" "got:      $2" "expected: $3"; fi
 }
 
+# Expected failures: a check of a known, filed defect that is not fixed yet.
+# While it fails: "not ok - DESC # TODO REASON" (TAP: an expected failure,
+# not counted as failed). Once the fix lands it passes: "ok - DESC # TODO
+# REASON", which meson reports as an unexpected pass (a failure): then turn
+# the xfail back into a check/is. README.md "Expected failures".
+#   xfail DESCRIPTION REASON COMMAND...
+#   xfail_is DESCRIPTION REASON GOT EXPECTED
+xfail() {
+        local desc=$1 why=$2
+        shift 2
+        if "$@"; then
+                tap_line "ok - $desc # TODO $why"
+        else
+                tap_line "not ok - $desc # TODO $why"
+                printf '%s\n' "failed: $*" | sed 's/^/#   /'
+        fi
+}
+xfail_is() {
+        if [ "$3" == "$4" ]; then
+                tap_line "ok - $1 # TODO $2"
+        else
+                tap_line "not ok - $1 # TODO $2"
+                printf '%s\n' "got:      $3" "expected: $4" | sed 's/^/#   /'
+        fi
+}
+
 now() { cut -d' ' -f1 /proc/uptime; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# --- modules ------------------------------------------------------------------
+# guest_modprobe NAME [PARAM=VALUE...]: load a module of the leg's kernel
+# that /init did not load (e.g. a host driver a scenario wants to appear
+# late), its dependencies first. The modules come from the unpacked
+# package in the cache over 9p ($VMTEST_MODULE_TREE); the package has no
+# modules.dep, so each module's own "depends=" field says what it needs.
+# This machine may have no kmod: the initramfs's busybox insmod loads them,
+# decompressed first (it reads plain .ko only).
+guest_modprobe() {
+        local name=${1//-/_} rel f d ko
+        shift
+        grep -qE "^$name " /proc/modules && return 0
+        rel=$VMTEST_MODULE_TREE/lib/modules/$VMTEST_KERNEL_RELEASE
+        f=$(grep -E "/${name//_/[-_]}\.ko(\.[a-z]+)?\$" "$rel/modules.order" | head -n1)
+        if [ -z "$f" ]; then
+                grep -qE "/${name//_/[-_]}\.ko\$" "$rel/modules.builtin" 2>/dev/null && return 0
+                note "guest_modprobe: no module $name in $rel"
+                return 1
+        fi
+        f=$(ls "$rel/${f%.ko*}".ko* 2>/dev/null | head -n1)
+        [ -n "$f" ] || { note "guest_modprobe: $name listed but not found under $rel"; return 1; }
+        ko=/tmp/vmtest/$name.ko
+        case $f in
+        *.ko.xz) xz -dc "$f" >"$ko" ;;
+        *.ko.zst) zstd -q -dc "$f" >"$ko" ;;
+        *.ko.gz) gzip -dc "$f" >"$ko" ;;
+        *) cp "$f" "$ko" ;;
+        esac || return 1
+        for d in $(tr '\0' '\n' <"$ko" | sed -n 's/^depends=//p' | head -n1 | tr ',' ' '); do
+                guest_modprobe "$d" || return 1
+        done
+        /tmp/vmtest/busybox insmod "$ko" "$@"
+}
 
 # --- sysfs truth, read with plain shell ---------------------------------------
 # (Bash builtins and globs where possible: every exec in a TCG guest costs

@@ -7,8 +7,14 @@
 # RELEASE its kernel release. The image holds busybox (static), the modules
 # listed below with everything they depend on, decompressed at build time
 # (busybox insmod reads plain .ko only) and in dependency order, the init
-# script, the guest-side scenario scripts and CONFIG_FILE (shell variables
-# for init: which scenarios to run, the vfioctl path, time limits).
+# script, the guest-side scenario scripts (with scenarios.d/) and
+# CONFIG_FILE (shell variables for init: the scenario plan, the vfioctl
+# path, time limits).
+#
+# Environment (run-vm-tests.sh sets them from the leg and the scenarios):
+#   MKINITRAMFS_MODULES   more required modules
+#   MKINITRAMFS_OPTIONAL  more optional modules (missing: skipped)
+#   MKINITRAMFS_PARAMS    "module param=value ..." lines for insmod
 #
 # The Debian package has no modules.dep (depmod runs at install time), so
 # the dependencies are read from each module's own .modinfo "depends=".
@@ -19,15 +25,18 @@ tree=$1 release=$2 out=$3 conf=$4
 here=$(cd "$(dirname "$0")" && pwd)
 moddir=$tree/lib/modules/$release
 
-# Wanted modules, by module name. Dependencies are pulled in automatically
-# and loaded first. The optional ones give the q35 chipset functions
-# (LPC, SATA, SMBus) their real drivers, so that group is "in use" as on a
-# real host; a missing optional module is not an error.
-required="vfio vfio_iommu_type1 irqbypass vfio_pci_core vfio_pci pci_stub
-          e1000 e1000e
-          virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
-          netfs fscache 9pnet 9pnet_virtio 9p"
-optional="ahci lpc_ich i2c_i801"
+# Wanted modules, by module name: the leaves only. Their dependencies are
+# pulled in automatically and loaded first, and one built into the kernel
+# is no error: so one list serves 6.1 (fscache, vfio_virqfd and the virtio
+# core are modules) and 6.12 (fscache is part of netfs, vfio_virqfd and
+# the virtio core are built in). vfio_iommu_type1 is no dependency of
+# vfio-pci (vfio loads it on demand) and is named here. The optional ones
+# give the q35 chipset functions (LPC, SATA, SMBus) their real drivers, so
+# that group is "in use" as on a real host; a missing optional module is
+# not an error.
+required="vfio_pci vfio_iommu_type1 pci_stub e1000 e1000e virtio_pci 9pnet_virtio 9p
+          ${MKINITRAMFS_MODULES:-}"
+optional="ahci lpc_ich i2c_i801 ${MKINITRAMFS_OPTIONAL:-}"
 
 busybox=$(command -v busybox || true)
 if [ -z "$busybox" ]; then
@@ -87,10 +96,14 @@ add() {
 for m in $required; do
         add "$m" || { echo "mkinitramfs: required module $m not found in $moddir" >&2; exit 1; }
 done
+n_required=${#order[@]}
 for m in $optional; do
         add "$m" || echo "mkinitramfs: optional module $m not found, skipped" >&2
 done
 printf '%s\n' "${order[@]}" >"$root/lib/modules/load-order"
+# init tolerates a failed insmod of a module only the optional ones need
+printf '%s\n' "${order[@]:$n_required}" >"$root/lib/modules/optional"
+printf '%s\n' "${MKINITRAMFS_PARAMS:-}" >"$root/lib/modules/params"
 
 # --- userland --------------------------------------------------------------
 cp "$busybox" "$root/bin/busybox"
@@ -99,6 +112,8 @@ for a in $("$busybox" --list); do
 done
 install -m 0755 "$here/init" "$root/init"
 install -m 0755 "$here/guest-lib.sh" "$here/guest-scenarios.sh" "$root/vmtest/"
+mkdir -p "$root/vmtest/scenarios.d"
+install -m 0644 "$here"/scenarios.d/*.sh "$root/vmtest/scenarios.d/"
 install -m 0644 "$conf" "$root/etc/vmtest.conf"
 
 (cd "$root" && find . -print0 | LC_ALL=C sort -z | "$busybox" cpio -o -H newc -0 -R 0:0 2>/dev/null) | gzip -1 >"$out"
