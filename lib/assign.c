@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "assign.h"
+#include "metadata.h"
 
 /* A device the guest will own: listed in its definition, or a group sibling. */
 struct member {
@@ -234,7 +235,11 @@ static int resolve_networks(struct prep *p)
                 if (vfioctl_guest_hostdev_get_kind(h) != VFIOCTL_HOSTDEV_NETWORK)
                         continue;
                 r = networks_find(p->ctx, &p->nets, vfioctl_guest_hostdev_get_network(h), &pool);
-                if (r < 0)
+                /* libvirt keeps no file of a transient network: it connects it itself. */
+                if (r == -ENOENT && (p->opts->flags & VFIOCTL_OP_LIBVIRT)) {
+                        ctx_clear_error(p->ctx);
+                        pool = NULL;
+                } else if (r < 0)
                         return refuse(p, VFIOCTL_OUTCOME_INVALID, r, "line %u: %s: %s",
                                       vfioctl_guest_hostdev_get_line(h),
                                       vfioctl_guest_hostdev_get_element(h),
@@ -382,6 +387,19 @@ static int refuse_group(struct prep *p, int group, const struct group_info *gi, 
                               "managed='yes' with <driver name='vfio' group='auto'/>",
                               gi->line, gi->first, group, n, n == 1 ? " is" : "s are",
                               gi->first);
+        if (p->opts->flags & VFIOCTL_OP_LIBVIRT)
+                return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                              "cannot assign %s: IOMMU group %d also holds %d device%s the "
+                              "host still uses (below), and VFIO takes whole groups only.\n"
+                              "Ways out:\n"
+                              "  <vfioctl:assign xmlns:vfioctl='" VFIOCTL_METADATA_NS "' "
+                              "group='auto'/> in the domain's <metadata> (or <vfioctl:hostdev "
+                              "address='%s' group='auto'/> inside it): detach them too and "
+                              "hold them for this domain\n"
+                              "  add them to the domain as <hostdev>s with <address "
+                              "type='unassigned'/>\n"
+                              "  or move the card to a slot with an IOMMU group of its own",
+                              gi->first, group, n, n == 1 ? "" : "s", gi->first);
         return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
                       "line %u: cannot assign %s: IOMMU group %d also holds %d device%s the "
                       "host still uses (below), and VFIO takes whole groups only.\n"
@@ -867,6 +885,8 @@ static int prepare(struct prep *p)
         r = resolve_networks(p);
         if (r < 0)
                 return r;
+        if (p->opts->flags & VFIOCTL_OP_LIBVIRT)
+                metadata_libvirt_take_drivers(p->def);
         for (size_t i = 0; i < vfioctl_guest_def_n_hostdevs(p->def) && r >= 0; i++) {
                 vfioctl_guest_hostdev *h = vfioctl_guest_def_hostdev_at(p->def, i);
 

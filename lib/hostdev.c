@@ -19,6 +19,7 @@
 #include <libxml/xmlerror.h>
 
 #include "hostdev.h"
+#include "metadata.h"
 
 /* Largest XML document we read. Domain XMLs are a few KiB. */
 #define XML_SIZE_MAX (16u * 1024 * 1024)
@@ -1250,6 +1251,11 @@ static int guest_def_parse(vfioctl_ctx *ctx, xmlDoc *doc, const char *name, unsi
                 if (r < 0)
                         return r;
         }
+        if (is_elem(root, "domain")) {
+                r = metadata_apply(def, root);
+                if (r < 0)
+                        return r;
+        }
 
         *ret = TAKE_PTR(def);
         return 0;
@@ -1437,7 +1443,7 @@ VFIOCTL_EXPORT int vfioctl_guest_def_resolve_network(vfioctl_guest_def *def, siz
                 return r;
         }
         h->managed = managed;
-        h->group = group;
+        h->group = group != VFIOCTL_GROUP_NONE ? group : def->default_group;
         h->ignored = false;
         def->ids_valid = false;
         return 0;

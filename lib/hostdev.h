@@ -63,6 +63,8 @@ struct vfioctl_guest_def {
         vfioctl_guest_hostdev **hostdevs;
         size_t n_hostdevs;
         bool ids_valid;
+        /* <metadata><vfioctl:assign group='…'> (metadata.c): for entries that set none */
+        enum vfioctl_group_mode default_group;
 };
 
 struct vfioctl_network_def {

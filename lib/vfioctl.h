@@ -560,6 +560,10 @@ enum {
         /* assign: the definition was made from addresses (vfioctl_guest_xml_for_devices()),
          * so messages leave out its XML line numbers, which mean nothing to the user */
         VFIOCTL_OP_FROM_ADDRESSES = 1 << 2,
+        /* assign, from libvirt's hook (DESIGN rule 14): managed='no' host devices are
+         * detached and owned as if managed='yes', a network with no definition is an
+         * ordinary one, and the advice speaks of the domain's <metadata> */
+        VFIOCTL_OP_LIBVIRT = 1 << 3,
 };
 
 struct vfioctl_op_options {
@@ -629,7 +633,7 @@ struct vfioctl_assign_options {
         const char *const *network_files;
         size_t n_network_files;
         const char *network_dir;
-        unsigned flags;                   /* VFIOCTL_OP_FORCE, VFIOCTL_OP_FROM_ADDRESSES */
+        unsigned flags;                   /* VFIOCTL_OP_FORCE, _FROM_ADDRESSES, _LIBVIRT */
         unsigned timeout_ms;              /* 0: 10 s */
         const char *command;              /* recorded; NULL: this process's argv */
 };

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * vfioctl assign GUEST (--xml FILE|-) [--network FILE]... [--network-dir DIR]
+ * vfioctl assign GUEST (--xml FILE|-) [--libvirt] [--network FILE]... [--network-dir DIR]
  *                      [--pid PID] [--print-qemu-args] [--iommufd] [--force]
  * vfioctl assign GUEST DEV... [--group auto] [--unmanaged] [...]
  */
@@ -10,10 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
 #define XML_MAX (16u << 20)
+
+/* Where libvirt keeps the definitions of its persistent networks. */
+#define LIBVIRT_NETWORK_DIR "/etc/libvirt/qemu/networks"
 
 struct assign_args {
         const char *guest;
@@ -22,6 +26,8 @@ struct assign_args {
         size_t n_networks;
         bool print_args;
         bool iommufd;
+        bool libvirt;
+        const char *network_dir;
         unsigned flags; /* VFIOCTL_ASSIGN_* for the short form */
 };
 
@@ -153,6 +159,29 @@ static void warn_skipped(struct cli *cli, vfioctl_guest *g)
                            vfioctl_guest_def_skipped_at(def, i));
 }
 
+/* --libvirt: the interfaces on networks that are no hostdev pool, which libvirt connects. */
+static void note_ignored_networks(struct cli *cli, const struct assign_args *a, vfioctl_guest *g)
+{
+        vfioctl_guest_def *def = vfioctl_guest_get_def(g);
+
+        for (size_t i = 0; a->libvirt && i < vfioctl_guest_def_n_hostdevs(def); i++) {
+                vfioctl_guest_hostdev *h = vfioctl_guest_def_hostdev_at(def, i);
+                const char *net = vfioctl_guest_hostdev_get_network(h);
+                _cleanup_free_ char *path = NULL;
+
+                if (!net || !vfioctl_guest_hostdev_is_ignored(h))
+                        continue;
+                if (asprintf(&path, "%s/%s.xml", a->network_dir, net) < 0)
+                        continue;
+                print_note(cli, "vfioctl: note: line %u: <interface type='network'>: network "
+                                "'%s' %s, so libvirt connects this interface itself",
+                           vfioctl_guest_hostdev_get_line(h), net,
+                           access(path, F_OK) == 0 ? "is no hostdev pool"
+                                                   : "has no definition in the network folder "
+                                                     "(a transient network?)");
+        }
+}
+
 static json_t *assign_json(struct session *s, vfioctl_guest *g, char **args)
 {
         json_t *doc = json_object(), *devs = json_array(), *skipped = json_array();
@@ -194,6 +223,7 @@ static int assign_output(struct session *s, const struct assign_args *a, vfioctl
         if (r < 0)
                 return lib_error(cli, r, EXIT_ATTENTION, "QEMU arguments");
         warn_skipped(cli, g);
+        note_ignored_networks(cli, a, g);
         if (cli->json) {
                 json_t *doc = assign_json(s, g, args);
 
@@ -250,6 +280,7 @@ int cmd_assign(struct cli *cli, int argc, char **argv)
 {
         static const struct option options[] = {
                 { "xml", required_argument, NULL, 'x' },
+                { "libvirt", no_argument, NULL, 'L' },
                 { "network", required_argument, NULL, 'N' },
                 { "network-dir", required_argument, NULL, 'D' },
                 { "pid", required_argument, NULL, 'p' },
@@ -272,10 +303,14 @@ int cmd_assign(struct cli *cli, int argc, char **argv)
         networks = calloc(argc + 1, sizeof(char *));
         if (!networks)
                 return EXIT_REFUSED;
-        while ((c = cli_getopt(cli, argc, argv, "x:N:D:p:g:uPIft:", options)) >= 0) {
+        while ((c = cli_getopt(cli, argc, argv, "x:LN:D:p:g:uPIft:", options)) >= 0) {
                 switch (c) {
                 case 'x':
                         a.xml_file = optarg;
+                        break;
+                case 'L':
+                        a.libvirt = true;
+                        opts.flags |= VFIOCTL_OP_LIBVIRT;
                         break;
                 case 'N':
                         networks[n_networks++] = optarg;
@@ -325,6 +360,13 @@ int cmd_assign(struct cli *cli, int argc, char **argv)
         if (!a.xml_file && optind >= argc)
                 return usage_error("assign", "assign needs --xml FILE (or -), or device "
                                              "addresses");
+        if (a.libvirt && !a.xml_file)
+                return usage_error("assign", "--libvirt reads a libvirt domain: give its XML "
+                                             "with --xml FILE (or - for standard input, as "
+                                             "libvirt's hook does)");
+        if (a.libvirt && !opts.network_dir)
+                opts.network_dir = LIBVIRT_NETWORK_DIR;
+        a.network_dir = opts.network_dir;
         if (a.xml_file && a.flags)
                 return usage_error("assign", "--group and --unmanaged are for the short form "
                                              "(devices as addresses); in XML use "

@@ -51,7 +51,7 @@ static const struct command commands[] = {
           "                   (default: such a device is left alone)\n"
           "  --timeout S      seconds to wait for each unbind, bind and the lock (default 10)\n" },
         { "assign", cmd_assign,
-          "GUEST (--xml FILE|- [--network FILE]... [--network-dir DIR] | DEV... [--group auto] "
+          "GUEST (--xml FILE|- [--libvirt] [--network FILE]... [--network-dir DIR] | DEV... [--group auto] "
           "[--unmanaged]) [--pid PID] [--force] [--print-qemu-args [--iommufd]] [--timeout S]",
           "give a guest its devices, whole IOMMU groups at a time",
           "  --xml FILE|-     the guest's libvirt domain XML (- reads standard input)\n"
