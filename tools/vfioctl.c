@@ -55,6 +55,9 @@ static const struct command commands[] = {
           "[--unmanaged]) [--pid PID] [--force] [--print-qemu-args [--iommufd]] [--timeout S]",
           "give a guest its devices, whole IOMMU groups at a time",
           "  --xml FILE|-     the guest's libvirt domain XML (- reads standard input)\n"
+          "  --libvirt        as libvirt's hook runs it: managed='no' hostdevs are detached\n"
+          "                   and owned as if managed='yes', and a network without a\n"
+          "                   definition is an ordinary one (default: off)\n"
           "  --network FILE   a libvirt network definition for <interface type='network'>\n"
           "                   (repeatable)\n"
           "  --network-dir D  a folder of network definitions NAME.xml\n"
