@@ -159,6 +159,8 @@ static int device_read_group(vfioctl_device *dev)
         return 0;
 }
 
+static vfioctl_device *device_free(vfioctl_device *dev);
+
 int device_new(vfioctl_host *host, const struct vfioctl_pci_addr *addr, int group,
                vfioctl_device **ret)
 {
@@ -168,6 +170,7 @@ int device_new(vfioctl_host *host, const struct vfioctl_pci_addr *addr, int grou
         dev = calloc(1, sizeof(*dev));
         if (!dev)
                 return -ENOMEM;
+        dev->n_ref = 1;
         dev->host = host;
         dev->addr = *addr;
         dev->group = group;
@@ -203,7 +206,7 @@ fail:
         return r;
 }
 
-vfioctl_device *device_free(vfioctl_device *dev)
+static vfioctl_device *device_free(vfioctl_device *dev)
 {
         if (!dev)
                 return NULL;
@@ -215,6 +218,42 @@ vfioctl_device *device_free(vfioctl_device *dev)
         free(dev->driver_override);
         free(dev->virtfns);
         free(dev);
+        return NULL;
+}
+
+vfioctl_device *device_ref(vfioctl_device *dev)
+{
+        if (dev)
+                dev->n_ref++;
+        return dev;
+}
+
+vfioctl_device *device_unref(vfioctl_device *dev)
+{
+        if (dev && --dev->n_ref == 0)
+                device_free(dev);
+        return NULL;
+}
+
+VFIOCTL_EXPORT vfioctl_device *vfioctl_device_ref(vfioctl_device *dev)
+{
+        if (!dev)
+                return NULL;
+        vfioctl_host_ref(dev->host);
+        return device_ref(dev);
+}
+
+VFIOCTL_EXPORT vfioctl_device *vfioctl_device_unref(vfioctl_device *dev)
+{
+        vfioctl_host *host;
+
+        if (!dev)
+                return NULL;
+        /* The device first: the host's last reference may free the cache,
+         * which drops the cache's reference to it. */
+        host = dev->host;
+        device_unref(dev);
+        vfioctl_host_unref(host);
         return NULL;
 }
 

@@ -9,23 +9,53 @@
 
 #include "internal.h"
 
-int group_new(unsigned number, vfioctl_group **ret)
+int group_new(vfioctl_host *host, unsigned number, vfioctl_group **ret)
 {
         vfioctl_group *group = calloc(1, sizeof(*group));
 
         if (!group)
                 return -ENOMEM;
+        group->n_ref = 1;
+        group->host = host;
         group->number = number;
         *ret = group;
         return 0;
 }
 
-vfioctl_group *group_free(vfioctl_group *group)
+static void group_free(vfioctl_group *group)
+{
+        for (size_t i = 0; i < group->n_devices; i++)
+                device_unref(group->devices[i]);
+        free(group->devices);
+        free(group);
+}
+
+vfioctl_group *group_unref(vfioctl_group *group)
+{
+        if (group && --group->n_ref == 0)
+                group_free(group);
+        return NULL;
+}
+
+/* As vfioctl_device_ref(): a caller's reference pins the host too. */
+VFIOCTL_EXPORT vfioctl_group *vfioctl_group_ref(vfioctl_group *group)
 {
         if (!group)
                 return NULL;
-        free(group->devices);
-        free(group);
+        vfioctl_host_ref(group->host);
+        group->n_ref++;
+        return group;
+}
+
+VFIOCTL_EXPORT vfioctl_group *vfioctl_group_unref(vfioctl_group *group)
+{
+        vfioctl_host *host;
+
+        if (!group)
+                return NULL;
+        host = group->host;
+        group_unref(group);
+        vfioctl_host_unref(host);
         return NULL;
 }
 
@@ -46,7 +76,7 @@ int group_add_device(vfioctl_group *group, vfioctl_device *dev)
                 n[pos] = n[pos - 1];
                 pos--;
         }
-        n[pos] = dev;
+        n[pos] = device_ref(dev);
         group->n_devices++;
         return 0;
 }

@@ -41,12 +41,12 @@ VFIOCTL_EXPORT int vfioctl_host_new(vfioctl_ctx *ctx, vfioctl_host **ret)
 static void host_clear(vfioctl_host *host)
 {
         for (size_t i = 0; i < host->n_groups; i++)
-                group_free(host->groups[i]);
+                group_unref(host->groups[i]);
         free(host->groups);
         host->groups = NULL;
         host->n_groups = 0;
         for (size_t i = 0; i < host->n_devices; i++)
-                device_free(host->devices[i]);
+                device_unref(host->devices[i]);
         free(host->devices);
         host->devices = NULL;
         host->n_devices = 0;
@@ -201,7 +201,7 @@ static int host_load_device(vfioctl_host *host, const struct vfioctl_pci_addr *a
                 return r;
         r = ptr_array_insert((void ***) &host->devices, &host->n_devices, slot, dev);
         if (r < 0) {
-                device_free(dev);
+                device_unref(dev);
                 return r;
         }
         *ret = dev;
@@ -278,13 +278,13 @@ static int host_add_group(vfioctl_host *host, unsigned number, vfioctl_group **r
                 *ret = host->groups[slot];
                 return 0;
         }
-        r = group_new(number, &group);
+        r = group_new(host, number, &group);
         if (r < 0)
                 return r;
         r = ptr_array_insert((void ***) &host->groups, &host->n_groups,
                              slot, group);
         if (r < 0) {
-                group_free(group);
+                group_unref(group);
                 return r;
         }
         *ret = group;

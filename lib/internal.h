@@ -150,8 +150,15 @@ bool pci_addr_is_canonical(const char *s);
 /* ------------------------------------------------------------------ */
 /* host.c, device.c, group.c, usage.c                                  */
 
+/*
+ * Devices and groups are reference counted. The host's cache holds one
+ * reference to each and does not pin the host; every reference a caller
+ * takes (vfioctl_device_ref()) also pins the host, so dev->host stays
+ * valid for as long as anybody but the cache holds the device.
+ */
 struct vfioctl_device {
-        vfioctl_host *host; /* borrowed: the host owns its devices */
+        int n_ref;
+        vfioctl_host *host; /* see above: alive while the device is */
         struct vfioctl_pci_addr addr;
         char name[VFIOCTL_PCI_ADDR_MAX];
 
@@ -191,8 +198,10 @@ struct vfioctl_device {
 };
 
 struct vfioctl_group {
+        int n_ref;
+        vfioctl_host *host;
         unsigned number;
-        vfioctl_device **devices; /* borrowed from the host, sorted */
+        vfioctl_device **devices; /* a reference each, sorted */
         size_t n_devices;
 };
 
@@ -219,7 +228,9 @@ struct vfioctl_host {
 /* device.c: reads one device's eager fields; group number given or -2 to read the link. */
 int device_new(vfioctl_host *host, const struct vfioctl_pci_addr *addr, int group,
                vfioctl_device **ret);
-vfioctl_device *device_free(vfioctl_device *dev);
+/* The references the cache and groups hold: they do not pin the host. */
+vfioctl_device *device_ref(vfioctl_device *dev);
+vfioctl_device *device_unref(vfioctl_device *dev);
 int device_load_details(vfioctl_device *dev);
 
 /* host.c */
@@ -234,8 +245,8 @@ int host_read_mounts(vfioctl_host *host, const char **ret);
 int host_default_route_ifs(vfioctl_host *host, char ***ret);
 
 /* group.c */
-int group_new(unsigned number, vfioctl_group **ret);
-vfioctl_group *group_free(vfioctl_group *group);
+int group_new(vfioctl_host *host, unsigned number, vfioctl_group **ret);
+vfioctl_group *group_unref(vfioctl_group *group);
 int group_add_device(vfioctl_group *group, vfioctl_device *dev);
 
 /* usage.c */

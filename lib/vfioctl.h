@@ -10,7 +10,10 @@
  *  - the library never prints or exits; debug output goes through the log
  *    callback of the context;
  *  - handles are opaque; _unref() accepts NULL and returns NULL; getters
- *    hand out borrowed pointers valid for the lifetime of the owner;
+ *    hand out borrowed pointers valid for the lifetime of the owner, and
+ *    for devices and groups only until the host's cache is invalidated
+ *    (every operation that changes drivers does that): take a reference
+ *    with vfioctl_device_ref()/vfioctl_group_ref() to keep one longer;
  *  - output parameters come last and are untouched on failure.
  */
 #pragma once
@@ -116,8 +119,21 @@ VFIOCTL_EXPORT int vfioctl_host_get_device(vfioctl_host *host, const struct vfio
                                            vfioctl_device **ret);
 /* One group and all its members (borrowed). -ENOENT when there is no such group. */
 VFIOCTL_EXPORT int vfioctl_host_get_group(vfioctl_host *host, unsigned number, vfioctl_group **ret);
-/* Forget what was read, so the next lookup sees sysfs as it is now. */
+/*
+ * Forget what was read, so the next lookup sees sysfs as it is now. The
+ * cache drops its references: a device or group a caller holds a
+ * reference to stays valid (with what it read then); borrowed ones do not.
+ */
 VFIOCTL_EXPORT void vfioctl_host_invalidate(vfioctl_host *host);
+
+/*
+ * A reference to a device or group keeps it, and its host, alive across
+ * invalidations and after the caller's own vfioctl_host_unref().
+ */
+VFIOCTL_EXPORT vfioctl_device *vfioctl_device_ref(vfioctl_device *dev);
+VFIOCTL_EXPORT vfioctl_device *vfioctl_device_unref(vfioctl_device *dev);
+VFIOCTL_EXPORT vfioctl_group *vfioctl_group_ref(vfioctl_group *group);
+VFIOCTL_EXPORT vfioctl_group *vfioctl_group_unref(vfioctl_group *group);
 
 /* Device: what `list` shows is read eagerly, the rest on first use. */
 VFIOCTL_EXPORT const struct vfioctl_pci_addr *vfioctl_device_get_addr(vfioctl_device *dev);
