@@ -1165,8 +1165,12 @@ static int guest_check_name(vfioctl_ctx *ctx, const char *name, xmlNode *n)
         if (!*name)
                 return ctx_error(ctx, -EINVAL, "line %ld: <name>: the guest name is empty",
                                  n ? xmlGetLineNo(n) : 0L);
+        /* The state refuses to read back a name that looks like a path. */
+        if (streq(name, ".") || streq(name, ".."))
+                return ctx_error(ctx, -EINVAL, "guest name '%s' is not a name: give another",
+                                 name);
         for (const char *s = name; *s; s++)
-                if (*s == '/' || (unsigned char) *s < 0x20)
+                if (*s == '/' || (unsigned char) *s < 0x20 || *s == 0x7f)
                         return ctx_error(ctx, -EINVAL,
                                          "guest name '%s' cannot contain '/' or control "
                                          "characters",
