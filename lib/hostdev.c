@@ -533,7 +533,6 @@ static void guest_def_free(vfioctl_guest_def *def)
 }
 
 DEFINE_PUBLIC_REF_UNREF(vfioctl_guest_def, vfioctl_guest_def, guest_def_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(vfioctl_guest_def *, vfioctl_guest_def_unref);
 
 static int guest_def_append(vfioctl_guest_def *def, vfioctl_guest_hostdev *h)
 {
@@ -1680,7 +1679,6 @@ static void network_def_free(vfioctl_network_def *net)
 }
 
 DEFINE_PUBLIC_REF_UNREF(vfioctl_network_def, vfioctl_network_def, network_def_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(vfioctl_network_def *, vfioctl_network_def_unref);
 
 static int network_def_parse(vfioctl_ctx *ctx, xmlDoc *doc, vfioctl_network_def **ret)
 {

@@ -14,7 +14,16 @@
  *    for devices and groups only until the host's cache is invalidated
  *    (every operation that changes drivers does that): take a reference
  *    with vfioctl_device_ref()/vfioctl_group_ref() to keep one longer;
- *  - output parameters come last and are untouched on failure.
+ *  - output parameters come last and are untouched on failure; a NULL
+ *    handle or out-parameter where one is required gives -EINVAL;
+ *  - threads: a context and everything made from it (hosts, devices,
+ *    states, guests) belong to one thread at a time; use one context per
+ *    thread. Nothing is global, so separate contexts need no locking;
+ *  - processes: an operation that writes to sysfs (detach, reattach,
+ *    assign, release, recover) forks a short-lived helper per write that
+ *    can block, so that a write the kernel holds can be bounded and
+ *    abandoned; the child only writes the value and reports the result
+ *    through a pipe, then _exit()s. SIGCHLD handlers see these children.
  */
 #pragma once
 
@@ -68,8 +77,10 @@ typedef void (*vfioctl_log_fn)(void *userdata, int priority, const char *file, i
 
 /*
  * root: the folder every /sys, /dev and /proc path is taken relative to
- * (NULL or "/" for the real host). Fails with -ENOENT/-ENOTDIR when the
- * root is not a readable folder; the message names the path.
+ * (NULL or "/" for the real host). Fails with -ENOENT/-ENOTDIR/-EACCES
+ * when the root is not a folder that can be opened, -ENOMEM, or -EINVAL
+ * for a relative root or NULL ret. As there is no context yet to carry a
+ * message, the errno is the whole answer: say "ROOT: strerror(-r)".
  */
 VFIOCTL_EXPORT int vfioctl_ctx_new(const char *root, vfioctl_ctx **ret);
 VFIOCTL_EXPORT vfioctl_ctx *vfioctl_ctx_ref(vfioctl_ctx *ctx);
@@ -728,6 +739,29 @@ VFIOCTL_EXPORT const struct vfioctl_guest_device *vfioctl_guest_device_at(vfioct
  * and unassigned entries emit nothing).
  */
 VFIOCTL_EXPORT int vfioctl_guest_qemu_args(vfioctl_guest *g, unsigned flags, char ***ret);
+
+/* ------------------------------------------------------------------ */
+/* Cleanup helpers, for callers that use the cleanup attribute:
+ *      _vfioctl_cleanup_(vfioctl_host_unrefp) vfioctl_host *host = NULL;
+ * (as sd-device's _SD_DEFINE_POINTER_CLEANUP_FUNC). */
+
+#define _VFIOCTL_DEFINE_POINTER_CLEANUP_FUNC(type, func)  \
+        static inline void func##p(type **p)              \
+        {                                                 \
+                if (*p)                                   \
+                        func(*p);                         \
+        }
+#define _vfioctl_cleanup_(f) __attribute__((cleanup(f)))
+
+_VFIOCTL_DEFINE_POINTER_CLEANUP_FUNC(vfioctl_ctx, vfioctl_ctx_unref)
+_VFIOCTL_DEFINE_POINTER_CLEANUP_FUNC(vfioctl_host, vfioctl_host_unref)
+_VFIOCTL_DEFINE_POINTER_CLEANUP_FUNC(vfioctl_device, vfioctl_device_unref)
+_VFIOCTL_DEFINE_POINTER_CLEANUP_FUNC(vfioctl_group, vfioctl_group_unref)
+_VFIOCTL_DEFINE_POINTER_CLEANUP_FUNC(vfioctl_state, vfioctl_state_unref)
+_VFIOCTL_DEFINE_POINTER_CLEANUP_FUNC(vfioctl_report, vfioctl_report_free)
+_VFIOCTL_DEFINE_POINTER_CLEANUP_FUNC(vfioctl_guest_def, vfioctl_guest_def_unref)
+_VFIOCTL_DEFINE_POINTER_CLEANUP_FUNC(vfioctl_network_def, vfioctl_network_def_unref)
+_VFIOCTL_DEFINE_POINTER_CLEANUP_FUNC(vfioctl_guest, vfioctl_guest_unref)
 
 #ifdef __cplusplus
 }

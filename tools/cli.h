@@ -154,4 +154,3 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct table *, table_free);
 
 /* The how-to for hosts without IOMMU groups. */
 extern const char iommu_off_help[];
-DEFINE_TRIVIAL_CLEANUP_FUNC(vfioctl_host *, vfioctl_host_unref);
