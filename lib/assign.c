@@ -253,6 +253,30 @@ static int resolve_networks(struct prep *p)
 /* ------------------------------------------------------------------ */
 /* Checks, entry by entry and group by group                           */
 
+/* Rule 11: <driver model='…'/> names a vfio driver that is loaded (QEMU
+ * takes a device through VFIO only; a host driver is never a "stub"). */
+static int check_model(struct prep *p, vfioctl_guest_hostdev *h)
+{
+        const char *model = vfioctl_guest_hostdev_get_driver_model(h);
+        int r;
+
+        if (!model)
+                return 0;
+        r = plan_check_stub(p->host, model, model, p->report);
+        if (r < 0)
+                return refuse(p, vfioctl_report_get_outcome(p->report), r, "line %u: %s: "
+                              "<driver model='%s'>: %s", vfioctl_guest_hostdev_get_line(h),
+                              vfioctl_guest_hostdev_get_element(h), model,
+                              vfioctl_ctx_errmsg(p->ctx));
+        if (driver_stub_kind(p->host, model, NULL) != DRIVER_STUB_VFIO)
+                return refuse(p, VFIOCTL_OUTCOME_INVALID, -EINVAL,
+                              "line %u: %s: <driver model='%s'>: %s only holds a device; QEMU "
+                              "takes devices through VFIO: name vfio-pci or a vfio variant",
+                              vfioctl_guest_hostdev_get_line(h),
+                              vfioctl_guest_hostdev_get_element(h), model, model);
+        return 0;
+}
+
 static int check_entry(struct prep *p, vfioctl_guest_hostdev *h)
 {
         const struct vfioctl_pci_addr *a = vfioctl_guest_hostdev_get_addr(h);
@@ -287,6 +311,13 @@ static int check_entry(struct prep *p, vfioctl_guest_hostdev *h)
                               "devices can be given to a guest", line, elem, addr);
         if (pending_find(p, addr))
                 return refuse_pending(p, addr);
+        if (vfioctl_host_has_iommu(p->host)) {
+                r = plan_check_group_exists(p->host, dev, vfioctl_guest_hostdev_get_stub_driver(h),
+                                            p->report);
+                if (r < 0)
+                        return refuse(p, VFIOCTL_OUTCOME_REFUSED, r, "line %u: %s: %s", line,
+                                      elem, vfioctl_ctx_errmsg(p->ctx));
+        }
         o = group_taken(p, vfioctl_device_get_group_number(dev));
         if (o)
                 return refuse_owned(p, addr, o);
@@ -295,6 +326,9 @@ static int check_entry(struct prep *p, vfioctl_guest_hostdev *h)
                               "line %u: %s: assigned='no' is only for a function of a "
                               "multifunction device, and %s is a single-function device: "
                               "assign it, or leave it out of the definition", line, elem, addr);
+        r = check_model(p, h);
+        if (r < 0)
+                return r;
         r = member_add(p, dev, h, &m);
         if (r < 0)
                 return r;

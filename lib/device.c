@@ -424,32 +424,14 @@ VFIOCTL_EXPORT int vfioctl_device_get_group_number(vfioctl_device *dev)
 
 VFIOCTL_EXPORT bool vfioctl_device_is_on_vfio(vfioctl_device *dev)
 {
-        char path[VFIOCTL_PCI_ADDR_MAX + 16];
-        int r;
-
-        if (!dev->driver)
-                return false;
-        if (streq(dev->driver, "vfio-pci"))
-                return true;
-        /* A vfio variant driver (mlx5_vfio_pci, ...) registers its devices
-         * with vfio, which shows as vfio-dev/ under each. Being a vfio
-         * driver is a property of the driver, so ask once per driver: a
-         * listing of 4,000 VFs on one driver makes one check, not 4,000. */
-        r = host_driver_is_vfio(dev->host, dev->driver);
-        if (r >= 0)
-                return r;
-        snprintf(path, sizeof(path), "%s/vfio-dev", dev->name);
-        r = sysfs_exists(dev->host->ctx, dev->host->devices_fd, path) > 0;
-        (void) host_remember_driver(dev->host, dev->driver, r);
-        return r;
+        return driver_stub_kind(dev->host, dev->driver, dev) == DRIVER_STUB_VFIO;
 }
 
 VFIOCTL_EXPORT bool vfioctl_device_is_on_stub(vfioctl_device *dev)
 {
-        if (!dev->driver)
-                return false;
-        return streq(dev->driver, "pci-stub") || streq(dev->driver, "xen-pciback") ||
-               streq(dev->driver, "pciback") || vfioctl_device_is_on_vfio(dev);
+        enum driver_stub k = driver_stub_kind(dev->host, dev->driver, dev);
+
+        return k == DRIVER_STUB_VFIO || k == DRIVER_STUB_HOLD;
 }
 
 VFIOCTL_EXPORT bool vfioctl_device_is_viable_member(vfioctl_device *dev)

@@ -709,3 +709,125 @@ out:
         memcpy(ctx->errmsg, errmsg, sizeof(errmsg));
         return found;
 }
+
+/* ------------------------------------------------------------------ */
+/* Which drivers are stubs                                            */
+
+/* A module's name as modules.alias writes it ("vfio-pci-igb" -> "vfio_pci_igb"). */
+static void module_name(const char *driver, char *buf, size_t size)
+{
+        size_t i;
+
+        for (i = 0; driver[i] && i + 1 < size; i++)
+                buf[i] = driver[i] == '-' ? '_' : driver[i];
+        buf[i] = '\0';
+}
+
+/*
+ * The modules with "vfio_pci:" aliases in lib/modules/RELEASE/modules.alias
+ * (as libvirt finds vfio variant drivers), read once per host. A host
+ * without the file (no modules installed under the root) has none.
+ */
+static int load_vfio_modules(vfioctl_host *host)
+{
+        _cleanup_free_ char *release = NULL, *aliases = NULL, *dir = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        size_t n = 0;
+
+        if (host->vfio_modules_loaded)
+                return 0;
+        host->vfio_modules_loaded = true;
+        if (sysfs_open_dir(host->ctx, "proc/sys/kernel", &fd) < 0 ||
+            sysfs_read_str(host->ctx, fd, "proc/sys/kernel", "osrelease", &release) < 0 ||
+            strchr(release, '/') || release[0] == '.') {
+                ctx_clear_error(host->ctx);
+                return 0;
+        }
+        close(fd);
+        fd = -EBADF;
+        if (asprintf(&dir, "lib/modules/%s", release) < 0)
+                return -ENOMEM;
+        if (sysfs_open_dir(host->ctx, dir, &fd) < 0 ||
+            sysfs_read_text(host->ctx, fd, dir, "modules.alias", 64 << 20, &aliases) < 0) {
+                ctx_clear_error(host->ctx);
+                return 0;
+        }
+        for (char *line = aliases, *next; line && *line; line = next) {
+                char *mod, **l;
+
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                if (strncmp(line, "alias vfio_pci:", 15) != 0)
+                        continue;
+                mod = strrchr(line, ' ');
+                if (!mod || !mod[1])
+                        continue;
+                l = realloc(host->vfio_modules, (n + 2) * sizeof(*l));
+                if (!l)
+                        return -ENOMEM;
+                host->vfio_modules = l;
+                l[n] = strdup(mod + 1);
+                if (!l[n])
+                        return -ENOMEM;
+                l[++n] = NULL;
+        }
+        return 0;
+}
+
+/* Whether a loaded driver registers its devices with vfio: a device it has
+ * bound shows vfio-dev/, or its module has vfio_pci: aliases. */
+static bool driver_is_vfio_variant(vfioctl_host *host, const char *driver, vfioctl_device *dev)
+{
+        char path[PATH_MAX], mod[NAME_MAX + 1];
+        _cleanup_strv_free_ char **bound = NULL;
+        _cleanup_close_ int fd = -EBADF;
+
+        if (dev && streq_ptr(dev->driver, driver)) {
+                snprintf(path, sizeof(path), "%s/vfio-dev", dev->name);
+                return sysfs_exists(host->ctx, host->devices_fd, path) > 0;
+        }
+        snprintf(path, sizeof(path), SYSFS_PCI_DRIVERS "/%s", driver);
+        if (!strchr(driver, '/') && sysfs_open_dir(host->ctx, path, &fd) >= 0 &&
+            sysfs_list_dir(host->ctx, fd, path, &bound, NULL) >= 0)
+                for (char **b = bound; *b; b++) {
+                        struct vfioctl_pci_addr a;
+                        char p[VFIOCTL_PCI_ADDR_MAX + 16];
+
+                        if (vfioctl_pci_addr_parse(*b, &a) < 0)
+                                continue;
+                        snprintf(p, sizeof(p), "%s/vfio-dev", *b);
+                        if (sysfs_exists(host->ctx, host->devices_fd, p) > 0)
+                                return true;
+                }
+        ctx_clear_error(host->ctx);
+        if (load_vfio_modules(host) < 0)
+                return false;
+        module_name(driver, mod, sizeof(mod));
+        for (char **m = host->vfio_modules; m && *m; m++)
+                if (streq(*m, mod))
+                        return true;
+        return false;
+}
+
+/* Rule 11 */
+enum driver_stub driver_stub_kind(vfioctl_host *host, const char *driver, vfioctl_device *dev)
+{
+        bool vfio;
+        int r;
+
+        if (!driver)
+                return DRIVER_NONE;
+        if (streq(driver, "vfio-pci"))
+                return DRIVER_STUB_VFIO;
+        if (streq(driver, "pci-stub") || streq(driver, "xen-pciback") || streq(driver, "pciback"))
+                return DRIVER_STUB_HOLD;
+        /* Being a vfio driver is a property of the driver: learnt once per
+         * name, so a listing of 4,000 VFs on one driver asks once. */
+        r = host_driver_is_vfio(host, driver);
+        if (r >= 0)
+                return r ? DRIVER_STUB_VFIO : DRIVER_HOST;
+        vfio = driver_is_vfio_variant(host, driver, dev);
+        (void) host_remember_driver(host, driver, vfio);
+        return vfio ? DRIVER_STUB_VFIO : DRIVER_HOST;
+}

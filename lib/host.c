@@ -58,6 +58,9 @@ static void host_clear(vfioctl_host *host)
         host->vfio_drivers = NULL;
         strv_free(host->other_drivers);
         host->other_drivers = NULL;
+        strv_free(host->vfio_modules);
+        host->vfio_modules = NULL;
+        host->vfio_modules_loaded = false;
         free(host->mounts);
         host->mounts = NULL;
         strv_free(host->default_route_ifs);

@@ -1586,16 +1586,17 @@ VFIOCTL_EXPORT const char *vfioctl_guest_hostdev_get_stub_driver(vfioctl_guest_h
                 return NULL;
         if (h->driver_model)
                 return h->driver_model;
+        /* The same words as --driver (DESIGN §2). */
         switch (h->driver) {
         case VFIOCTL_HOSTDEV_DRIVER_KVM:
-                return "pci-stub";
+                return vfioctl_stub_driver_name("kvm");
         case VFIOCTL_HOSTDEV_DRIVER_XEN:
-                return "xen-pciback";
+                return vfioctl_stub_driver_name("xen");
         case VFIOCTL_HOSTDEV_DRIVER_DEFAULT:
         case VFIOCTL_HOSTDEV_DRIVER_VFIO:
                 break;
         }
-        return "vfio-pci";
+        return vfioctl_stub_driver_name("vfio");
 }
 
 VFIOCTL_EXPORT enum vfioctl_group_mode

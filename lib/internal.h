@@ -220,6 +220,8 @@ struct vfioctl_host {
         char **drivers;           /* sys/bus/pci/drivers, read on first use */
         /* Whether a driver is a vfio driver, learnt once per driver name. */
         char **vfio_drivers, **other_drivers;
+        char **vfio_modules;      /* modules with vfio_pci: aliases, read on first use */
+        bool vfio_modules_loaded;
         char *mounts;             /* proc/self/mounts, read on first use */
         char **default_route_ifs; /* interfaces holding a default route */
         bool routes_loaded;
@@ -243,6 +245,16 @@ int host_driver_is_vfio(vfioctl_host *host, const char *driver);
 int host_remember_driver(vfioctl_host *host, const char *driver, bool is_vfio);
 int host_read_mounts(vfioctl_host *host, const char **ret);
 int host_default_route_ifs(vfioctl_host *host, char ***ret);
+
+/* driver.c: what a driver is to VFIO (DESIGN §3 rule 11). */
+enum driver_stub {
+        DRIVER_NONE,      /* no driver: unbound */
+        DRIVER_HOST,      /* a host driver: it uses the device */
+        DRIVER_STUB_VFIO, /* vfio-pci or a vfio variant (vfio_pci: aliases, or vfio-dev/) */
+        DRIVER_STUB_HOLD, /* pci-stub, xen-pciback: hold the device, give it to no guest */
+};
+/* dev, when given and bound to driver, answers through its vfio-dev/. */
+enum driver_stub driver_stub_kind(vfioctl_host *host, const char *driver, vfioctl_device *dev);
 
 /* group.c */
 int group_new(vfioctl_host *host, unsigned number, vfioctl_group **ret);

@@ -42,10 +42,9 @@ static bool is_stub_word(const char *word)
 }
 
 /* pci-stub and xen-pciback only hold a device; VFIO's group rule is for the rest. */
-static bool stub_is_hold_only(const char *driver)
+static bool stub_is_hold_only(vfioctl_host *host, const char *driver)
 {
-        return streq(driver, "pci-stub") || streq(driver, "xen-pciback") ||
-               streq(driver, "pciback");
+        return driver_stub_kind(host, driver, NULL) == DRIVER_STUB_HOLD;
 }
 
 void plan_clear(struct plan *p)
@@ -224,23 +223,40 @@ static int refuse_pending(vfioctl_ctx *ctx, vfioctl_report *report, const char *
 /* ------------------------------------------------------------------ */
 /* Detach                                                             */
 
+/* The loaded drivers that are stubs, for messages: "vfio-pci, pci-stub". */
+static void loaded_stubs(vfioctl_host *host, char *buf, size_t size)
+{
+        size_t len = 0;
+
+        buf[0] = '\0';
+        for (char **d = host->drivers; d && *d && len < size; d++)
+                if (driver_stub_kind(host, *d, NULL) >= DRIVER_STUB_VFIO)
+                        len += snprintf(buf + len, size - len, "%s%s", len ? ", " : "", *d);
+        if (!len)
+                snprintf(buf, size, "none (modprobe vfio-pci)");
+}
+
+/* Rule 11: a device only ever goes to a stub driver, and one that is loaded. */
 int plan_check_stub(vfioctl_host *host, const char *word, const char *stub,
-                             vfioctl_report *report)
+                    vfioctl_report *report)
 {
         vfioctl_ctx *ctx = vfioctl_host_get_ctx(host);
-        char avail[512] = "";
-        size_t len = 0;
+        char avail[512];
         int r;
 
         r = host_driver_exists(host, stub);
-        if (r != 0)
-                return r < 0 ? r : 0;
-        for (char **d = host->drivers; d && *d; d++)
-                if (strstr(*d, "vfio") || strstr(*d, "stub") || strstr(*d, "pciback"))
-                        len += snprintf(avail + len, len < sizeof(avail) ? sizeof(avail) - len : 0,
-                                        "%s%s", len ? ", " : "", *d);
-        if (!len)
-                snprintf(avail, sizeof(avail), "none (modprobe vfio-pci)");
+        if (r < 0)
+                return r;
+        if (r > 0 && driver_stub_kind(host, stub, NULL) >= DRIVER_STUB_VFIO)
+                return 0;
+        loaded_stubs(host, avail, sizeof(avail));
+        if (r > 0)
+                return refuse(ctx, report, VFIOCTL_OUTCOME_INVALID, -EINVAL,
+                              "%s is a host driver, not a stub: a device leaves the host only "
+                              "for a driver that holds it away from the host: vfio (vfio-pci), "
+                              "a vfio variant driver, kvm (pci-stub) or xen (xen-pciback). "
+                              "Loaded stub drivers: %s",
+                              stub, avail);
         if (is_stub_word(word))
                 return refuse(ctx, report, VFIOCTL_OUTCOME_REFUSED, -ENOENT,
                               "driver %s is not loaded (no sys/bus/pci/drivers/%s): run "
@@ -248,8 +264,8 @@ int plan_check_stub(vfioctl_host *host, const char *word, const char *stub,
                               stub, stub, stub, avail);
         return refuse(ctx, report, VFIOCTL_OUTCOME_INVALID, -ENOENT,
                       "unknown driver '%s': there is no sys/bus/pci/drivers/%s. Use vfio "
-                      "(vfio-pci), kvm (pci-stub), xen (xen-pciback) or a loaded driver's name; "
-                      "loaded stub drivers: %s",
+                      "(vfio-pci), kvm (pci-stub), xen (xen-pciback) or a loaded vfio variant "
+                      "driver; loaded stub drivers: %s",
                       word, word, avail);
 }
 
@@ -376,7 +392,7 @@ static int detach_group_members(struct detach_ctx *d, vfioctl_device *dev,
         char desc[256];
         int r;
 
-        if (vfioctl_device_get_group_number(dev) < 0 || stub_is_hold_only(d->stub))
+        if (vfioctl_device_get_group_number(dev) < 0 || stub_is_hold_only(d->host, d->stub))
                 return 0;
         r = vfioctl_host_get_group(d->host, vfioctl_device_get_group_number(dev), &group);
         if (r < 0)
@@ -428,10 +444,28 @@ static int detach_requested(struct detach_ctx *d, vfioctl_device *dev,
                               addr, vfioctl_device_get_driver(dev) ?: "no driver");
         if (vfioctl_device_is_on_stub(dev))
                 return note_found(d, dev);
+        r = plan_check_group_exists(d->host, dev, d->stub, d->report);
+        if (r < 0)
+                return r;
         r = add_target(d, dev);
         if (r < 0)
                 return r;
         return detach_group_members(d, dev, addrs, n);
+}
+
+/* Rule 11: vfio takes a device through its IOMMU group only; a device in
+ * none is refused before anything is written (never written and waited on). */
+int plan_check_group_exists(vfioctl_host *host, vfioctl_device *dev, const char *stub,
+                            vfioctl_report *report)
+{
+        if (vfioctl_device_get_group_number(dev) >= 0 || stub_is_hold_only(host, stub))
+                return 0;
+        return refuse(vfioctl_host_get_ctx(host), report, VFIOCTL_OUTCOME_REFUSED, -ENODEV,
+                      "%s is in no IOMMU group: the IOMMU does not cover it (an IOMMU such as "
+                      "virtio-iommu leaves the devices behind a PCIe-to-PCI bridge without "
+                      "one), so %s cannot take it and nothing was changed. Move it to a slot "
+                      "the IOMMU covers, or only hold it with pci-stub",
+                      vfioctl_device_get_name(dev), stub);
 }
 
 static int refuse_group(struct detach_ctx *d, const struct vfioctl_pci_addr *addrs, size_t n)
@@ -505,7 +539,7 @@ int plan_detach(vfioctl_host *host, vfioctl_state *st, const struct vfioctl_pci_
         r = plan_check_stub(host, opts->driver, d.stub, report);
         if (r < 0)
                 return r;
-        if (!stub_is_hold_only(d.stub) && !vfioctl_host_has_iommu(host))
+        if (!stub_is_hold_only(host, d.stub) && !vfioctl_host_has_iommu(host))
                 return refuse(d.ctx, report, VFIOCTL_OUTCOME_REFUSED, -ENODEV,
                               "this host has no IOMMU groups, so VFIO cannot isolate devices and "
                               "nothing was detached. Enable the IOMMU: turn on VT-d (Intel) or "

@@ -40,6 +40,9 @@ int plan_add_forget(struct plan *p, const char *address);
 /* The stub driver is loaded; else refuses (REFUSED, or INVALID for an unknown name). */
 int plan_check_stub(vfioctl_host *host, const char *word, const char *stub,
                     vfioctl_report *report);
+/* Rule 11: a device in no IOMMU group is refused for a vfio driver (REFUSED). */
+int plan_check_group_exists(vfioctl_host *host, vfioctl_device *dev, const char *stub,
+                            vfioctl_report *report);
 /* Adds an IN_USE entry per thing the host visibly uses (DESIGN rule 9); returns how many. */
 int plan_check_safety(vfioctl_host *host, vfioctl_device *dev, vfioctl_report *report);
 /* The driver_override a reattach or release leaves (rules 2, 11): none. */

@@ -89,4 +89,74 @@ is "rule 11 stale override: release exit 0" "$RC" 0
 is "rule 11 stale override: release clears it too" \
         "$(drv 0000:01:00.1)/$(ovr 0000:01:00.1)" "snd_hda_intel/(null)"
 
+# --- Rule 11: stubs only. A host driver is refused with the stubs loaded.
+log_reset
+run V detach --driver e1000e 05:00.0 --group
+is "rule 11 host driver as --driver: exit 2" "$RC" 2
+like "rule 11 host driver as --driver: says so, lists the stubs" "$ERR" \
+        "e1000e is a host driver, not a stub.*Loaded stub drivers: pci-stub, vfio-pci"
+is "rule 11 host driver as --driver: nothing written" "$(log_get)" ""
+cat >"$T/model.xml" <<XML
+<domain type='kvm'><name>m</name><devices>
+  <hostdev mode='subsystem' type='pci' managed='yes'><driver name='vfio' model='nouveau'/>
+    <source><address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></source></hostdev>
+  <hostdev mode='subsystem' type='pci' managed='yes'><driver name='vfio' model='nouveau'/>
+    <source><address domain='0x0000' bus='0x01' slot='0x00' function='0x1'/></source></hostdev>
+</devices></domain>
+XML
+run V assign m --xml "$T/model.xml"
+is "rule 11 host driver as <driver model>: exit 2" "$RC" 2
+like "rule 11 host driver as <driver model>: says so" "$ERR" \
+        "line 2: <hostdev>: <driver model='nouveau'>: nouveau is a host driver, not a stub"
+sed -i "s/model='nouveau'/model='pci-stub'/" "$T/model.xml"
+run V assign m --xml "$T/model.xml"
+is "rule 11 hold-only stub as <driver model>: exit 2" "$RC" 2
+like "rule 11 hold-only stub as <driver model>: QEMU needs vfio" "$ERR" \
+        "pci-stub only holds a device; QEMU takes devices through VFIO"
+is "rule 11 <driver model> refusals: nothing written, nothing recorded" "$(log_get) $(state_rows)" " 0 0"
+
+# A vfio variant is known by its vfio_pci: module aliases before it binds anything.
+sim_mount compat
+run V --dry-run detach --driver vfio-pci-igb 0001:01:00.0 0001:01:00.1
+is "rule 11 vfio variant (modules.alias) as --driver: exit 0" "$RC" 0
+like "rule 11 vfio variant: the override names it" "$OUT" \
+        "echo 'vfio-pci-igb' > /sys/bus/pci/devices/0001:01:00.0/driver_override"
+run V detach --driver igb 0001:01:00.0 0001:01:00.1
+is "rule 11 the variant's host twin igb: exit 2" "$RC" 2
+like "rule 11 ... lists the variant among the stubs" "$ERR" "Loaded stub drivers: .*vfio-pci-igb"
+
+# --- Rule 11: a device in no IOMMU group is refused for vfio up front.
+cat >"$T/nogroup.json" <<'JSON'
+{"iommu": true,
+ "drivers": [{"name": "e1000", "ids": ["8086:100e"]}, {"name": "vfio-pci"}, {"name": "pci-stub"},
+             {"name": "pcieport"}],
+ "devices": [
+  {"address": "0000:00:02.0", "vendor": "0x1b36", "device": "0x000c", "class": "0x060400",
+   "header_type": 1, "driver": "pcieport", "group": 0, "secondary_bus": 1},
+  {"address": "0000:01:00.0", "vendor": "0x1b36", "device": "0x000e", "class": "0x060400",
+   "header_type": 1, "driver": null, "group": null, "secondary_bus": 2},
+  {"address": "0000:02:01.0", "vendor": "0x8086", "device": "0x100e", "class": "0x020000",
+   "driver": "e1000", "group": null},
+  {"address": "0000:00:03.0", "vendor": "0x8086", "device": "0x100e", "class": "0x020000",
+   "driver": "e1000", "group": 1}]}
+JSON
+sim_mount "$T/nogroup.json"
+run V --dry-run detach 02:01.0
+is "rule 11 no IOMMU group: dry run refused, exit 1" "$RC" 1
+like "rule 11 no IOMMU group: says why" "$ERR" \
+        "0000:02:01.0 is in no IOMMU group: the IOMMU does not cover it"
+log_reset
+SECONDS=0
+run V detach 02:01.0
+is "rule 11 no IOMMU group: detach refused, exit 1" "$RC" 1
+is "rule 11 no IOMMU group: nothing written" "$(log_get)" ""
+check "rule 11 no IOMMU group: refused at once, not after a timeout" test "$SECONDS" -lt 3
+run V assign ng 02:01.0
+is "rule 11 no IOMMU group: assign refused, exit 1" "$RC" 1
+like "rule 11 no IOMMU group: assign says why" "$ERR" "0000:02:01.0 is in no IOMMU group"
+run V detach --driver kvm 02:01.0
+is "rule 11 no IOMMU group: a pci-stub hold still works" "$RC.$(drv 0000:02:01.0)" "0.pci-stub"
+run V detach 00:03.0
+is "rule 11 no IOMMU group: a device with a group is not affected" "$RC.$(drv 0000:00:03.0)" "0.vfio-pci"
+
 done_testing

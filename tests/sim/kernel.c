@@ -563,7 +563,7 @@ static bool device_replug(struct sim_device *d)
         d->numvfs = 0;
         d->sriov_drivers_autoprobe = true;
         d->group = -1;
-        if (sim.iommu) {
+        if (sim.iommu && d->topo_group >= 0) {
                 /* Join what is left of its group, else a fresh lowest id. */
                 for (size_t i = 0; i < sim.n_devices && d->group < 0; i++) {
                         struct sim_device *m = sim.devices[i];

@@ -181,3 +181,46 @@ char *proc_net_ipv6_route(void)
         each_net(f, route6_link);
         return buf_close(&b);
 }
+
+/* The release the sim's "kernel" reports; lib/modules/RELEASE holds its aliases. */
+const char *const proc_osrelease = "6.1.0-pcisim";
+
+/* A module's name as modules.alias has it: '-' becomes '_'. */
+static void put_module(FILE *f, const char *driver)
+{
+        for (; *driver; driver++)
+                fputc(*driver == '-' ? '_' : *driver, f);
+}
+
+/*
+ * lib/modules/RELEASE/modules.alias as depmod writes it: a "pci:" alias
+ * per id of a host driver, and the "vfio_pci:" aliases that mark a vfio
+ * variant driver (what libvirt reads to recognize one). vfio-pci itself
+ * has none: it binds through driver_override only.
+ */
+char *modules_alias(void)
+{
+        struct buf b;
+        FILE *f = buf_open(&b);
+
+        fputs("# Aliases extracted from modules themselves.\n", f);
+        for (size_t i = 0; i < sim.n_drivers; i++) {
+                const struct sim_driver *d = sim.drivers[i];
+                const char *kind = d->vfio ? "vfio_pci" : "pci";
+
+                if (streq(d->name, "vfio-pci"))
+                        continue;
+                if (d->n_ids == 0 && d->vfio) {
+                        fprintf(f, "alias vfio_pci:v*d*sv*sd*bc*sc*i* ");
+                        put_module(f, d->name);
+                        fputc('\n', f);
+                }
+                for (size_t k = 0; k < d->n_ids; k++) {
+                        fprintf(f, "alias %s:v%08Xd%08Xsv*sd*bc*sc*i* ", kind, d->ids[k].vendor,
+                                d->ids[k].device);
+                        put_module(f, d->name);
+                        fputc('\n', f);
+                }
+        }
+        return buf_close(&b);
+}

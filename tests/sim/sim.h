@@ -218,6 +218,8 @@ extern bool (*sim_interrupted)(void);
 char *proc_mounts(void);
 char *proc_net_route(void);
 char *proc_net_ipv6_route(void);
+extern const char *const proc_osrelease;
+char *modules_alias(void);
 
 /* Small string helpers (model.c). */
 char *xstrdup(const char *s);

@@ -415,7 +415,11 @@ static int load_device(struct ctx *c, json_t *o, size_t index)
                 return fail(c, "missing \"group\" (\"iommu\" is true)");
         if (!sim.iommu && v)
                 return fail(c, "\"group\" given but \"iommu\" is false");
-        if ((r = get_int(c, o, "group", 0, 1 << 20, -1, &ll)) < 0)
+        /* null: a device the IOMMU does not cover (virtio-iommu leaves the
+         * devices behind a pcie-pci-bridge without a group). */
+        if (v && json_is_null(v))
+                ll = -1;
+        else if ((r = get_int(c, o, "group", 0, 1 << 20, -1, &ll)) < 0)
                 return r;
         d->group = d->topo_group = ll;
 

@@ -49,6 +49,11 @@ enum dir_kind {
         D_PROC,
         D_PROC_SELF,
         D_PROC_NET,
+        D_PROC_SYS,
+        D_PROC_SYS_KERNEL,
+        D_LIB,
+        D_LIB_MODULES,
+        D_LIB_MODULES_RELEASE,
         D_SIM,
 };
 
@@ -225,6 +230,8 @@ static void show_pid(const struct node *n, FILE *f) { fprintf(f, "%d\n", (int) g
 static void show_mounts(const struct node *n, FILE *f) { show_string(f, proc_mounts()); }
 static void show_route(const struct node *n, FILE *f) { show_string(f, proc_net_route()); }
 static void show_route6(const struct node *n, FILE *f) { show_string(f, proc_net_ipv6_route()); }
+static void show_osrelease(const struct node *n, FILE *f) { fprintf(f, "%s\n", proc_osrelease); }
+static void show_modules_alias(const struct node *n, FILE *f) { show_string(f, modules_alias()); }
 
 /* ---- storing attributes ---- */
 
@@ -358,6 +365,14 @@ static const struct attr dev_container_attr = { "vfio", 0666, show_empty };
 
 static const struct attr proc_self_attrs[] = {
         { "mounts",     0444, show_mounts },
+};
+
+static const struct attr proc_sys_kernel_attrs[] = {
+        { "osrelease",  0444, show_osrelease },
+};
+
+static const struct attr lib_modules_attrs[] = {
+        { "modules.alias", 0444, show_modules_alias },
 };
 
 static const struct attr proc_net_attrs[] = {
@@ -829,7 +844,8 @@ static bool children(struct walker *w, const struct node *dir)
         switch ((enum dir_kind) dir->dir) {
         case D_ROOT:
                 return emit_dir(w, dir, ".sim", D_SIM) || emit_dir(w, dir, "dev", D_DEV) ||
-                       emit_dir(w, dir, "proc", D_PROC) || emit_dir(w, dir, "sys", D_SYS);
+                       emit_dir(w, dir, "lib", D_LIB) || emit_dir(w, dir, "proc", D_PROC) ||
+                       emit_dir(w, dir, "sys", D_SYS);
         case D_SYS:
                 return emit_dir(w, dir, "bus", D_BUS) || emit_dir(w, dir, "class", D_SYS_CLASS) ||
                        emit_dir(w, dir, "devices", D_SYS_DEVICES) ||
@@ -900,7 +916,17 @@ static bool children(struct walker *w, const struct node *dir)
                 return children_dev_vfio_devices(w, dir);
         case D_PROC:
                 return emit_link(w, dir, "mounts", "self/mounts") || emit_dir(w, dir, "net", D_PROC_NET) ||
-                       emit_dir(w, dir, "self", D_PROC_SELF);
+                       emit_dir(w, dir, "self", D_PROC_SELF) || emit_dir(w, dir, "sys", D_PROC_SYS);
+        case D_PROC_SYS:
+                return emit_dir(w, dir, "kernel", D_PROC_SYS_KERNEL);
+        case D_PROC_SYS_KERNEL:
+                return emit_attrs(w, dir, proc_sys_kernel_attrs, ELEMENTSOF(proc_sys_kernel_attrs));
+        case D_LIB:
+                return emit_dir(w, dir, "modules", D_LIB_MODULES);
+        case D_LIB_MODULES:
+                return emit_dir(w, dir, proc_osrelease, D_LIB_MODULES_RELEASE);
+        case D_LIB_MODULES_RELEASE:
+                return emit_attrs(w, dir, lib_modules_attrs, ELEMENTSOF(lib_modules_attrs));
         case D_PROC_SELF:
                 return emit_attrs(w, dir, proc_self_attrs, ELEMENTSOF(proc_self_attrs));
         case D_PROC_NET:
