@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""libvfioctl's exported symbols (TAP): every function vfioctl.h declares
+VFIOCTL_EXPORT is exported by the built libvfioctl.so, nothing else is,
+and each is listed once in libvfioctl.sym (and in the Debian symbols
+file), so a new public function cannot
+be forgotten (it would be hidden by the version script) and nothing
+internal leaks. usage: t-symbols.py vfioctl.h libvfioctl.sym libvfioctl.so debian/libvfioctl0.symbols"""
+import re
+import subprocess
+import sys
+
+header, symfile, lib, debsymbols = sys.argv[1:5]
+n = failed = 0
+
+
+def report(ok, desc, detail=()):
+    global n, failed
+    n += 1
+    print(("ok" if ok else "not ok"), n, "-", desc)
+    if not ok:
+        failed += 1
+        for d in detail:
+            print("#  ", d)
+
+
+text = open(header).read()
+declared = set(re.findall(r"VFIOCTL_EXPORT\s[^;{]*?\b(vfioctl_\w+)\s*\(", text))
+# Functions made by a macro in the header (none today) would need listing here.
+sym = open(symfile).read()
+sym_body = re.sub(r"/\*.*?\*/", "", sym, flags=re.S)
+listed = re.findall(r"^\s*(vfioctl_\w+)\s*;", sym_body, re.M)
+out = subprocess.run(["nm", "-D", "--defined-only", lib], capture_output=True, text=True,
+                     check=True).stdout
+exported = {}
+for line in out.splitlines():
+    parts = line.split()
+    if len(parts) == 3 and parts[1] == "T":
+        name, _, version = parts[2].partition("@@")
+        exported[name] = version
+
+report(len(declared) > 100, f"vfioctl.h declares the public functions ({len(declared)})")
+dups = sorted({s for s in listed if listed.count(s) > 1})
+report(not dups, "each symbol is listed once in libvfioctl.sym", dups)
+missing = sorted(declared - set(listed))
+report(not missing, "every function vfioctl.h declares is in libvfioctl.sym",
+       [f"{s}: add it to the newest section of lib/libvfioctl.sym" for s in missing])
+stale = sorted(set(listed) - declared)
+report(not stale, "libvfioctl.sym lists nothing vfioctl.h does not declare", stale)
+unexported = sorted(declared - set(exported))
+report(not unexported, "libvfioctl.so exports every declared function",
+       [f"{s}: declared but not exported (defined without VFIOCTL_EXPORT?)" for s in unexported])
+leaked = sorted(set(exported) - declared)
+report(not leaked, "libvfioctl.so exports nothing internal", leaked)
+unversioned = sorted(s for s, v in exported.items() if not v.startswith("LIBVFIOCTL_"))
+report(not unversioned, "every exported symbol has a LIBVFIOCTL_ version node", unversioned)
+# The Debian package's symbols file says the same, version node by node.
+deb = set(re.findall(r"^ (vfioctl_\w+@LIBVFIOCTL_[0-9.]+) ", open(debsymbols).read(), re.M))
+ours = set()
+for sec in re.finditer(r"(LIBVFIOCTL_[0-9.]+)\s*\{(.*?)\}", sym_body, re.S):
+    ours |= {f"{s}@{sec.group(1)}" for s in re.findall(r"^\s*(vfioctl_\w+)\s*;", sec.group(2), re.M)}
+report(deb == ours, "debian/libvfioctl0.symbols matches libvfioctl.sym",
+       [f"only in libvfioctl.sym: {s} (add ' {s} VERSION' to debian/libvfioctl0.symbols)"
+        for s in sorted(ours - deb)] + [f"only in the Debian symbols file: {s}" for s in sorted(deb - ours)])
+print(f"1..{n}")
+sys.exit(1 if failed else 0)
