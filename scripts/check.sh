@@ -21,6 +21,14 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export ASAN_OPTIONS=detect_leaks=1
 
 status=0
+# clang-tidy's bug-finding checks (.clang-tidy) on the library and the tool.
+if run-clang-tidy -p build-clang -quiet "$PWD/(lib|tools)/" >build-clang/clang-tidy.log 2>&1; then
+        echo "clang-tidy: no findings in lib/ and tools/"
+else
+        sed 's/\x1b\[[0-9;]*m//g' build-clang/clang-tidy.log | grep -E 'error:|warning:' | sort -u
+        echo "clang-tidy: findings (above); .clang-tidy says which checks run"
+        status=1
+fi
 meson test -C build --print-errorlogs --num-processes 2 || status=1
 meson test -C build-asan --print-errorlogs --num-processes 2 --no-suite vm --no-suite package || status=1
 

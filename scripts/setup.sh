@@ -10,7 +10,7 @@ packages=(
         libfuse3-dev fuse3 libcmocka-dev
         python3 sqlite3
         # CI's other checks: the clang build, coverage, the Debian package
-        clang gcovr debhelper dpkg-dev lintian git
+        clang clang-tidy gcovr debhelper dpkg-dev lintian git
         # real-kernel tests (tests/vm): Debian's kernel under QEMU
         qemu-system-x86 busybox-static jq xz-utils zstd
 )

@@ -24,7 +24,7 @@ void output_init(struct cli *cli)
 }
 
 /* The first error, its first line only: JSON readers get no layout. */
-static void remember_error(const char *format, va_list ap)
+_printf_(1, 0) static void remember_error(const char *format, va_list ap)
 {
         char *msg = NULL;
 
