@@ -4,7 +4,16 @@
 # ASan+UBSan. Ends with one line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh || exit 1
+
+# A step that fails before the tests can run still ends with the count
+# line, so CI and people see a failure, not a silent stop.
+give_up() {
+        echo "check: $1 failed; nothing was tested (its output is above)" >&2
+        echo "0 passed, 1 failed"
+        exit 1
+}
+
+bash scripts/setup.sh || give_up "setup (installing packages, configuring build/)"
 # The real-kernel legs fetch their kernel and QEMU when not cached; a
 # failed fetch is a failed test (tests/vm/README.md), not an early exit.
 export VM_FETCH=1
@@ -12,22 +21,27 @@ export VM_FETCH=1
 # The sanitizer build also measures coverage (gcc --coverage beside ASan).
 [ -d build-asan ] || meson setup build-asan --werror -Db_sanitize=address,undefined -Db_lundef=false \
         -Db_coverage=true
-ninja -C build-asan || exit 1
+ninja -C build-asan || give_up "the ASan+UBSan build (build-asan)"
 # clang must build it clean too (it warns about things gcc does not).
 [ -d build-clang ] || CC=clang meson setup build-clang --werror
-ninja -C build-clang || exit 1
+clang_ok=1
+ninja -C build-clang || clang_ok=0
 
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export ASAN_OPTIONS=detect_leaks=1
 
 status=0
+failed_steps=0 # checks that are no test program: each counts as one failed test
+if [ $clang_ok = 0 ]; then
+        echo "clang: the build failed (above)"
+        failed_steps=$((failed_steps + 1))
 # clang-tidy's bug-finding checks (.clang-tidy) on the library and the tool.
-if run-clang-tidy -p build-clang -quiet "$PWD/(lib|tools)/" >build-clang/clang-tidy.log 2>&1; then
+elif run-clang-tidy -p build-clang -quiet "$PWD/(lib|tools)/" >build-clang/clang-tidy.log 2>&1; then
         echo "clang-tidy: no findings in lib/ and tools/"
 else
         sed 's/\x1b\[[0-9;]*m//g' build-clang/clang-tidy.log | grep -E 'error:|warning:' | sort -u
         echo "clang-tidy: findings (above); .clang-tidy says which checks run"
-        status=1
+        failed_steps=$((failed_steps + 1))
 fi
 meson test -C build --print-errorlogs --num-processes 2 || status=1
 meson test -C build-asan --print-errorlogs --num-processes 2 --no-suite vm --no-suite package || status=1
@@ -39,6 +53,6 @@ if command -v gcovr >/dev/null && ls build-asan/lib/*.p/*.gcda >/dev/null 2>&1; 
                 --print-summary -o /dev/null 2>/dev/null | sed 's/^/coverage: /'
 fi
 
-python3 scripts/count-tests.py build/meson-logs/testlog.json build-asan/meson-logs/testlog.json ||
+CHECK_FAILED_STEPS=$failed_steps python3 scripts/count-tests.py build/meson-logs/testlog.json build-asan/meson-logs/testlog.json ||
         status=1
 exit $status

@@ -3,6 +3,7 @@
 counts once, so the closing line says how many checks ran, not how many
 programs. Prints "N passed, N failed" last and exits 1 on any failure."""
 import json
+import os
 import re
 import sys
 
@@ -36,5 +37,7 @@ for log in sys.argv[1:]:
                 # Crashed, timed out or died after its last report.
                 failed += 1
                 print(f"{t['name']}: {t['result']} after {cases} cases", file=sys.stderr)
+# Checks check.sh ran that are no test program (the clang build, clang-tidy).
+failed += int(os.environ.get("CHECK_FAILED_STEPS", "0"))
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 sys.exit(1 if failed else 0)
