@@ -306,6 +306,29 @@ VFIOCTL_EXPORT int vfioctl_guest_get_pid(vfioctl_guest *g)
         return g ? g->pid : 0;
 }
 
+VFIOCTL_EXPORT int vfioctl_guest_set_pid(vfioctl_state *st, const char *name, int pid)
+{
+        struct state_guest sg = {};
+        int r;
+
+        if (!st || !name || pid <= 0)
+                return -EINVAL;
+        if (st->lock_fd < 0)
+                return ctx_error(st->ctx, -ENOLCK, "the state must be locked (vfioctl_state_lock) "
+                                                   "first");
+        r = state_guest_get(st, name, &sg);
+        if (r == -ENOENT)
+                return ctx_error(st->ctx, -ENOENT, "there is no guest '%s' to record a pid for: "
+                                                   "it owns nothing ('vfioctl status' lists the "
+                                                   "guests)",
+                                 name);
+        if (r < 0)
+                return r;
+        r = state_guest_put(st, name, pid, sg.definition, sg.qemu_args);
+        state_guest_clear(&sg);
+        return r;
+}
+
 VFIOCTL_EXPORT bool vfioctl_guest_is_alive(vfioctl_guest *g)
 {
         return !g || guest_pid_alive(g->pid);

@@ -723,6 +723,12 @@ VFIOCTL_EXPORT vfioctl_guest *vfioctl_guest_unref(vfioctl_guest *g);
 VFIOCTL_EXPORT const char *vfioctl_guest_get_name(vfioctl_guest *g);
 /* The QEMU pid given at assign, 0 when none was. */
 VFIOCTL_EXPORT int vfioctl_guest_get_pid(vfioctl_guest *g);
+/*
+ * Records QEMU's pid for a guest that already owns its devices (assign
+ * runs before QEMU exists, libvirt's "started" hook after). st must be
+ * locked; -ENOENT with a message when there is no such guest.
+ */
+VFIOCTL_EXPORT int vfioctl_guest_set_pid(vfioctl_state *st, const char *name, int pid);
 /* False only when a pid was given and no such process runs any more. */
 VFIOCTL_EXPORT bool vfioctl_guest_is_alive(vfioctl_guest *g);
 VFIOCTL_EXPORT int64_t vfioctl_guest_get_created_at(vfioctl_guest *g);

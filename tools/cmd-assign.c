@@ -263,6 +263,37 @@ static int run_assign(struct cli *cli, const struct assign_args *a, const char *
         return r;
 }
 
+/* assign GUEST --pid PID on a guest that owns its devices: the pid, nothing else. */
+static int run_set_pid(struct cli *cli, const char *guest, int pid)
+{
+        struct session s;
+        int r;
+
+        r = session_begin_change(cli, &s, DEFAULT_TIMEOUT_MS);
+        if (r != EXIT_OK)
+                return r;
+        if (cli->dry_run) {
+                print_note(cli, "guest '%s': would record QEMU's pid %d (dry run: nothing was "
+                                "changed)", guest, pid);
+                r = EXIT_OK;
+        } else {
+                r = vfioctl_guest_set_pid(s.st, guest, pid);
+                r = r == -ENOENT ? lib_error(cli, r, EXIT_USAGE, "pid")
+                    : r < 0      ? lib_error(cli, r, EXIT_REFUSED, "pid")
+                                 : EXIT_OK;
+        }
+        if (r == EXIT_OK && cli->json) {
+                json_t *doc = json_pack("{s:s, s:i, s:b}", "guest", guest, "pid", pid,
+                                        "dry_run", cli->dry_run);
+
+                json_print(doc);
+                json_decref(doc);
+        } else if (r == EXIT_OK && !cli->dry_run)
+                print_note(cli, "guest '%s': QEMU's pid %d recorded", guest, pid);
+        session_end(&s);
+        return r;
+}
+
 static int parse_pid(const char *arg, int *ret)
 {
         char *end;
@@ -357,6 +388,9 @@ int cmd_assign(struct cli *cli, int argc, char **argv)
         if (a.xml_file && optind < argc)
                 return usage_error("assign", "give the devices either in --xml or as addresses, "
                                              "not both");
+        if (!a.xml_file && optind >= argc && opts.pid && !a.libvirt && !a.flags &&
+            !n_networks && !opts.network_dir && !a.print_args)
+                return run_set_pid(cli, a.guest, opts.pid);
         if (!a.xml_file && optind >= argc)
                 return usage_error("assign", "assign needs --xml FILE (or -), or device "
                                              "addresses");
