@@ -18,12 +18,23 @@ static int require_lock(vfioctl_ctx *ctx, vfioctl_state *st)
         return ctx_error(ctx, -ENOLCK, "the state must be locked (vfioctl_state_lock) first");
 }
 
-static void report_changes(vfioctl_report *report, const struct plan *p,
+static void report_changes(struct op_run *run, vfioctl_report *report, const struct plan *p,
                            enum vfioctl_action action)
 {
-        for (size_t i = 0; i < p->n_changes; i++)
+        for (size_t i = 0; i < p->n_changes; i++) {
+                const char *to = p->changes[i].target_driver;
+                _cleanup_free_ char *got = NULL;
+
+                /* The kernel chose: say what it chose (NULL: nothing took it). */
+                if (streq_ptr(to, DRIVER_KERNEL_CHOICE)) {
+                        if (vfioctl_ctx_is_dry_run(run->ctx) ||
+                            driver_read(run, p->changes[i].address, &got, NULL) < 0)
+                                got = NULL;
+                        to = got;
+                }
                 report_add(report, p->changes[i].address, action, p->changes[i].before_driver,
-                           p->changes[i].target_driver, NULL);
+                           to, NULL);
+        }
 }
 
 /* Records the result and closes the journal entry, in one transaction. */
@@ -47,7 +58,7 @@ static int record(struct op_run *run, vfioctl_state *st, const struct plan *p)
         return r;
 }
 
-static int run_plan(vfioctl_host *host, vfioctl_state *st, const char *kind,
+int detach_run_plan(vfioctl_host *host, vfioctl_state *st, const char *kind,
                     const struct vfioctl_op_options *opts, const struct plan *p,
                     enum vfioctl_action action, vfioctl_report *report)
 {
@@ -67,7 +78,7 @@ static int run_plan(vfioctl_host *host, vfioctl_state *st, const char *kind,
                 vfioctl_host_invalidate(host);
         if (r < 0)
                 goto out;
-        report_changes(report, p, action);
+        report_changes(&run, report, p, action);
         if (!run.st)
                 goto out; /* dry run */
         r = record(&run, st, p);
@@ -108,7 +119,7 @@ static int plan_and_run(vfioctl_host *host, vfioctl_state *st, const struct vfio
         r = planner(host, st, addrs, n, opts, report, &p);
         if (r < 0)
                 return r;
-        r = run_plan(host, st, kind, opts, &p, action, report);
+        r = detach_run_plan(host, st, kind, opts, &p, action, report);
         plan_clear(&p);
         return r;
 }

@@ -403,6 +403,28 @@ static int converge_release(struct op_run *run, struct converge *c)
         return converge_unbind(run, c, driver);
 }
 
+/*
+ * The kernel's choice: drivers_probe binds whichever driver matches, or
+ * none (a device no loaded driver wants stays unbound, which is no
+ * failure). The probe runs synchronously, so the link is read once.
+ */
+static int converge_probe_any(struct op_run *run, struct converge *c)
+{
+        _cleanup_free_ char *got = NULL;
+        int seq, r;
+
+        r = do_write(run, c->address, "sys/bus/pci/drivers_probe", c->address, false, &seq);
+        if (r < 0)
+                return r;
+        if (vfioctl_ctx_is_dry_run(run->ctx))
+                return 0;
+        r = driver_read(run, c->address, &got, NULL);
+        if (r < 0)
+                return r;
+        log_debug(run->ctx, "%s: the kernel bound %s", c->address, got ? got : "nothing");
+        return journal_set(run, seq, "done", 0);
+}
+
 /* Second half: probe for the wanted driver unless it is already bound. */
 static int converge_bind(struct op_run *run, struct converge *c)
 {
@@ -414,6 +436,9 @@ static int converge_bind(struct op_run *run, struct converge *c)
         r = driver_read(run, c->address, &driver, NULL);
         if (r < 0)
                 return r;
+        if (streq(c->driver, DRIVER_KERNEL_CHOICE))
+                return driver && !vfioctl_ctx_is_dry_run(run->ctx) ? 0
+                                                                   : converge_probe_any(run, c);
         /* In a dry run the old driver is still bound: the probe would follow. */
         if (streq_ptr(driver, c->driver))
                 return 0;

@@ -31,6 +31,13 @@ int op_run_init(struct op_run *run, vfioctl_ctx *ctx, vfioctl_state *st, unsigne
                 vfioctl_report *report);
 void op_run_done(struct op_run *run);
 
+/*
+ * A change's target_driver meaning "whatever the kernel binds": the
+ * override is cleared and drivers_probe lets the kernel choose (a device
+ * taken at boot before any driver had it; DESIGN §3 rule 13).
+ */
+#define DRIVER_KERNEL_CHOICE "*"
+
 /* The driver (NULL: unbound) and driver_override (NULL: unset) of a device now. */
 int driver_read(struct op_run *run, const char *address, char **ret_driver, char **ret_override);
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "plan.h"
+#include "reserve.h"
 
 static const struct {
         const char *word, *driver;
@@ -644,7 +645,11 @@ static int give_back(struct reattach_ctx *c, const struct vfioctl_state_device *
         }
         if (r < 0)
                 return r;
-        r = plan_add_change(c->p, dev, row->original_driver, plan_reattach_override(row));
+        /* Rule 13: taken at boot before any driver had it: the kernel chooses. */
+        r = plan_add_change(c->p, dev,
+                            !row->original_driver && reserve_row_is_boot(row) ? DRIVER_KERNEL_CHOICE
+                                                                               : row->original_driver,
+                            plan_reattach_override(row));
         if (r < 0)
                 return r;
         return plan_add_forget(c->p, row->address);

@@ -32,6 +32,15 @@ int plan_reattach(vfioctl_host *host, vfioctl_state *st, const struct vfioctl_pc
                   size_t n, const struct vfioctl_op_options *opts, vfioctl_report *report,
                   struct plan *ret);
 
+/*
+ * Runs a plan through the executor (driver.c) and records its rows, as
+ * detach and reattach do; boot-time reservations (reserve.c) run theirs
+ * the same way. action names what each change did in the report.
+ */
+int detach_run_plan(vfioctl_host *host, vfioctl_state *st, const char *kind,
+                    const struct vfioctl_op_options *opts, const struct plan *p,
+                    enum vfioctl_action action, vfioctl_report *report);
+
 /* The pieces assign (assign.c) builds its own plans from. */
 int plan_add_change(struct plan *p, vfioctl_device *dev, const char *target_driver,
                     const char *target_override);

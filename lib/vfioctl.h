@@ -557,6 +557,9 @@ enum vfioctl_action {
         VFIOCTL_ACTION_STUCK,            /* could not be put back: see fix */
         VFIOCTL_ACTION_BLOCKED,          /* an unbind still waits for a user of the device */
         VFIOCTL_ACTION_IN_USE,           /* refused: the host uses it (detail says how) */
+        VFIOCTL_ACTION_RESERVED,         /* reserved for a stub from boot on */
+        VFIOCTL_ACTION_UNRESERVED,       /* its reservation was dropped */
+        VFIOCTL_ACTION_NOT_APPLIED,      /* boot: a reservation left alone (detail says why) */
 };
 
 enum vfioctl_outcome {
@@ -747,6 +750,112 @@ VFIOCTL_EXPORT const struct vfioctl_guest_device *vfioctl_guest_device_at(vfioct
 VFIOCTL_EXPORT int vfioctl_guest_qemu_args(vfioctl_guest *g, unsigned flags, char ***ret);
 
 /* ------------------------------------------------------------------ */
+/* Boot-time reservations (DESIGN §3 rule 13)                          */
+
+/*
+ * A reservation says a device belongs to a stub driver from boot on. The
+ * set lives in CONFIG_DIR/reservations, plain text an admin can read and
+ * edit (vfioctl(8), RESERVATIONS): one section per device, keyed by its
+ * address and ids, never by IOMMU group number (groups renumber across
+ * boots), with the other members its group had when it was reserved.
+ */
+typedef struct vfioctl_reservations vfioctl_reservations;
+
+struct vfioctl_reservation_member {
+        char address[VFIOCTL_PCI_ADDR_MAX];
+        uint16_t vendor_id, device_id;
+};
+
+struct vfioctl_reservation {
+        char address[VFIOCTL_PCI_ADDR_MAX];
+        uint16_t vendor_id, device_id;
+        bool has_subsys; /* a hand-written entry may leave the subsystem out */
+        uint16_t subsys_vendor_id, subsys_device_id;
+        char *driver; /* the stub: "vfio-pci", "pci-stub", a vfio variant */
+        /* The rest of its IOMMU group when it was reserved, by address. */
+        struct vfioctl_reservation_member *members;
+        size_t n_members;
+};
+
+enum {
+        /* The set will be written: the folder must exist (it is created
+         * 0755 when missing) and be writable. */
+        VFIOCTL_RESERVATIONS_WRITE = 1 << 0,
+};
+
+/*
+ * Reads DIR/reservations (no file yet: an empty set). The folder (and
+ * file) must be owned by root and writable by nobody else: -EPERM
+ * otherwise. A file that does not parse: -EBADMSG, the message names the
+ * file and the line. Without the folder: an empty set (-ENOENT with
+ * VFIOCTL_RESERVATIONS_WRITE when it cannot be created).
+ */
+VFIOCTL_EXPORT int vfioctl_reservations_load(vfioctl_ctx *ctx, const char *dir, unsigned flags,
+                                             vfioctl_reservations **ret);
+VFIOCTL_EXPORT vfioctl_reservations *vfioctl_reservations_ref(vfioctl_reservations *res);
+VFIOCTL_EXPORT vfioctl_reservations *vfioctl_reservations_unref(vfioctl_reservations *res);
+/* The file, "DIR/reservations". */
+VFIOCTL_EXPORT const char *vfioctl_reservations_get_path(vfioctl_reservations *res);
+VFIOCTL_EXPORT size_t vfioctl_reservations_n(vfioctl_reservations *res);
+/* Sorted by address; borrowed until the set changes. */
+VFIOCTL_EXPORT const struct vfioctl_reservation *
+vfioctl_reservations_at(vfioctl_reservations *res, size_t i);
+/* NULL when addr is not reserved. */
+VFIOCTL_EXPORT const struct vfioctl_reservation *
+vfioctl_reservations_find(vfioctl_reservations *res, const struct vfioctl_pci_addr *addr);
+
+enum vfioctl_reservation_verdict {
+        VFIOCTL_RESERVATION_APPLIES = 0,   /* the device and its group are as reserved */
+        VFIOCTL_RESERVATION_MISSING,       /* no device at that address */
+        VFIOCTL_RESERVATION_IDS_CHANGED,   /* another card at that address */
+        VFIOCTL_RESERVATION_GROUP_CHANGED, /* its group now holds a device that is neither
+                                            * reserved nor left to VFIO, or a new one */
+        VFIOCTL_RESERVATION_NO_IOMMU,      /* a vfio reservation on a host without groups */
+};
+
+/*
+ * Whether a reservation may be applied to the host as it is now (rule 13:
+ * a reserved device whose ids changed, or whose group holds a device on a
+ * host driver that is not reserved, is never touched). Returns the
+ * verdict (>= 0) and, unless APPLIES, why in why (e.g. "0000:00:1f.3
+ * (SMBus 8086:a323, on i801_smbus) joined its IOMMU group").
+ */
+VFIOCTL_EXPORT int vfioctl_reservation_check(vfioctl_host *host, vfioctl_reservations *res,
+                                             const struct vfioctl_reservation *e, char *why,
+                                             size_t why_size);
+
+/*
+ * Reserves devices for opts->driver (a stub, rule 11; NULL: vfio-pci):
+ * the group rule of detach applies (with VFIOCTL_OP_GROUP every member
+ * that is not left to VFIO is reserved too; without it such a member
+ * refuses the call, the report naming it) and so does safety (rule 9)
+ * unless VFIOCTL_OP_FORCE. The set is then written atomically (a
+ * temporary file, fsync, rename, fsync of the folder); in a dry run it is
+ * not. The report has a RESERVED entry per device now reserved.
+ * Nothing is changed on any failure.
+ */
+VFIOCTL_EXPORT int vfioctl_reserve(vfioctl_host *host, vfioctl_reservations *res,
+                                   const struct vfioctl_pci_addr *addrs, size_t n,
+                                   const struct vfioctl_op_options *opts, vfioctl_report *report);
+/* Drops the reservations of addrs (UNRESERVED entries); one not reserved is INVALID. */
+VFIOCTL_EXPORT int vfioctl_unreserve(vfioctl_reservations *res, const struct vfioctl_pci_addr *addrs,
+                                     size_t n, vfioctl_report *report);
+
+/*
+ * Applies reservations at boot: for addr (and the reservations of the
+ * rest of its IOMMU group), or for all of them when addr is NULL. Each
+ * group whose reservations apply is detached as vfioctl_detach() would
+ * (driver_override first, so a driver loaded later never takes it;
+ * journaled and recorded in st, which must be locked); when the stub is
+ * not loaded yet only driver_override is written (the stub takes the
+ * device when it loads). A group that does not apply, or that detach
+ * refuses, is not touched: NOT_APPLIED entries say why and the outcome
+ * is ATTENTION. A device that is not reserved: 0, nothing done.
+ */
+VFIOCTL_EXPORT int vfioctl_boot(vfioctl_host *host, vfioctl_state *st, vfioctl_reservations *res,
+                                const struct vfioctl_pci_addr *addr,
+                                const struct vfioctl_op_options *opts, vfioctl_report *report);
+/* ------------------------------------------------------------------ */
 /* Cleanup helpers, for callers that use the cleanup attribute:
  *      _vfioctl_cleanup_(vfioctl_host_unrefp) vfioctl_host *host = NULL;
  * (as sd-device's _SD_DEFINE_POINTER_CLEANUP_FUNC). */
@@ -768,6 +877,7 @@ _VFIOCTL_DEFINE_POINTER_CLEANUP_FUNC(vfioctl_report, vfioctl_report_free)
 _VFIOCTL_DEFINE_POINTER_CLEANUP_FUNC(vfioctl_guest_def, vfioctl_guest_def_unref)
 _VFIOCTL_DEFINE_POINTER_CLEANUP_FUNC(vfioctl_network_def, vfioctl_network_def_unref)
 _VFIOCTL_DEFINE_POINTER_CLEANUP_FUNC(vfioctl_guest, vfioctl_guest_unref)
+_VFIOCTL_DEFINE_POINTER_CLEANUP_FUNC(vfioctl_reservations, vfioctl_reservations_unref)
 
 #ifdef __cplusplus
 }

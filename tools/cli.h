@@ -37,6 +37,10 @@ struct cli {
         struct vfioctl_state_device *owner_rows;
         size_t n_owner_rows;
         char *owners_error;    /* why the state could not be read; owners unknown */
+        /* Reservations for list/show/status (cmd-reserve.c), read-only, on first use. */
+        bool reservations_loaded;
+        vfioctl_reservations *reservations;
+        vfioctl_host *res_host; /* the host those commands read, to check them against */
 };
 
 struct command {
@@ -70,6 +74,20 @@ int cmd_recover(struct cli *cli, int argc, char **argv);
 int cmd_assign(struct cli *cli, int argc, char **argv);
 int cmd_release(struct cli *cli, int argc, char **argv);
 int cmd_qemu_args(struct cli *cli, int argc, char **argv);
+int cmd_reserve(struct cli *cli, int argc, char **argv);
+int cmd_unreserve(struct cli *cli, int argc, char **argv);
+int cmd_boot(struct cli *cli, int argc, char **argv);
+
+/* cmd-reserve.c: what list, show and status say of reserved devices. */
+vfioctl_reservations *cli_reservations(struct cli *cli);
+void cli_free_reservations(struct cli *cli);
+/* The device's reservation (NULL: none); whether this boot honoured it, else why not. */
+const struct vfioctl_reservation *device_reservation(struct cli *cli, vfioctl_device *dev,
+                                                     bool *ret_honoured, char *why, size_t size);
+/* {"driver", "honoured", "why"}, NULL when not reserved. */
+json_t *reservation_json(struct cli *cli, vfioctl_device *dev);
+/* "reserved" or "reserved, NOT honoured"; NULL when not reserved. */
+const char *reservation_word(struct cli *cli, vfioctl_device *dev);
 
 /* cmd-assign.c: QEMU arguments on one line (refused when one holds whitespace), or as JSON. */
 int print_qemu_args(FILE *f, char **args);

@@ -38,11 +38,16 @@ static void add_device_row(struct cli *cli, struct table *t, vfioctl_device *dev
                 char buf[1024];
                 snprintf(buf, sizeof(buf), "(unreadable: %s)", errmsg);
                 table_add(t, buf);
-        } else if (vfioctl_device_is_bridge(dev)) {
-                strncat(name, " [bridge]", sizeof(name) - strlen(name) - 1);
+        } else {
+                const char *reserved = reservation_word(cli, dev);
+
+                if (vfioctl_device_is_bridge(dev))
+                        strncat(name, " [bridge]", sizeof(name) - strlen(name) - 1);
+                if (reserved)
+                        snprintf(name + strlen(name), sizeof(name) - strlen(name), " [%s]",
+                                 reserved);
                 table_add(t, name);
-        } else
-                table_add(t, name);
+        }
 }
 
 static json_t *group_json(struct cli *cli, vfioctl_group *group)
@@ -165,6 +170,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
         r = vfioctl_host_scan(host);
         if (r < 0)
                 return lib_error(cli, r, EXIT_ATTENTION, "reading the host");
+        cli->res_host = host;
 
         if (cli->json)
                 return list_json(cli, host, all);

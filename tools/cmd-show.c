@@ -134,6 +134,21 @@ static void print_sriov(vfioctl_device *dev, unsigned total, unsigned num)
         printf("%s\n", n > 8 ? ", ..." : "");
 }
 
+/* Rule 13: whether it is reserved, and whether this boot honoured it. */
+static void print_reservation(struct cli *cli, vfioctl_device *dev)
+{
+        const struct vfioctl_reservation *e;
+        bool honoured = false;
+        char why[512];
+
+        e = device_reservation(cli, dev, &honoured, why, sizeof(why));
+        if (!e)
+                return;
+        printf("  reserved:   for %s from boot on (%s); %s%s\n", e->driver,
+               vfioctl_reservations_get_path(cli_reservations(cli)),
+               honoured ? "honoured this boot" : "NOT honoured this boot: ", honoured ? "" : why);
+}
+
 static void print_details(struct cli *cli, vfioctl_device *dev)
 {
         const char *override = NULL, *errmsg;
@@ -166,6 +181,7 @@ static void print_details(struct cli *cli, vfioctl_device *dev)
         printf("  state:      %s\n", device_state_word(cli, dev));
         if (device_owner(cli, dev))
                 printf("  owner:      guest '%s'\n", device_owner(cli, dev));
+        print_reservation(cli, dev);
         if (vfioctl_device_get_numa_node(dev, &node) == 0 && node >= 0)
                 printf("  NUMA node:  %d\n", node);
         if (vfioctl_device_get_sriov(dev, &total, &num) == 0 && total > 0)
@@ -327,6 +343,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
         r = vfioctl_host_new(cli->ctx, &host);
         if (r < 0)
                 return lib_error(cli, r, EXIT_USAGE, "reading the host");
+        cli->res_host = host;
         r = vfioctl_host_get_device(host, &addr, &dev);
         if (r == -ENODEV)
                 return lib_error(cli, r, EXIT_USAGE, "looking up the device");

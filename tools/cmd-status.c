@@ -203,6 +203,61 @@ static void print_guests(json_t *guests)
         table_print(t, stdout);
 }
 
+/* One reservation: the device there now and whether this boot honoured it. */
+static json_t *reservation_entry_json(struct cli *cli, vfioctl_host *host,
+                                      const struct vfioctl_reservation *e)
+{
+        json_t *o = json_object(), *r = NULL;
+        struct vfioctl_pci_addr a;
+        vfioctl_device *dev;
+        char ids[16];
+
+        json_object_set_new(o, "address", json_string(e->address));
+        snprintf(ids, sizeof(ids), "%04x:%04x", e->vendor_id, e->device_id);
+        json_object_set_new(o, "id", json_string(ids));
+        json_object_set_new(o, "driver", json_string(e->driver));
+        if (host && vfioctl_pci_addr_parse(e->address, &a) == 0 &&
+            vfioctl_host_get_device(host, &a, &dev) == 0)
+                r = reservation_json(cli, dev);
+        json_object_set_new(o, "honoured", json_boolean(r && json_is_true(json_object_get(r, "honoured"))));
+        json_object_set_new(o, "why", r ? json_incref(json_object_get(r, "why"))
+                                        : json_string("there is no device at that address"));
+        json_decref(r);
+        return o;
+}
+
+static json_t *reservations_json(struct cli *cli, vfioctl_host *host)
+{
+        vfioctl_reservations *res = cli_reservations(cli);
+        json_t *a = json_array();
+
+        for (size_t i = 0; i < vfioctl_reservations_n(res); i++)
+                json_array_append_new(a, reservation_entry_json(cli, host,
+                                                                vfioctl_reservations_at(res, i)));
+        return a;
+}
+
+static void print_reservations(struct cli *cli, vfioctl_host *host)
+{
+        json_t *a = reservations_json(cli, host), *o;
+        size_t i;
+
+        if (json_array_size(a) > 0)
+                printf("\nReserved from boot on (%s):\n",
+                       vfioctl_reservations_get_path(cli_reservations(cli)));
+        json_array_foreach(a, i, o) {
+                json_t *why = json_object_get(o, "why");
+
+                printf("  %s  %s  %-10s %s%s\n", json_string_value(json_object_get(o, "address")),
+                       json_string_value(json_object_get(o, "id")),
+                       json_string_value(json_object_get(o, "driver")),
+                       json_is_true(json_object_get(o, "honoured")) ? "honoured this boot"
+                                                                    : "NOT honoured this boot: ",
+                       json_is_string(why) ? json_string_value(why) : "");
+        }
+        json_decref(a);
+}
+
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
         _cleanup_(vfioctl_host_unrefp) vfioctl_host *host = NULL;
@@ -233,6 +288,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
         /* The current drivers are a courtesy: a missing tree does not stop status. */
         if (vfioctl_host_new(cli->ctx, &host) < 0)
                 host = NULL;
+        cli->res_host = host;
 
         if (cli->json) {
                 json_t *doc = json_object(), *devs = json_array(), *pend = json_array();
@@ -244,6 +300,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
                 json_object_set_new(doc, "devices", devs);
                 json_object_set_new(doc, "pending", pend);
                 json_object_set_new(doc, "guests", guests_json(st, guest));
+                json_object_set_new(doc, "reservations", reservations_json(cli, host));
                 json_print(doc);
                 json_decref(doc);
         } else {
@@ -252,6 +309,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
                 print_text(host, rows, n, ops, n_ops);
                 print_guests(guests);
                 json_decref(guests);
+                print_reservations(cli, host);
         }
         r = EXIT_OK;
 out:

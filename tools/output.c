@@ -365,7 +365,7 @@ json_t *device_json(struct cli *cli, vfioctl_device *dev)
         const char *errmsg;
         char name[512];
         int group = vfioctl_device_get_group_number(dev);
-        json_t *o;
+        json_t *o, *reserved;
 
         o = json_object();
         json_object_set_new(o, "address", json_string(vfioctl_device_get_name(dev)));
@@ -385,6 +385,10 @@ json_t *device_json(struct cli *cli, vfioctl_device *dev)
                             json_boolean(vfioctl_device_is_viable_member(dev)));
         if (vfioctl_device_get_error(dev, &errmsg))
                 json_object_set_new(o, "error", json_string(errmsg));
+        /* Only reserved devices carry it (vfioctl(8), RESERVATIONS). */
+        reserved = reservation_json(cli, dev);
+        if (reserved)
+                json_object_set_new(o, "reserved", reserved);
         return o;
 }
 

@@ -134,6 +134,18 @@ static void print_entry(struct cli *cli, const struct vfioctl_report_entry *e)
         case VFIOCTL_ACTION_IN_USE:
                 fprintf(stderr, "  %s  %-14s %s\n", e->address, drv(e->from), detail);
                 break;
+        case VFIOCTL_ACTION_RESERVED:
+                if (cli->verbosity >= 0)
+                        printf("%s reserved for %s from boot on (now on %s)%s%s\n", e->address,
+                               drv(e->to), drv(e->from), *detail ? "; " : "", detail);
+                break;
+        case VFIOCTL_ACTION_UNRESERVED:
+                if (cli->verbosity >= 0)
+                        printf("%s no longer reserved (was for %s)\n", e->address, drv(e->from));
+                break;
+        case VFIOCTL_ACTION_NOT_APPLIED:
+                fprintf(stderr, "  %s %s\n", e->address, detail);
+                break;
         }
 }
 
@@ -165,6 +177,9 @@ static const char *action_word(enum vfioctl_action a)
                 [VFIOCTL_ACTION_STUCK] = "stuck",
                 [VFIOCTL_ACTION_BLOCKED] = "blocked",
                 [VFIOCTL_ACTION_IN_USE] = "in_use",
+                [VFIOCTL_ACTION_RESERVED] = "reserved",
+                [VFIOCTL_ACTION_UNRESERVED] = "unreserved",
+                [VFIOCTL_ACTION_NOT_APPLIED] = "not_applied",
         };
 
         return (size_t) a < ELEMENTSOF(words) && words[a] ? words[a] : "?";

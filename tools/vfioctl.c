@@ -88,6 +88,27 @@ static const struct command commands[] = {
         { "recover", cmd_recover, "[--timeout S]",
           "roll back an interrupted operation, release guests whose QEMU is gone",
           "  --timeout S      seconds to wait for each unbind, bind and the lock (default 10)\n" },
+        { "reserve", cmd_reserve, "DEV... [--group] [--driver NAME] [--now] [--force] [--timeout S]",
+          "keep devices on a stub driver from boot on (DESIGN rule 13)",
+          "  DEV...           the devices; their IOMMU group's rule applies as in detach\n"
+          "  --group          reserve the group's other members on host drivers too\n"
+          "                   (default: refuse, naming them)\n"
+          "  --driver NAME    vfio (vfio-pci, default), kvm (pci-stub), xen (xen-pciback)\n"
+          "                   or a vfio variant driver\n"
+          "  --now            also detach them now, as detach does\n"
+          "  --force          reserve even what the host visibly uses (default: refuse)\n"
+          "  --timeout S      with --now: seconds to wait for each unbind, bind and the lock\n"
+          "                   (default 10)\n" },
+        { "unreserve", cmd_unreserve, "DEV... [--now] [--timeout S]",
+          "drop reservations; --now gives the devices back too",
+          "  --now            also give them back now, as reattach does\n"
+          "  --timeout S      with --now: seconds to wait for each unbind, bind and the lock\n"
+          "                   (default 10)\n" },
+        { "boot", cmd_boot, "[DEV] [--timeout S]",
+          "apply the reservations (run by the udev rule and the systemd unit)",
+          "  DEV              only this device (and the reservations of its IOMMU group);\n"
+          "                   a device that is not reserved: nothing is done\n"
+          "  --timeout S      seconds to wait for each unbind, bind and the lock (default 10)\n" },
         { "help", cmd_help, "[COMMAND]", "this list, or one command's options", NULL, true },
         { "version", cmd_version, "", "the version of vfioctl", NULL, true },
 };
@@ -476,6 +497,7 @@ int main(int argc, char **argv)
         r = cmd->run(&cli, argc, argv);
         r = output_done(&cli, r);
         cli_free_owners(&cli);
+        cli_free_reservations(&cli);
         vfioctl_ctx_unref(cli.ctx);
         return r;
 }
