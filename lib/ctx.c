@@ -110,6 +110,27 @@ VFIOCTL_EXPORT bool vfioctl_ctx_is_dry_run(vfioctl_ctx *ctx)
         return ctx->dry_run_fn != NULL;
 }
 
+VFIOCTL_EXPORT void vfioctl_ctx_set_progress_fn(vfioctl_ctx *ctx, vfioctl_progress_fn fn,
+                                                void *userdata)
+{
+        if (!ctx)
+                return;
+        ctx->progress_fn = fn;
+        ctx->progress_data = userdata;
+}
+
+/* Async-signal-safe: one store to a sig_atomic_t, nothing else. */
+VFIOCTL_EXPORT void vfioctl_ctx_interrupt(vfioctl_ctx *ctx)
+{
+        if (ctx)
+                ctx->interrupted = 1;
+}
+
+VFIOCTL_EXPORT bool vfioctl_ctx_is_interrupted(vfioctl_ctx *ctx)
+{
+        return ctx && ctx->interrupted;
+}
+
 void ctx_log(vfioctl_ctx *ctx, int priority, const char *file, int line, const char *fn,
              const char *format, ...)
 {

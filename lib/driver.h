@@ -25,6 +25,11 @@ struct op_run {
         unsigned timeout_ms;
         int devices_fd;      /* sys/bus/pci/devices */
         vfioctl_report *report;
+        bool rolling_back;   /* an interruption no longer stops waits */
+        int *groups;         /* the IOMMU groups involved (a PF's VFs' too), for the holder */
+        size_t n_groups;
+        char (*forget)[VFIOCTL_PCI_ADDR_MAX]; /* rolled back: devices no longer on the host */
+        size_t n_forget;
 };
 
 int op_run_init(struct op_run *run, vfioctl_ctx *ctx, vfioctl_state *st, unsigned timeout_ms,
@@ -61,5 +66,5 @@ int op_apply(struct op_run *run, const char *kind, const char *command,
  */
 int op_recover(struct op_run *run, const struct vfioctl_state_op *op);
 
-/* Who holds /dev/vfio/GROUP open, read under the root: "pid 123 (qemu-system-x86)". */
-int driver_find_holder(vfioctl_ctx *ctx, int group, char *buf, size_t size);
+/* Who holds one of the groups open, read under the root: "pid 123 (qemu) holds /dev/vfio/8 open". */
+int driver_find_holder(vfioctl_ctx *ctx, const int *groups, size_t n, char *buf, size_t size);

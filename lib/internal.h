@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -46,6 +47,9 @@ struct vfioctl_ctx {
         vfioctl_write_fn dry_run_fn;
         void *dry_run_data;
         struct pci_access *pacc; /* libpci, for names; loaded on first use */
+        vfioctl_progress_fn progress_fn;
+        void *progress_data;
+        volatile sig_atomic_t interrupted; /* set by vfioctl_ctx_interrupt(), maybe in a handler */
 };
 
 /* Logging: debug output through the user's callback, nothing by default. */
@@ -126,6 +130,13 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
  * nothing is written and the write is reported to the dry-run callback.
  */
 int sysfs_write(vfioctl_ctx *ctx, const char *relpath, const char *value);
+/*
+ * The write alone: openat() and one write(), no message, no allocation,
+ * so that a forked helper can make it. Returns 0 or -errno (-EMSGSIZE: short).
+ */
+int sysfs_write_raw(int root_fd, const char *relpath, const char *value);
+/* Whether relpath is an attribute of a PCI device, driver or the bus (else -EPERM, said). */
+int sysfs_write_check(vfioctl_ctx *ctx, const char *relpath);
 
 /* ------------------------------------------------------------------ */
 /* trust.c: what vfioctl believes of its own folders and records.      */

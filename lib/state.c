@@ -919,13 +919,13 @@ fail:
 }
 
 int state_op_step_intended(vfioctl_state *st, int64_t op, int seq, const char *address,
-                           const char *path, const char *value)
+                           const char *path, const char *value, int helper_pid)
 {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
         int r;
 
-        r = db_prepare(st, "INSERT INTO op_steps (op_id, seq, address, path, value, status) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, 'intended')", &s);
+        r = db_prepare(st, "INSERT INTO op_steps (op_id, seq, address, path, value, status, "
+                           "helper_pid) VALUES (?1, ?2, ?3, ?4, ?5, 'intended', ?6)", &s);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(s, 1, op);
@@ -933,6 +933,7 @@ int state_op_step_intended(vfioctl_state *st, int64_t op, int seq, const char *a
         sqlite3_bind_text(s, 3, address, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(s, 4, path, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(s, 5, value, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(s, 6, helper_pid);
         return step_done(st, s);
 }
 

@@ -62,8 +62,9 @@ int state_device_set_owner(vfioctl_state *st, const char *address, const char *o
  */
 int state_op_begin(vfioctl_state *st, const char *kind, const char *command,
                    const struct vfioctl_state_change *changes, size_t n, int64_t *ret_id);
+/* helper_pid: the process that makes the write, recorded before it may block (rule 12). */
 int state_op_step_intended(vfioctl_state *st, int64_t op, int seq, const char *address,
-                           const char *path, const char *value);
+                           const char *path, const char *value, int helper_pid);
 int state_op_step_set(vfioctl_state *st, int64_t op, int seq, const char *status, int helper_pid);
 int state_op_end(vfioctl_state *st, int64_t op);
 

@@ -417,28 +417,27 @@ static bool write_path_is_allowed(const char *relpath)
         return streq(relpath, "sys/bus/pci/drivers_probe") || streq(relpath, "sys/bus/pci/rescan");
 }
 
-int sysfs_write(vfioctl_ctx *ctx, const char *relpath, const char *value)
+int sysfs_write_check(vfioctl_ctx *ctx, const char *relpath)
 {
-        _cleanup_close_ int fd = -EBADF;
-        size_t len = strlen(value);
-        ssize_t n;
-
         if (!write_path_is_allowed(relpath))
                 return ctx_error(ctx, -EPERM,
                                  "refusing to write to %s: not an attribute of a PCI device or "
                                  "driver (a damaged state or a bug; nothing was written)",
                                  relpath);
-        if (ctx->dry_run_fn) {
-                ctx->dry_run_fn(ctx->dry_run_data, relpath, value);
-                return 0;
-        }
+        return 0;
+}
 
-        log_debug(ctx, "write '%s' to %s", value, relpath);
+int sysfs_write_raw(int root_fd, const char *relpath, const char *value)
+{
+        size_t len = strlen(value);
+        ssize_t n;
+        int fd, r = 0;
+
         /* O_NOFOLLOW: the final component of a sysfs attribute is never a
          * link; refusing one keeps a confused tree from redirecting us. */
-        fd = openat(ctx->root_fd, relpath, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        fd = openat(root_fd, relpath, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
-                return file_error(ctx, negative_errno(), NULL, relpath, NULL);
+                return -errno;
         /* The kernel takes the whole value in one write; an empty value is
          * written as a lone newline, which is how sysfs clears a value. */
         if (len == 0) {
@@ -447,8 +446,29 @@ int sysfs_write(vfioctl_ctx *ctx, const char *relpath, const char *value)
         }
         n = write(fd, value, len);
         if (n < 0)
-                return file_error(ctx, negative_errno(), NULL, relpath, NULL);
-        if ((size_t) n != len)
+                r = -errno;
+        else if ((size_t) n != len)
+                r = -EMSGSIZE;
+        close(fd);
+        return r;
+}
+
+int sysfs_write(vfioctl_ctx *ctx, const char *relpath, const char *value)
+{
+        int r;
+
+        r = sysfs_write_check(ctx, relpath);
+        if (r < 0)
+                return r;
+        if (ctx->dry_run_fn) {
+                ctx->dry_run_fn(ctx->dry_run_data, relpath, value);
+                return 0;
+        }
+        log_debug(ctx, "write '%s' to %s", value, relpath);
+        r = sysfs_write_raw(ctx->root_fd, relpath, value);
+        if (r == -EMSGSIZE)
                 return file_error(ctx, -EIO, NULL, relpath, "short write");
+        if (r < 0)
+                return file_error(ctx, r, NULL, relpath, NULL);
         return 0;
 }

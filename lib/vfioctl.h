@@ -100,6 +100,43 @@ typedef void (*vfioctl_write_fn)(void *userdata, const char *path, const char *v
 VFIOCTL_EXPORT void vfioctl_ctx_set_dry_run(vfioctl_ctx *ctx, vfioctl_write_fn fn, void *userdata);
 VFIOCTL_EXPORT bool vfioctl_ctx_is_dry_run(vfioctl_ctx *ctx);
 
+/*
+ * Progress while an operation waits on the kernel: a write that has not
+ * returned yet (an unbind waits for whoever holds the device; a bind or
+ * drivers_probe waits for the driver's probe), or a driver link that has
+ * not appeared yet. Called about once a second from the thread running
+ * the operation, never for waits shorter than that.
+ */
+enum vfioctl_wait {
+        VFIOCTL_WAIT_UNBIND, /* holder: the driver, or the process holding the group */
+        VFIOCTL_WAIT_WRITE,  /* any other write: override, bind, drivers_probe, sriov_numvfs */
+        VFIOCTL_WAIT_DRIVER, /* the driver link to name the driver asked for */
+};
+
+struct vfioctl_progress {
+        enum vfioctl_wait wait;
+        const char *address;   /* the device waited on */
+        const char *path;      /* the write, relative to the root (NULL for WAIT_DRIVER) */
+        const char *value;
+        const char *driver;    /* WAIT_UNBIND: the driver being unbound; WAIT_DRIVER: wanted */
+        bool driver_is_vfio;   /* WAIT_UNBIND: the user of the device is whoever holds the group */
+        const char *holder;    /* who holds the group ("pid 123 (qemu)"), NULL when unknown */
+        int helper_pid;        /* the process making the write (0: none) */
+        unsigned elapsed_ms;
+        unsigned timeout_ms;
+};
+typedef void (*vfioctl_progress_fn)(void *userdata, const struct vfioctl_progress *p);
+VFIOCTL_EXPORT void vfioctl_ctx_set_progress_fn(vfioctl_ctx *ctx, vfioctl_progress_fn fn,
+                                                void *userdata);
+
+/*
+ * Asks the operation in progress to stop: it rolls back what it changed,
+ * as after a failure, and returns -EINTR. Async-signal-safe (one store),
+ * meant for a SIGINT/SIGTERM/SIGHUP handler. Stays set for the context.
+ */
+VFIOCTL_EXPORT void vfioctl_ctx_interrupt(vfioctl_ctx *ctx);
+VFIOCTL_EXPORT bool vfioctl_ctx_is_interrupted(vfioctl_ctx *ctx);
+
 /* ------------------------------------------------------------------ */
 /* Host, devices and IOMMU groups (read side)                          */
 

@@ -6,11 +6,79 @@
  * report, and map the outcome to an exit code (DESIGN §4).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+
+/* The context a signal interrupts, and which signal it was (rule 12). */
+static vfioctl_ctx *signal_ctx;
+static volatile sig_atomic_t signal_caught;
+
+static void on_signal(int sig)
+{
+        signal_caught = sig;
+        vfioctl_ctx_interrupt(signal_ctx);
+}
+
+/*
+ * Rule 12: SIGINT, SIGTERM and SIGHUP during a changing command ask the
+ * library to roll back, as after a failure; the command then says so and
+ * exits. No SA_RESTART: the signal must cut a wait short.
+ */
+static void signals_catch(vfioctl_ctx *ctx)
+{
+        struct sigaction sa = { .sa_handler = on_signal };
+        static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+
+        signal_ctx = ctx;
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
+                sigaddset(&sa.sa_mask, sigs[i]);
+        for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
+                sigaction(sigs[i], &sa, NULL);
+}
+
+/* "(3 s of 10)" */
+static void progress_clock(const struct vfioctl_progress *p, char *buf, size_t size)
+{
+        snprintf(buf, size, "(%u s of %g)", p->elapsed_ms / 1000, p->timeout_ms / 1000.0);
+}
+
+/* What the library waits on, about once a second, on stderr (issue 10 item 6). */
+static void print_progress(void *userdata, const struct vfioctl_progress *p)
+{
+        struct cli *cli = userdata;
+        char clock[64];
+
+        if (cli->verbosity < 0)
+                return;
+        progress_clock(p, clock, sizeof(clock));
+        switch (p->wait) {
+        case VFIOCTL_WAIT_UNBIND:
+                if (!p->driver_is_vfio)
+                        fprintf(stderr, "waiting for %s to let go of %s %s\n", p->driver,
+                                p->address, clock);
+                else
+                        fprintf(stderr, "waiting for %s to let go of %s: %s %s\n", p->driver,
+                                p->address,
+                                p->holder ? p->holder : "its IOMMU group is held open", clock);
+                break;
+        case VFIOCTL_WAIT_WRITE:
+                fprintf(stderr, "waiting for the kernel to take '%s' in /%s %s\n", p->value,
+                        p->path, clock);
+                break;
+        case VFIOCTL_WAIT_DRIVER:
+                fprintf(stderr, "waiting for %s to bind to %s %s\n", p->address, p->driver,
+                        clock);
+                break;
+        }
+        if (cli->verbosity > 0 && p->path)
+                fprintf(stderr, "  (pid %d writes '%s' to /%s)\n", p->helper_pid, p->value,
+                        p->path);
+}
 
 static void print_write(void *userdata, const char *path, const char *value)
 {
@@ -71,6 +139,8 @@ int session_begin(struct cli *cli, struct session *s, unsigned timeout_ms, bool 
         if (!mutate || cli->dry_run)
                 return EXIT_OK;
 
+        vfioctl_ctx_set_progress_fn(cli->ctx, print_progress, cli);
+        signals_catch(cli->ctx);
         r = vfioctl_state_lock(s->st, NULL, timeout_ms);
         if (r < 0)
                 return lib_error(cli, r, EXIT_REFUSED, "cannot lock the state");
@@ -247,6 +317,9 @@ int session_finish(struct session *s, int r)
                 code = o == VFIOCTL_OUTCOME_INVALID ? EXIT_USAGE : EXIT_REFUSED;
         if (s->cli->json)
                 return session_json(s, code);
+        if (signal_caught && r == -EINTR)
+                print_error("SIG%s: stopped, and rolled back what was changed:",
+                            sigabbrev_np(signal_caught) ? sigabbrev_np(signal_caught) : "signal");
         if (code == EXIT_OK) {
                 for (size_t i = 0; i < vfioctl_report_n_entries(s->report); i++)
                         print_entry(s->cli, vfioctl_report_entry_at(s->report, i));

@@ -228,14 +228,47 @@ static pid_t writer_tgid(pid_t tid)
         return tgid;
 }
 
-/* .sim/crash_after: the k-th write to sys/ kills its writer instead. */
+/*
+ * The parent of a vfioctl write helper (comm "vfioctl-write", the child
+ * vfioctl forks for each write that may block), else 0. A crash point is
+ * meant for the command: the helper is only its hand.
+ */
+static pid_t helper_parent(pid_t pid)
+{
+        char path[64], buf[512], *p;
+        FILE *f;
+        size_t n;
+        int ppid = 0;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        f = fopen(path, "re");
+        if (!f)
+                return 0;
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        /* "PID (COMM) STATE PPID ..." */
+        p = strrchr(buf, ')');
+        if (!strstr(buf, "(vfioctl-write)") || !p || sscanf(p + 2, "%*c %d", &ppid) != 1)
+                return 0;
+        return ppid > 1 ? ppid : 0;
+}
+
+/* .sim/crash_after: the k-th write to sys/ kills its writer instead (and
+ * the command behind a vfioctl write helper). */
 static bool crash_now(const char *path)
 {
+        pid_t writer, parent;
+
         if (strncmp(path, "/sys/", 5) != 0 || sim.crash_after <= 0)
                 return false;
         if (--sim.crash_after > 0)
                 return false;
-        kill(writer_tgid(fuse_get_context()->pid), SIGKILL);
+        writer = writer_tgid(fuse_get_context()->pid);
+        parent = helper_parent(writer);
+        if (parent > 0)
+                kill(parent, SIGKILL);
+        kill(writer, SIGKILL);
         return true;
 }
 

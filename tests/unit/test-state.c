@@ -143,12 +143,13 @@ static void test_journal(void **state)
         assert_int_equal(state_op_begin(f->st, "detach", "test", &ch, 1, &id), 0);
         assert_int_equal(state_op_step_intended(f->st, id, 1, ch.address,
                                                 "sys/bus/pci/devices/0000:05:00.0/driver_override",
-                                                "vfio-pci"), 0);
+                                                "vfio-pci", 0), 0);
         assert_int_equal(state_op_step_set(f->st, id, 1, "done", 0), 0);
         assert_int_equal(state_op_step_intended(f->st, id, 2, ch.address,
-                                                "sys/bus/pci/drivers/e1000e/unbind", ch.address),
+                                                "sys/bus/pci/drivers/e1000e/unbind", ch.address,
+                                                4242),
                          0);
-        assert_int_equal(state_op_step_set(f->st, id, 2, "intended", 1234), 0);
+        /* Rule 12: the helper's pid is in the journal with the intended step, before the write may block. */
 
         assert_int_equal(vfioctl_state_get_pending(f->st, &ops, &n), 0);
         assert_int_equal(n, 1);
@@ -159,7 +160,7 @@ static void test_journal(void **state)
         assert_int_equal(ops[0].n_steps, 2);
         assert_string_equal(ops[0].steps[0].status, "done");
         assert_string_equal(ops[0].steps[1].status, "intended");
-        assert_int_equal(ops[0].steps[1].helper_pid, 1234);
+        assert_int_equal(ops[0].steps[1].helper_pid, 4242);
         vfioctl_state_ops_free(ops, n);
 
         assert_int_equal(state_op_end(f->st, id), 0);
