@@ -21,9 +21,13 @@
  *    thread. Nothing is global, so separate contexts need no locking;
  *  - processes: an operation that writes to sysfs (detach, reattach,
  *    assign, release, recover) forks a short-lived helper per write that
- *    can block, so that a write the kernel holds can be bounded and
- *    abandoned; the child only writes the value and reports the result
- *    through a pipe, then _exit()s. SIGCHLD handlers see these children.
+ *    can block (every write to a device: override, unbind, bind,
+ *    drivers_probe), so that a write the kernel holds can be bounded and
+ *    abandoned; the child makes only async-signal-safe calls: it moves to
+ *    its own process group (a terminal's Ctrl-C is not for it), waits
+ *    for the journal to name it, writes the value (openat, write),
+ *    reports the result through a pipe, then _exit()s. SIGCHLD handlers
+ *    see these children.
  */
 #pragma once
 
