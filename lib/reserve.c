@@ -1165,6 +1165,9 @@ static int plan_override_only(struct boot_ctx *b, vfioctl_device **devs, size_t 
                         continue; /* done by an earlier event of this boot */
                 snprintf(row.address, sizeof(row.address), "%s", vfioctl_device_get_name(devs[i]));
                 row.original_override = (char *) override;
+                /* Held for the stub: a later boot run finds it there, bound
+                 * when the stub loaded, and leaves it (already detached). */
+                row.stub_driver = (char *) stub;
                 r = plan_add_change(p, devs[i], NULL, stub);
                 if (r >= 0)
                         r = plan_add_row(p, &row);
