@@ -603,7 +603,7 @@ static int converge_probe_any(struct op_run *run, struct converge *c)
         _cleanup_free_ char *got = NULL;
         int seq, r;
 
-        r = do_write(run, c->address, "sys/bus/pci/drivers_probe", c->address, false, &seq);
+        r = converge_plain_write(run, c, "sys/bus/pci/drivers_probe", c->address, &seq);
         if (r < 0)
                 return r;
         if (vfioctl_ctx_is_dry_run(run->ctx))
