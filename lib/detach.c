@@ -71,11 +71,15 @@ int detach_run_plan(vfioctl_host *host, vfioctl_state *st, const char *kind,
         r = op_run_init(&run, ctx, st, opts->timeout_ms, report);
         if (r < 0)
                 return r;
-        if (p->n_changes > 0)
+        if (p->n_changes > 0 && run.st && action == VFIOCTL_ACTION_DETACHED)
+                r = sriov_before_detach(host, st, p); /* Rule 10: a PF's VFs come back */
+        if (r >= 0 && p->n_changes > 0)
                 r = op_apply(&run, kind, opts->command, p->changes, p->n_changes,
                              action == VFIOCTL_ACTION_REATTACHED);
         if (p->n_changes > 0)
                 vfioctl_host_invalidate(host);
+        if (r < 0 && run.st && action == VFIOCTL_ACTION_DETACHED)
+                (void) sriov_after_detach_failed(host, st, p, opts, report);
         if (r < 0)
                 goto out;
         report_changes(&run, report, p, action);
@@ -136,8 +140,20 @@ VFIOCTL_EXPORT int vfioctl_reattach(vfioctl_host *host, vfioctl_state *st,
                                     const struct vfioctl_pci_addr *addrs, size_t n,
                                     const struct vfioctl_op_options *opts, vfioctl_report *report)
 {
-        return plan_and_run(host, st, addrs, n, opts, report, "reattach", plan_reattach,
-                            VFIOCTL_ACTION_REATTACHED);
+        int r;
+
+        opts = opts ? opts : &default_opts;
+        /* Rule 10: VFs made by `sriov` go with their PF; a detached PF's come back. */
+        if (host && st && addrs && !vfioctl_ctx_is_dry_run(vfioctl_host_get_ctx(host))) {
+                r = sriov_before_reattach(host, st, addrs, n, opts, report);
+                if (r < 0)
+                        return r;
+        }
+        r = plan_and_run(host, st, addrs, n, opts, report, "reattach", plan_reattach,
+                         VFIOCTL_ACTION_REATTACHED);
+        if (r >= 0 && !vfioctl_ctx_is_dry_run(vfioctl_host_get_ctx(host)))
+                r = sriov_after_reattach(host, st, addrs, n, opts, report);
+        return r;
 }
 
 /*

@@ -350,6 +350,26 @@ static int do_write(struct op_run *run, struct wait_info *w, const char *path,
         return 0;
 }
 
+int op_write(struct op_run *run, const char *address, const char *path, const char *value,
+             bool may_block)
+{
+        struct wait_info w = { .wait = VFIOCTL_WAIT_WRITE, .address = address };
+        pid_t blocked = 0;
+        int seq, r;
+
+        /* Every write runs in the bounded helper now; may_block says why it matters. */
+        (void) may_block;
+        r = do_write(run, &w, path, value, &seq, &blocked);
+        if (r == -ETIMEDOUT)
+                return ctx_error(run->ctx, r,
+                                 "writing '%s' to %s did not finish within %.1f s (the device "
+                                 "is busy); run 'vfioctl recover' once it is done",
+                                 value, path, run->timeout_ms / 1000.0);
+        if (r < 0)
+                return r;
+        return journal_set(run, seq, "done", 0);
+}
+
 /* Waits, bounded, until the driver link names want (or shows some other driver). */
 static int wait_for_driver(struct op_run *run, const char *address, const char *want,
                            char **ret_driver)
@@ -1015,6 +1035,8 @@ int op_recover(struct op_run *run, const struct vfioctl_state_op *op)
         }
 
         restored = rollback(run, op->changes, op->n_changes, skip);
+        if (restored && !in_flight && streq(op->kind, "sriov"))
+                restored = sriov_recover(run, op) >= 0; /* Rule 10: the VFs it made */
         if (!restored || in_flight) {
                 report_set_outcome(run->report, VFIOCTL_OUTCOME_ATTENTION);
                 return 0;

@@ -66,5 +66,15 @@ int op_apply(struct op_run *run, const char *kind, const char *command,
  */
 int op_recover(struct op_run *run, const struct vfioctl_state_op *op);
 
+/*
+ * One journaled write outside a driver change (sriov_numvfs, sriov_drivers_autoprobe),
+ * marked done once the kernel took it; may_block runs it in the bounded helper (rule 12).
+ */
+int op_write(struct op_run *run, const char *address, const char *path, const char *value,
+             bool may_block);
+
+/* sriov.c: undoes what an interrupted "sriov" operation did to its PF (recover). */
+int sriov_recover(struct op_run *run, const struct vfioctl_state_op *op);
+
 /* Who holds one of the groups open, read under the root: "pid 123 (qemu) holds /dev/vfio/8 open". */
 int driver_find_holder(vfioctl_ctx *ctx, const int *groups, size_t n, char *buf, size_t size);

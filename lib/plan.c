@@ -443,6 +443,10 @@ static int detach_requested(struct detach_ctx *d, vfioctl_device *dev,
                               "%s is a bridge: bridges are never assigned to guests and never "
                               "bound to a stub (vfio-pci refuses them); leave it on %s",
                               addr, vfioctl_device_get_driver(dev) ?: "no driver");
+        r = sriov_check_detach(d->host, dev, d->k.rows, d->k.n_rows,
+                               d->opts->flags & VFIOCTL_OP_FORCE, d->report); /* Rule 10 */
+        if (r < 0)
+                return r;
         if (vfioctl_device_is_on_stub(dev))
                 return note_found(d, dev);
         r = plan_check_group_exists(d->host, dev, d->stub, d->report);

@@ -58,3 +58,19 @@ int plan_check_safety(vfioctl_host *host, vfioctl_device *dev, vfioctl_report *r
 const char *plan_reattach_override(const struct vfioctl_state_device *row);
 /* "NIC: Intel Corporation 82574L Gigabit Network Connection" or "NIC 8086:10d3". */
 const char *plan_describe(vfioctl_device *dev, char *buf, size_t size);
+
+/* Rule 10 (sriov.c): refuses to detach a PF whose VFs would vanish (REFUSED), unless forced
+ * and none of them is owned, detached or in use. */
+/* detach.c's hooks: the VF count of PFs it detaches, restored at reattach. */
+int sriov_before_detach(vfioctl_host *host, vfioctl_state *st, const struct plan *p);
+int sriov_after_detach_failed(vfioctl_host *host, vfioctl_state *st, const struct plan *p,
+                              const struct vfioctl_op_options *opts, vfioctl_report *report);
+int sriov_before_reattach(vfioctl_host *host, vfioctl_state *st,
+                          const struct vfioctl_pci_addr *addrs, size_t n,
+                          const struct vfioctl_op_options *opts, vfioctl_report *report);
+int sriov_after_reattach(vfioctl_host *host, vfioctl_state *st,
+                         const struct vfioctl_pci_addr *addrs, size_t n,
+                         const struct vfioctl_op_options *opts, vfioctl_report *report);
+int sriov_check_detach(vfioctl_host *host, vfioctl_device *pf,
+                       const struct vfioctl_state_device *rows, size_t n_rows, bool force,
+                       vfioctl_report *report);

@@ -676,6 +676,40 @@ VFIOCTL_EXPORT int vfioctl_recover(vfioctl_host *host, vfioctl_state *st, unsign
                                    vfioctl_report *report);
 
 /* ------------------------------------------------------------------ */
+/* SR-IOV (DESIGN §3 rule 10)                                          */
+
+/* What detaching a PF does to its VFs (they vanish with it). */
+enum vfioctl_sriov_verdict {
+        VFIOCTL_SRIOV_NO_VFS = 0, /* not a PF, or no VF enabled */
+        VFIOCTL_SRIOV_VFS_LEAVE,  /* its VFs leave the host with it: a forced detach only */
+        VFIOCTL_SRIOV_VFS_BUSY,   /* a VF is owned, detached or in use: refused */
+};
+/*
+ * The rule-10 verdict for pf: returns how many VFs it has enabled (counted
+ * from its virtfnN links, never from sriov_numvfs, whose read takes the
+ * device lock), with an IN_USE entry in report (may be NULL) per VF saying
+ * what it is and whether it stands in the way. st may be NULL.
+ */
+VFIOCTL_EXPORT int vfioctl_sriov_pf_verdict(vfioctl_host *host, vfioctl_state *st,
+                                            vfioctl_device *pf, vfioctl_report *report,
+                                            enum vfioctl_sriov_verdict *ret);
+/* Called as VFs appear: have of want. */
+typedef void (*vfioctl_sriov_progress_fn)(void *userdata, unsigned have, unsigned want);
+/*
+ * Sets the number of VFs of pf (sriov_numvfs, via 0 when changing, in the
+ * bounded helper). With opts->driver (a stub), sriov_drivers_autoprobe is
+ * turned off first so no host VF driver binds them, and the new VFs are
+ * bound to the stub and recorded like detached devices; n 0 removes VFs
+ * made so, restoring autoprobe. Journaled: a failure or an interrupted
+ * run (recover) puts the PF back as it was. st must be locked.
+ */
+VFIOCTL_EXPORT int vfioctl_sriov_set_numvfs(vfioctl_host *host, vfioctl_state *st,
+                                            const struct vfioctl_pci_addr *pf, unsigned n,
+                                            const struct vfioctl_op_options *opts,
+                                            vfioctl_sriov_progress_fn progress, void *userdata,
+                                            vfioctl_report *report);
+
+/* ------------------------------------------------------------------ */
 /* Guests: assign and release (DESIGN §3 rules 4-8)                    */
 
 /*

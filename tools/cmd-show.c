@@ -207,10 +207,44 @@ static void print_member(struct cli *cli, vfioctl_device *member, vfioctl_device
         printf("%s\n", member == dev ? "  <- this device" : "");
 }
 
+/* Rule 10: a PF's VFs leave the host with it; NULL when it has none. */
+static vfioctl_report *sriov_cost(vfioctl_host *host, vfioctl_device *dev,
+                                  enum vfioctl_sriov_verdict *ret)
+{
+        vfioctl_report *r = NULL;
+
+        *ret = VFIOCTL_SRIOV_NO_VFS;
+        if (vfioctl_report_new(&r) < 0)
+                return NULL;
+        if (vfioctl_sriov_pf_verdict(host, NULL, dev, r, ret) <= 0 ||
+            *ret == VFIOCTL_SRIOV_NO_VFS)
+                return vfioctl_report_free(r);
+        return r;
+}
+
+static void print_sriov_cost(vfioctl_host *host, vfioctl_device *dev)
+{
+        enum vfioctl_sriov_verdict v;
+        vfioctl_report *r = sriov_cost(host, dev, &v);
+
+        if (!r)
+                return;
+        printf("Detaching %s removes its %zu VF%s (its driver disables SR-IOV; vfio-pci refuses "
+               "a PF with VFs), so vfioctl refuses %s:\n",
+               vfioctl_device_get_name(dev), vfioctl_report_n_entries(r),
+               vfioctl_report_n_entries(r) == 1 ? "" : "s",
+               v == VFIOCTL_SRIOV_VFS_BUSY ? "while one is owned, detached or in use"
+                                           : "unless --force (reattach makes them again)");
+        for (size_t i = 0; i < vfioctl_report_n_entries(r); i++)
+                printf("    %s: %s\n", vfioctl_report_entry_at(r, i)->address,
+                       vfioctl_report_entry_at(r, i)->detail);
+        vfioctl_report_free(r);
+}
+
 static void print_cost(struct cli *cli, vfioctl_group *group, vfioctl_device *dev)
 {
         char label[256], uses[2048];
-        size_t n_leave = 0, n_fine = 0;
+        size_t n_leave = 0, n_fine = 0, n_vfs = 0;
 
         device_label(dev, label, sizeof(label));
         if (vfioctl_device_is_bridge(dev)) {
@@ -226,7 +260,12 @@ static void print_cost(struct cli *cli, vfioctl_group *group, vfioctl_device *de
                 else if (m != dev)
                         n_fine++;
         }
-        if (n_leave == 0)
+        if (n_leave == 0 && vfioctl_device_get_virtfns(dev, &(const struct vfioctl_pci_addr *){ NULL },
+                                                       &n_vfs) == 0 && n_vfs > 0)
+                printf("\nTo give %s (%s) to a guest, no other device of its group has to "
+                       "leave the host, but its VFs do:\n",
+                       vfioctl_device_get_name(dev), label);
+        else if (n_leave == 0)
                 printf("\nTo give %s (%s) to a guest, no other device has to leave the host.\n",
                        vfioctl_device_get_name(dev), label);
         else {
@@ -275,6 +314,7 @@ static int show_text(struct cli *cli, vfioctl_host *host, vfioctl_device *dev, v
         for (size_t i = 0; i < vfioctl_group_n_devices(group); i++)
                 print_member(cli, vfioctl_group_device_at(group, i), dev);
         print_cost(cli, group, dev);
+        print_sriov_cost(host, dev);
         return EXIT_OK;
 }
 
@@ -318,6 +358,24 @@ static int show_json(struct cli *cli, vfioctl_host *host, vfioctl_device *dev, v
                 json_object_set_new(doc, "group", g);
         } else
                 json_object_set_new(doc, "group", json_null());
+        {
+                /* Rule 10: a PF's VFs, each with why it leaves or stands in the way. */
+                enum vfioctl_sriov_verdict v;
+                vfioctl_report *sr = sriov_cost(host, dev, &v);
+                json_t *vfs = json_array();
+
+                for (size_t i = 0; sr && i < vfioctl_report_n_entries(sr); i++) {
+                        const struct vfioctl_report_entry *e = vfioctl_report_entry_at(sr, i);
+                        json_array_append_new(vfs, json_pack("{s:s, s:s}", "address", e->address,
+                                                             "detail", e->detail));
+                }
+                json_object_set_new(doc, "sriov_vfs_leave", vfs);
+                json_object_set_new(doc, "sriov_verdict",
+                                    json_string(v == VFIOCTL_SRIOV_VFS_BUSY    ? "refused"
+                                                : v == VFIOCTL_SRIOV_VFS_LEAVE ? "force"
+                                                                               : "none"));
+                vfioctl_report_free(sr);
+        }
         json_object_set_new(doc, "must_leave_host", leave);
         json_object_set_new(doc, "already_fine", fine);
         r = json_print(doc);

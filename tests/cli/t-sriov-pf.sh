@@ -32,4 +32,77 @@ wait $unbinder
 fault clear
 is "after the release the unbind completed" "$(drv $PF)" -
 
+
+
+# Rule 10, detaching a PF: its VFs leave the host with it. (A copy of the
+# server whose X710 interface is down, so that only rule 10 stands in the way.)
+sim_unmount "$SIM"
+sed 's/"operstate": "up", "address": "3c:fd/"operstate": "down", "address": "3c:fd/' \
+        "$HOSTS/sriov-server.json" >"$T/server.json"
+sim_mount "$T/server.json"
+rm -rf "$T/state"
+P=$SIM/sys/bus/pci/devices
+echo 2 >"$P/$PF/sriov_numvfs"
+vfs() { ls "$P/$PF" | grep -c '^virtfn'; }
+
+run V show $PF
+like "show PF: its VFs leave the host" "$OUT" "Detaching $PF removes its 2 VFs .* unless --force"
+like "show PF: names them" "$OUT" "0000:41:02.1: VF of $PF \(on iavf\): removed with it"
+run V --json show $PF
+is "show --json PF: verdict and VFs" "$(printf '%s' "$OUT" | python3 -c 'import json,sys
+d=json.load(sys.stdin); print(d["sriov_verdict"], " ".join(v["address"] for v in d["sriov_vfs_leave"]))')" \
+        "force 0000:41:02.0 0000:41:02.1"
+
+log_reset
+run V detach $PF
+is "detach PF with VFs: refused (exit 1)" "$RC" 1
+like "detach PF: says the VFs go" "$ERR" "detaching $PF removes its 2 VFs"
+is "detach PF: nothing written" "$(log_get)" ""
+
+run V detach 41:02.1
+is "a VF detached" "$RC $(drv 0000:41:02.1)" "0 vfio-pci"
+log_reset
+run V detach --force $PF
+is "detach --force PF while a VF is detached: refused" "$RC" 1
+like "detach --force PF: names the VF" "$OUT$ERR" "0000:41:02.1.*VF of $PF, detached"
+is "detach --force PF: nothing written" "$(log_get)" ""
+show_out=$(V show $PF)
+like "show PF: the detached VF stands in the way" "$show_out" "refuses while one is owned, detached or in use"
+V reattach 41:02.1 >/dev/null
+
+log_reset
+run V detach --force $PF
+is "detach --force PF: exit 0" "$RC:$ERR" "0:"
+is "detach --force PF: the three writes, nothing else" "$(log_get)" \
+"sys/devices/pci0000:00/$PF/driver_override vfio-pci ok
+sys/bus/pci/drivers/i40e/unbind $PF ok
+sys/bus/pci/drivers_probe $PF ok"
+is "detach --force PF: on vfio-pci, its VFs gone" "$(drv $PF) $(vfs)" "vfio-pci 0"
+
+log_reset
+run V reattach $PF
+is "reattach PF: exit 0" "$RC:$ERR" "0:"
+like "reattach PF: sriov_numvfs restored through the kernel" "$(log_get)" \
+        "sys/devices/pci0000:00/$PF/sriov_numvfs 2 ok"
+is "reattach PF: on i40e with its 2 VFs on iavf" "$(drv $PF) $(vfs) $(drv 0000:41:02.0) $(drv 0000:41:02.1)" \
+        "i40e 2 iavf iavf"
+is "reattach PF: nothing left in the state" "$(state_rows)" "0 0"
+
+# A VF owned by a guest: the PF is refused even with --force.
+cat >"$T/g.xml" <<'XML'
+<domain><name>g</name><os><type arch='x86_64' machine='q35'>hvm</type></os><devices>
+  <hostdev mode='subsystem' type='pci' managed='yes'><source>
+    <address domain='0x0000' bus='0x41' slot='0x02' function='0x0'/></source></hostdev>
+</devices></domain>
+XML
+run V assign g --xml "$T/g.xml"
+is "a VF assigned" "$RC $(drv 0000:41:02.0)" "0 vfio-pci"
+log_reset
+run V detach --force $PF
+is "detach --force PF with a VF owned: refused" "$RC" 1
+like "detach --force PF: names the guest" "$OUT$ERR" "0000:41:02.0.*assigned to guest 'g'"
+is "detach --force PF: nothing written" "$(log_get)" ""
+V release g >/dev/null
+
+
 done_testing

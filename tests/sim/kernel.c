@@ -254,8 +254,10 @@ int store_bind(struct sim_driver *drv, const char *buf, size_t len)
 static void sriov_disable(struct sim_device *pf);
 
 /*
- * A PF driver's remove() disables SR-IOV, except while VFs are assigned
- * (on vfio): then ixgbe/i40e leave them ("VFs will not be deallocated").
+ * A PF driver's remove() disables SR-IOV (igb_disable_sriov(),
+ * i40e_free_vfs()): the VFs vanish, also one on vfio-pci. The drivers keep
+ * them only while pci_vfs_assigned(), a flag xen-pciback sets and vfio
+ * never does.
  */
 static void pf_driver_remove(struct sim_device *pf)
 {
@@ -264,7 +266,7 @@ static void pf_driver_remove(struct sim_device *pf)
         for (unsigned i = 0; i < pf->numvfs; i++) {
                 const struct sim_device *vf = device_vf(pf, i);
 
-                if (vf && vf->present && vf->driver && vf->driver->vfio)
+                if (vf && vf->present && vf->driver && streq(vf->driver->name, "xen-pciback"))
                         return;
         }
         sriov_disable(pf);

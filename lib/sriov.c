@@ -1,0 +1,1012 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * SR-IOV (DESIGN §3 rule 10). A PF's VFs live only as long as its host
+ * driver keeps SR-IOV enabled: unbinding the PF disables SR-IOV (the VFs
+ * vanish) and vfio-pci refuses a PF with VFs, so detaching a PF takes its
+ * VFs from the host too. This file decides what that costs (the rule-10
+ * verdict, shared by show and detach), remembers how many VFs a PF had so
+ * that reattach can make them again, and sets the number of VFs for
+ * `vfioctl sriov`, binding new VFs to a stub through the operation engine.
+ *
+ * VFs are counted from the PF's virtfnN links: reading sriov_numvfs takes
+ * the PF's device lock, and hangs while an unbind of the PF is blocked.
+ *
+ * What vfioctl did to a PF's SR-IOV lives in the state database, table
+ * sriov_pfs (created on first use, under the state lock): the count and
+ * sriov_drivers_autoprobe it had before vfioctl touched it, how many VFs
+ * `vfioctl sriov` made (0: a detached PF whose VFs are to come back), and
+ * the journaled operation that is changing it, if one is.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "plan.h"
+
+struct sriov_row {
+        char address[VFIOCTL_PCI_ADDR_MAX];
+        unsigned orig_numvfs;   /* VFs before vfioctl changed them */
+        int orig_autoprobe;     /* sriov_drivers_autoprobe before */
+        unsigned made;          /* VFs `sriov` made and recorded; 0: restore orig_numvfs */
+        char *stub_driver;      /* what `sriov` bound them to, NULL: host driver */
+        int64_t pending_op;     /* the journaled operation changing it, 0: none */
+};
+
+static void sriov_row_clear(struct sriov_row *row)
+{
+        free(row->stub_driver);
+        *row = (struct sriov_row) {};
+}
+
+static const char sriov_schema[] =
+        "CREATE TABLE IF NOT EXISTS sriov_pfs ("
+        "  address TEXT PRIMARY KEY,"
+        "  orig_numvfs INTEGER NOT NULL,"
+        "  orig_autoprobe INTEGER NOT NULL,"
+        "  made INTEGER NOT NULL DEFAULT 0,"
+        "  stub_driver TEXT,"
+        "  recorded_by TEXT NOT NULL,"
+        "  pending_op INTEGER NOT NULL DEFAULT 0)";
+
+static int sql_error(vfioctl_state *st, int rc)
+{
+        return ctx_error(st->ctx, rc == SQLITE_BUSY ? -EBUSY : -EIO, "%s/state.db: %s", st->dir,
+                         sqlite3_errmsg(st->db));
+}
+
+/* The table exists once a changing command made it; readers without it see no rows. */
+static bool sriov_table_exists(vfioctl_state *st)
+{
+        sqlite3_stmt *s = NULL;
+        bool found;
+
+        if (!st || !st->db)
+                return false;
+        if (sqlite3_prepare_v2(st->db,
+                               "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = "
+                               "'sriov_pfs'",
+                               -1, &s, NULL) != SQLITE_OK)
+                return false;
+        found = sqlite3_step(s) == SQLITE_ROW;
+        sqlite3_finalize(s);
+        return found;
+}
+
+static int sriov_row_get(vfioctl_state *st, const char *address, struct sriov_row *ret)
+{
+        sqlite3_stmt *s = NULL;
+        const unsigned char *stub;
+        int rc;
+
+        *ret = (struct sriov_row) {};
+        if (!sriov_table_exists(st))
+                return -ENOENT;
+        rc = sqlite3_prepare_v2(st->db,
+                                "SELECT orig_numvfs, orig_autoprobe, made, stub_driver, pending_op "
+                                "FROM sriov_pfs WHERE address = ?1",
+                                -1, &s, NULL);
+        if (rc != SQLITE_OK)
+                return sql_error(st, rc);
+        sqlite3_bind_text(s, 1, address, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(s);
+        if (rc != SQLITE_ROW) {
+                sqlite3_finalize(s);
+                return rc == SQLITE_DONE ? -ENOENT : sql_error(st, rc);
+        }
+        snprintf(ret->address, sizeof(ret->address), "%s", address);
+        ret->orig_numvfs = (unsigned) sqlite3_column_int(s, 0);
+        ret->orig_autoprobe = sqlite3_column_int(s, 1);
+        ret->made = (unsigned) sqlite3_column_int(s, 2);
+        stub = sqlite3_column_text(s, 3);
+        ret->stub_driver = stub ? strdup((const char *) stub) : NULL;
+        ret->pending_op = sqlite3_column_int64(s, 4);
+        sqlite3_finalize(s);
+        return stub && !ret->stub_driver ? -ENOMEM : 0;
+}
+
+static int sriov_row_put(vfioctl_state *st, const struct sriov_row *row)
+{
+        sqlite3_stmt *s = NULL;
+        int rc;
+
+        rc = sqlite3_exec(st->db, sriov_schema, NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+                return sql_error(st, rc);
+        rc = sqlite3_prepare_v2(st->db,
+                                "INSERT OR REPLACE INTO sriov_pfs (address, orig_numvfs, "
+                                "orig_autoprobe, made, stub_driver, recorded_by, pending_op) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                -1, &s, NULL);
+        if (rc != SQLITE_OK)
+                return sql_error(st, rc);
+        sqlite3_bind_text(s, 1, row->address, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(s, 2, (int) row->orig_numvfs);
+        sqlite3_bind_int(s, 3, row->orig_autoprobe);
+        sqlite3_bind_int(s, 4, (int) row->made);
+        if (row->stub_driver)
+                sqlite3_bind_text(s, 5, row->stub_driver, -1, SQLITE_TRANSIENT);
+        else
+                sqlite3_bind_null(s, 5);
+        sqlite3_bind_text(s, 6, state_default_command(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(s, 7, row->pending_op);
+        rc = sqlite3_step(s);
+        sqlite3_finalize(s);
+        return rc == SQLITE_DONE ? 0 : sql_error(st, rc);
+}
+
+static int sriov_row_delete(vfioctl_state *st, const char *address)
+{
+        sqlite3_stmt *s = NULL;
+        int rc;
+
+        if (!sriov_table_exists(st))
+                return 0;
+        rc = sqlite3_prepare_v2(st->db, "DELETE FROM sriov_pfs WHERE address = ?1", -1, &s, NULL);
+        if (rc != SQLITE_OK)
+                return sql_error(st, rc);
+        sqlite3_bind_text(s, 1, address, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(s);
+        sqlite3_finalize(s);
+        return rc == SQLITE_DONE ? 0 : sql_error(st, rc);
+}
+
+/* ------------------------------------------------------------------ */
+/* The verdict                                                        */
+
+static void report_freep(vfioctl_report **r)
+{
+        vfioctl_report_free(*r);
+}
+
+static const struct vfioctl_state_device *row_of(const struct vfioctl_state_device *rows,
+                                                 size_t n, const char *address)
+{
+        for (size_t i = 0; i < n; i++)
+                if (streq(rows[i].address, address))
+                        return &rows[i];
+        return NULL;
+}
+
+/* Rule 10 */
+static int sriov_verdict_rows(vfioctl_host *host, vfioctl_device *pf,
+                              const struct vfioctl_state_device *rows, size_t n_rows,
+                              vfioctl_report *report, enum vfioctl_sriov_verdict *ret)
+{
+        const struct vfioctl_pci_addr *vfs;
+        const char *pfname = vfioctl_device_get_name(pf);
+        size_t n_vfs = 0;
+        int busy = 0, r;
+
+        *ret = VFIOCTL_SRIOV_NO_VFS;
+        r = vfioctl_device_get_virtfns(pf, &vfs, &n_vfs);
+        if (r < 0 || n_vfs == 0)
+                return r;
+        for (size_t i = 0; i < n_vfs; i++) {
+                char name[VFIOCTL_PCI_ADDR_MAX];
+                const struct vfioctl_state_device *row;
+                vfioctl_device *vf;
+                const char *drv;
+
+                vfioctl_pci_addr_format(&vfs[i], name);
+                row = row_of(rows, n_rows, name);
+                if (row && row->owner) {
+                        busy++;
+                        report_add(report, name, VFIOCTL_ACTION_IN_USE, row->stub_driver, NULL,
+                                   "VF of %s, %s guest '%s'", pfname,
+                                   row->role == VFIOCTL_ROLE_HELD ? "held for" : "assigned to",
+                                   row->owner);
+                        continue;
+                }
+                if (row) {
+                        busy++;
+                        report_add(report, name, VFIOCTL_ACTION_IN_USE, row->stub_driver, NULL,
+                                   "VF of %s, detached (on %s) by '%s'", pfname,
+                                   row->stub_driver ? row->stub_driver : "no driver",
+                                   row->detached_by);
+                        continue;
+                }
+                r = host_find_device(host, &vfs[i], &vf);
+                if (r == -ENODEV)
+                        continue; /* went away meanwhile: nothing of it leaves */
+                if (r < 0)
+                        return r;
+                drv = vfioctl_device_get_driver(vf);
+                if (vfioctl_device_is_on_stub(vf)) {
+                        busy++;
+                        report_add(report, name, VFIOCTL_ACTION_IN_USE, drv, NULL,
+                                   "VF of %s, detached (on %s)", pfname, drv);
+                        continue;
+                }
+                r = plan_check_safety(host, vf, report);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        busy++;
+                        continue;
+                }
+                report_add(report, name, VFIOCTL_ACTION_IN_USE, drv, NULL,
+                           "VF of %s (on %s): removed with it", pfname, drv ? drv : "no driver");
+        }
+        *ret = busy ? VFIOCTL_SRIOV_VFS_BUSY : VFIOCTL_SRIOV_VFS_LEAVE;
+        return (int) n_vfs;
+}
+
+VFIOCTL_EXPORT int vfioctl_sriov_pf_verdict(vfioctl_host *host, vfioctl_state *st,
+                                            vfioctl_device *pf, vfioctl_report *report,
+                                            enum vfioctl_sriov_verdict *ret)
+{
+        struct vfioctl_state_device *rows = NULL;
+        size_t n_rows = 0;
+        int r;
+
+        if (!host || !pf || !ret)
+                return -EINVAL;
+        if (st) {
+                r = vfioctl_state_get_devices(st, NULL, &rows, &n_rows);
+                if (r < 0)
+                        return r;
+        }
+        r = sriov_verdict_rows(host, pf, rows, n_rows, report, ret);
+        vfioctl_state_devices_free(rows, n_rows);
+        return r;
+}
+
+int sriov_check_detach(vfioctl_host *host, vfioctl_device *pf,
+                       const struct vfioctl_state_device *rows, size_t n_rows, bool force,
+                       vfioctl_report *report)
+{
+        vfioctl_ctx *ctx = vfioctl_host_get_ctx(host);
+        enum vfioctl_sriov_verdict v;
+        _cleanup_(report_freep) vfioctl_report *mine = NULL;
+        int n, r;
+
+        /* Collect into a report of our own: the entries count only when refused. */
+        r = vfioctl_report_new(&mine);
+        if (r < 0)
+                return r;
+        n = sriov_verdict_rows(host, pf, rows, n_rows, mine, &v);
+        if (n < 0)
+                return n;
+        if (v == VFIOCTL_SRIOV_NO_VFS || (v == VFIOCTL_SRIOV_VFS_LEAVE && force))
+                return 0;
+        for (size_t i = 0; i < vfioctl_report_n_entries(mine); i++) {
+                const struct vfioctl_report_entry *e = vfioctl_report_entry_at(mine, i);
+
+                report_add(report, e->address, e->action, e->from, e->to, "%s", e->detail);
+        }
+        report_set_outcome(report, VFIOCTL_OUTCOME_REFUSED);
+        if (v == VFIOCTL_SRIOV_VFS_BUSY)
+                return ctx_error(ctx, -EBUSY,
+                                 "cannot detach %s: it has %d VF%s enabled, and detaching a PF "
+                                 "removes them (its driver disables SR-IOV, vfio-pci refuses a "
+                                 "PF with VFs), but some are owned, detached or in use (below); "
+                                 "nothing was changed. Release or reattach them first",
+                                 vfioctl_device_get_name(pf), n, n == 1 ? "" : "s");
+        return ctx_error(ctx, -EBUSY,
+                         "detaching %s removes its %d VF%s (its driver disables SR-IOV, and "
+                         "vfio-pci refuses a PF with VFs); nothing was changed. Force it to "
+                         "detach anyway: reattach makes the VFs again",
+                         vfioctl_device_get_name(pf), n, n == 1 ? "" : "s");
+}
+
+/* ------------------------------------------------------------------ */
+/* Setting the number of VFs                                          */
+
+static int read_autoprobe(vfioctl_host *host, vfioctl_device *pf, int *ret)
+{
+        char path[VFIOCTL_PCI_ADDR_MAX + 32];
+        uint64_t v;
+        int r;
+
+        snprintf(path, sizeof(path), "%s/sriov_drivers_autoprobe", vfioctl_device_get_name(pf));
+        r = sysfs_read_hex(host->ctx, host->devices_fd, SYSFS_PCI_DEVICES, path, 1, &v);
+        if (r < 0)
+                return r;
+        *ret = (int) v;
+        return 0;
+}
+
+/* The VF addresses the kernel will create: PF routing id + offset + i * stride. */
+static int predict_vfs(vfioctl_host *host, vfioctl_device *pf, unsigned n,
+                       struct vfioctl_pci_addr *out)
+{
+        const struct vfioctl_pci_addr *a = vfioctl_device_get_addr(pf);
+        char path[VFIOCTL_PCI_ADDR_MAX + 32];
+        uint64_t offset, stride;
+        int r;
+
+        snprintf(path, sizeof(path), "%s/sriov_offset", vfioctl_device_get_name(pf));
+        r = sysfs_read_hex(host->ctx, host->devices_fd, SYSFS_PCI_DEVICES, path, 0xffff, &offset);
+        if (r < 0)
+                return r;
+        snprintf(path, sizeof(path), "%s/sriov_stride", vfioctl_device_get_name(pf));
+        r = sysfs_read_hex(host->ctx, host->devices_fd, SYSFS_PCI_DEVICES, path, 0xffff, &stride);
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < n; i++) {
+                unsigned rid = (unsigned) (a->bus << 8 | a->slot << 3 | a->function) +
+                               (unsigned) offset + i * (unsigned) stride;
+
+                out[i] = (struct vfioctl_pci_addr) { .domain = a->domain, .bus = rid >> 8,
+                                                     .slot = (rid >> 3) & 0x1f,
+                                                     .function = rid & 7 };
+        }
+        return 0;
+}
+
+/* How many virtfnN links the PF has now (the VFs enabled). */
+static int count_virtfns(vfioctl_ctx *ctx, int devices_fd, const char *pfname, unsigned *ret)
+{
+        _cleanup_strv_free_ char **entries = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        unsigned have = 0;
+        size_t k = 0;
+        int r;
+
+        r = sysfs_open_subdir(ctx, devices_fd, pfname, &fd);
+        if (r < 0)
+                return ctx_error(ctx, r, "%s: device is gone", pfname);
+        r = sysfs_list_dir(ctx, fd, pfname, &entries, &k);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < k; i++)
+                have += strncmp(entries[i], "virtfn", 6) == 0;
+        *ret = have;
+        return 0;
+}
+
+static int64_t mono_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Counts the PF's virtfnN links until there are n, bounded; progress as they come. */
+static int wait_for_vfs(vfioctl_host *host, const char *pfname, unsigned n, unsigned timeout_ms,
+                        vfioctl_sriov_progress_fn progress, void *userdata)
+{
+        int64_t deadline = mono_ms() + (int64_t) timeout_ms;
+        unsigned last = 0, pause_ms = 1;
+
+        for (;;) {
+                unsigned have = 0;
+                int r;
+
+                r = count_virtfns(host->ctx, host->devices_fd, pfname, &have);
+                if (r < 0)
+                        return r;
+                if (progress && have != last)
+                        progress(userdata, have, n);
+                last = have;
+                if (have >= n)
+                        return 0;
+                if (mono_ms() >= deadline)
+                        return ctx_error(host->ctx, -ETIMEDOUT,
+                                         "%s: only %u of %u VFs appeared within %.1f s", pfname,
+                                         have, n, timeout_ms / 1000.0);
+                poll(NULL, 0, (int) pause_ms);
+                if (pause_ms < 50)
+                        pause_ms *= 2;
+        }
+}
+
+struct sriov_run {
+        vfioctl_host *host;
+        vfioctl_state *st;
+        vfioctl_ctx *ctx;
+        vfioctl_device *pf;
+        char pfname[VFIOCTL_PCI_ADDR_MAX];
+        const struct vfioctl_op_options *opts;
+        vfioctl_report *report;
+        vfioctl_sriov_progress_fn progress;
+        void *userdata;
+        struct op_run run;      /* the "sriov" operation on the PF */
+        bool run_open;
+};
+
+static int numvfs_write(struct sriov_run *s, unsigned n)
+{
+        char path[VFIOCTL_PCI_ADDR_MAX + 48], value[16];
+
+        snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s/sriov_numvfs", s->pfname);
+        snprintf(value, sizeof(value), "%u", n);
+        return op_write(&s->run, s->pfname, path, value, true); /* Rule 12: may block */
+}
+
+static int autoprobe_write(struct sriov_run *s, int on)
+{
+        char path[VFIOCTL_PCI_ADDR_MAX + 48];
+
+        snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s/sriov_drivers_autoprobe", s->pfname);
+        return op_write(&s->run, s->pfname, path, on ? "1" : "0", false);
+}
+
+/* Opens the journaled "sriov" operation: one change, the PF staying on its driver. */
+static int sriov_op_begin(struct sriov_run *s, const char *pf_driver, const char *pf_override)
+{
+        struct vfioctl_state_change ch = {
+                .group = vfioctl_device_get_group_number(s->pf),
+                .before_driver = (char *) pf_driver,
+                .before_override = (char *) pf_override,
+                .target_driver = (char *) pf_driver,
+                .target_override = (char *) pf_override,
+        };
+        int r;
+
+        r = op_run_init(&s->run, s->ctx, s->st, s->opts->timeout_ms, s->report);
+        if (r < 0)
+                return r;
+        s->run_open = true;
+        snprintf(ch.address, sizeof(ch.address), "%s", s->pfname);
+        if (!s->run.st)
+                return 0;
+        return state_op_begin(s->run.st, "sriov", s->opts->command ? s->opts->command
+                                                                    : state_default_command(),
+                              &ch, 1, &s->run.op_id);
+}
+
+/* Binds the new VFs to the stub through the engine, and records them with the PF row. */
+static int bind_new_vfs(struct sriov_run *s, const char *stub, const struct sriov_row *row)
+{
+        struct plan p = {};
+        struct op_run bind;
+        const struct vfioctl_pci_addr *vfs;
+        size_t n_vfs = 0;
+        time_t now = time(NULL);
+        int r;
+
+        vfioctl_host_invalidate(s->host);
+        r = host_find_device(s->host, vfioctl_device_get_addr(s->pf), &s->pf);
+        if (r >= 0)
+                r = vfioctl_device_get_virtfns(s->pf, &vfs, &n_vfs);
+        for (size_t i = 0; i < n_vfs && r >= 0; i++) {
+                struct vfioctl_state_device vrow = {
+                        .group = -1,
+                        .stub_driver = (char *) stub,
+                        .detached_by = (char *) (s->opts->command ? s->opts->command
+                                                                  : state_default_command()),
+                        .detached_at = now,
+                        .managed = true,
+                };
+                vfioctl_device *vf;
+
+                r = host_find_device(s->host, &vfs[i], &vf);
+                if (r < 0)
+                        break;
+                vrow.group = vfioctl_device_get_group_number(vf);
+                vrow.original_driver = (char *) vfioctl_device_get_driver(vf);
+                snprintf(vrow.address, sizeof(vrow.address), "%s", vfioctl_device_get_name(vf));
+                r = plan_add_change(&p, vf, stub, stub);
+                if (r >= 0)
+                        r = plan_add_row(&p, &vrow);
+        }
+        if (r < 0)
+                goto out;
+        r = op_run_init(&bind, s->ctx, s->st, s->opts->timeout_ms, s->report);
+        if (r < 0)
+                goto out;
+        r = op_apply(&bind, "detach", s->opts->command, p.changes, p.n_changes, false);
+        if (r >= 0) {
+                for (size_t i = 0; i < p.n_changes; i++)
+                        report_add(s->report, p.changes[i].address, VFIOCTL_ACTION_DETACHED,
+                                   p.changes[i].before_driver, stub, "new VF of %s", s->pfname);
+                /* The VFs' rows, the PF's row and both journal entries: one transaction. */
+                r = state_begin(s->st);
+                for (size_t i = 0; i < p.n_rows && r >= 0; i++)
+                        r = state_device_put(s->st, &p.rows[i]);
+                if (r >= 0 && p.n_changes > 0)
+                        r = state_op_end(s->st, bind.op_id);
+                if (r >= 0)
+                        r = sriov_row_put(s->st, row);
+                if (r >= 0)
+                        r = state_op_end(s->st, s->run.op_id);
+                if (r >= 0)
+                        r = state_commit(s->st);
+                if (r < 0)
+                        state_rollback(s->st);
+                else
+                        s->run.op_id = 0;
+        }
+        op_run_done(&bind);
+out:
+        plan_clear(&p);
+        return r;
+}
+
+/* Back to how the PF was before this command: its VFs and autoprobe (rollback, recover). */
+static int sriov_undo(struct op_run *run, const char *pfname, unsigned numvfs, int autoprobe,
+                      int autoprobe_now, unsigned numvfs_now)
+{
+        char path[VFIOCTL_PCI_ADDR_MAX + 48], value[16];
+        int r = 0, k;
+
+        /* VFs off, autoprobe back (so that VFs made again find their host driver), VFs on. */
+        snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s/sriov_numvfs", pfname);
+        if (numvfs_now != numvfs && numvfs_now > 0 && (k = op_write(run, pfname, path, "0", true)) < 0)
+                r = k;
+        if (autoprobe >= 0 && autoprobe != autoprobe_now) {
+                char ap[VFIOCTL_PCI_ADDR_MAX + 48];
+
+                snprintf(ap, sizeof(ap), SYSFS_PCI_DEVICES "/%s/sriov_drivers_autoprobe", pfname);
+                if ((k = op_write(run, pfname, ap, autoprobe ? "1" : "0", false)) < 0)
+                        r = k;
+        }
+        snprintf(value, sizeof(value), "%u", numvfs);
+        if (numvfs_now != numvfs && numvfs > 0 && (k = op_write(run, pfname, path, value, true)) < 0)
+                r = k;
+        return r;
+}
+
+int sriov_recover(struct op_run *run, const struct vfioctl_state_op *op)
+{
+        struct sriov_row row;
+        const char *pfname;
+        char path[VFIOCTL_PCI_ADDR_MAX + 48];
+        _cleanup_free_ char *ap = NULL;
+        unsigned have = 0;
+        int r, now_ap = -1;
+
+        if (op->n_changes < 1 || !run->st)
+                return 0;
+        pfname = op->changes[0].address;
+        r = sriov_row_get(run->st, pfname, &row);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (row.pending_op != op->id) {
+                sriov_row_clear(&row);
+                return 0;
+        }
+        snprintf(path, sizeof(path), "%s/sriov_drivers_autoprobe", pfname);
+        if (sysfs_read_str(run->ctx, run->devices_fd, SYSFS_PCI_DEVICES, path, &ap) >= 0)
+                now_ap = streq(ap, "0") ? 0 : 1;
+        /* What the interrupted command found: the VFs it would have removed are gone. */
+        /* As before the command: host VFs come back, VFs on a stub do not. */
+        r = count_virtfns(run->ctx, run->devices_fd, pfname, &have);
+        if (r >= 0)
+                r = sriov_undo(run, pfname, row.made ? 0 : row.orig_numvfs, row.orig_autoprobe,
+                               now_ap, have);
+        if (r >= 0)
+                r = sriov_row_delete(run->st, pfname);
+        sriov_row_clear(&row);
+        return r;
+}
+
+/* Refuses when a VF the change removes is owned, or detached by someone else. */
+static int check_removable(struct sriov_run *s, const struct vfioctl_state_device *rows,
+                           size_t n_rows, const struct sriov_row *row)
+{
+        const struct vfioctl_pci_addr *vfs;
+        size_t n_vfs = 0;
+        int busy = 0, r;
+
+        r = vfioctl_device_get_virtfns(s->pf, &vfs, &n_vfs);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_vfs; i++) {
+                char name[VFIOCTL_PCI_ADDR_MAX];
+                const struct vfioctl_state_device *d;
+                vfioctl_device *vf;
+
+                vfioctl_pci_addr_format(&vfs[i], name);
+                d = row_of(rows, n_rows, name);
+                if (d && d->owner) {
+                        busy++;
+                        report_add(s->report, name, VFIOCTL_ACTION_IN_USE, d->stub_driver, NULL,
+                                   "VF of %s, %s guest '%s'", s->pfname,
+                                   d->role == VFIOCTL_ROLE_HELD ? "held for" : "assigned to",
+                                   d->owner);
+                        continue;
+                }
+                if (d && row && row->made > 0)
+                        continue; /* ours, made by an earlier sriov: removed with the others */
+                if (d) {
+                        busy++;
+                        report_add(s->report, name, VFIOCTL_ACTION_IN_USE, d->stub_driver, NULL,
+                                   "VF of %s, detached by '%s'", s->pfname, d->detached_by);
+                        continue;
+                }
+                if (host_find_device(s->host, &vfs[i], &vf) < 0)
+                        continue;
+                if (vfioctl_device_is_on_stub(vf)) {
+                        busy++;
+                        report_add(s->report, name, VFIOCTL_ACTION_IN_USE,
+                                   vfioctl_device_get_driver(vf), NULL, "VF of %s, on %s",
+                                   s->pfname, vfioctl_device_get_driver(vf));
+                }
+        }
+        if (!busy)
+                return 0;
+        report_set_outcome(s->report, VFIOCTL_OUTCOME_REFUSED);
+        return ctx_error(s->ctx, -EBUSY,
+                         "cannot change the VFs of %s: %d of them %s owned or detached (below); "
+                         "nothing was changed. Release or reattach them first",
+                         s->pfname, busy, busy == 1 ? "is" : "are");
+}
+
+/* Drops the VF rows of an earlier sriov once the VFs are gone. */
+static int forget_vfs(struct sriov_run *s, const struct vfioctl_state_device *rows, size_t n_rows)
+{
+        const struct vfioctl_pci_addr *vfs;
+        size_t n_vfs = 0;
+        int r;
+
+        r = vfioctl_device_get_virtfns(s->pf, &vfs, &n_vfs);
+        for (size_t i = 0; i < n_vfs && r >= 0; i++) {
+                char name[VFIOCTL_PCI_ADDR_MAX];
+
+                vfioctl_pci_addr_format(&vfs[i], name);
+                if (row_of(rows, n_rows, name)) {
+                        report_add(s->report, name, VFIOCTL_ACTION_REATTACHED, NULL, NULL,
+                                   "VF of %s removed", s->pfname);
+                        r = state_device_delete(s->st, name);
+                }
+        }
+        return r;
+}
+
+static int sriov_invalid(struct sriov_run *s, int error, const char *format, ...) _printf_(3, 4);
+static int sriov_invalid(struct sriov_run *s, int error, const char *format, ...)
+{
+        va_list ap;
+
+        report_set_outcome(s->report, VFIOCTL_OUTCOME_INVALID);
+        va_start(ap, format);
+        ctx_verror(s->ctx, error, format, ap);
+        va_end(ap);
+        return error;
+}
+
+/* --dry-run: the writes, with the VFs' binding predicted from offset and stride. */
+static int sriov_dry_run(struct sriov_run *s, unsigned n, const char *stub, unsigned current,
+                         int autoprobe)
+{
+        _cleanup_free_ struct vfioctl_pci_addr *vfs = NULL;
+        char path[VFIOCTL_PCI_ADDR_MAX + 48];
+        int r;
+
+        if (stub && autoprobe)
+                (void) autoprobe_write(s, 0);
+        if (current > 0)
+                (void) numvfs_write(s, 0);
+        if (n > 0)
+                (void) numvfs_write(s, n);
+        if (!stub || n == 0)
+                return 0;
+        vfs = calloc(n, sizeof(*vfs));
+        if (!vfs)
+                return -ENOMEM;
+        r = predict_vfs(s->host, s->pf, n, vfs);
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < n; i++) {
+                char name[VFIOCTL_PCI_ADDR_MAX];
+
+                vfioctl_pci_addr_format(&vfs[i], name);
+                snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s/driver_override", name);
+                (void) sysfs_write(s->ctx, path, stub);
+                (void) sysfs_write(s->ctx, "sys/bus/pci/drivers_probe", name);
+        }
+        return 0;
+}
+
+static int sriov_set(struct sriov_run *s, unsigned n)
+{
+        const char *stub = s->opts->driver ? vfioctl_stub_driver_name(s->opts->driver) : NULL;
+        struct vfioctl_state_device *rows = NULL;
+        struct sriov_row row = {};
+        const char *pf_driver = vfioctl_device_get_driver(s->pf);
+        const char *override = NULL;
+        unsigned total = 0, current = 0, undo_numvfs;
+        int autoprobe = 1, r, k;
+        size_t n_rows = 0;
+        bool had_row;
+
+        r = vfioctl_device_get_sriov(s->pf, &total, &current);
+        if (r < 0)
+                return r;
+        if (total == 0)
+                return sriov_invalid(s, -EINVAL, "%s is not an SR-IOV physical function (it has "
+                                     "no sriov_totalvfs)", s->pfname);
+        if (n > total)
+                return sriov_invalid(s, -ERANGE, "%s can have at most %u VFs (sriov_totalvfs), "
+                                     "not %u", s->pfname, total, n);
+        if (n > 0 && (!pf_driver || vfioctl_device_is_on_stub(s->pf))) {
+                report_set_outcome(s->report, VFIOCTL_OUTCOME_REFUSED);
+                return ctx_error(s->ctx, -ENOENT,
+                                 "%s is %s%s: only its host driver can enable SR-IOV; bind it "
+                                 "back (vfioctl reattach %s) first",
+                                 s->pfname, pf_driver ? "on " : "unbound",
+                                 pf_driver ? pf_driver : "", s->pfname);
+        }
+        if (stub && n > 0) {
+                r = plan_check_stub(s->host, s->opts->driver, stub, s->report);
+                if (r < 0)
+                        return r;
+                if (!streq(stub, "pci-stub") && !vfioctl_host_has_iommu(s->host)) {
+                        report_set_outcome(s->report, VFIOCTL_OUTCOME_REFUSED);
+                        return ctx_error(s->ctx, -ENODEV,
+                                         "this host has no IOMMU groups: VFs bound to %s could "
+                                         "not be given to a guest, and nothing was changed",
+                                         stub);
+                }
+        }
+        r = vfioctl_device_get_driver_override(s->pf, &override);
+        if (r < 0)
+                return r;
+        r = read_autoprobe(s->host, s->pf, &autoprobe);
+        if (r < 0)
+                return r;
+        if (s->st) {
+                r = vfioctl_state_get_devices(s->st, NULL, &rows, &n_rows);
+                if (r < 0)
+                        return r;
+        }
+        had_row = s->st && sriov_row_get(s->st, s->pfname, &row) == 0;
+        if (current == n && (!stub || (had_row && row.made == n && streq_ptr(row.stub_driver, stub)))) {
+                r = 0; /* nothing to do */
+                goto out;
+        }
+        if (current > 0) {
+                r = check_removable(s, rows, n_rows, had_row ? &row : NULL);
+                if (r < 0)
+                        goto out;
+        }
+        /* A rollback gives host VFs back; VFs an earlier sriov bound to a stub are gone. */
+        undo_numvfs = had_row && row.made ? 0 : current;
+        if (!had_row) {
+                snprintf(row.address, sizeof(row.address), "%s", s->pfname);
+                row.orig_numvfs = current;
+                row.orig_autoprobe = autoprobe;
+        }
+
+        if (vfioctl_ctx_is_dry_run(s->ctx)) {
+                r = op_run_init(&s->run, s->ctx, NULL, s->opts->timeout_ms, s->report);
+                if (r >= 0) {
+                        s->run_open = true;
+                        r = sriov_dry_run(s, n, stub, current, autoprobe);
+                }
+                goto out;
+        }
+
+        r = sriov_op_begin(s, pf_driver, override);
+        if (r < 0)
+                goto out;
+        /* The PF row says which operation changes it, before the first write. */
+        row.pending_op = s->run.op_id;
+        r = state_begin(s->st);
+        if (r >= 0)
+                r = sriov_row_put(s->st, &row);
+        if (r >= 0)
+                r = state_commit(s->st);
+        else
+                state_rollback(s->st);
+        if (r < 0)
+                goto out;
+
+        if (stub && n > 0 && autoprobe)
+                r = autoprobe_write(s, 0);
+        if (r >= 0 && current > 0)
+                r = numvfs_write(s, 0);
+        if (r >= 0 && n > 0)
+                r = numvfs_write(s, n);
+        if (r >= 0 && n > 0)
+                r = wait_for_vfs(s->host, s->pfname, n, s->run.timeout_ms, s->progress,
+                                 s->userdata);
+        if (r >= 0 && n == 0 && row.orig_autoprobe != (stub ? 0 : autoprobe))
+                r = autoprobe_write(s, row.orig_autoprobe);
+        if (r < 0)
+                goto fail;
+
+        free(row.stub_driver);
+        row.stub_driver = stub && n > 0 ? strdup(stub) : NULL;
+        row.made = stub ? n : 0;
+        row.pending_op = 0;
+        if (stub && n > 0) {
+                r = bind_new_vfs(s, stub, &row);
+                if (r < 0)
+                        goto fail;
+                goto out;
+        }
+        /* Without a stub (or to 0): the VFs are the host's; the earlier ones are forgotten. */
+        r = state_begin(s->st);
+        if (r >= 0)
+                r = forget_vfs(s, rows, n_rows);
+        if (r >= 0 && n == row.orig_numvfs && row.orig_autoprobe == (stub ? 0 : autoprobe))
+                r = sriov_row_delete(s->st, s->pfname);
+        else if (r >= 0 && n == 0)
+                r = sriov_row_delete(s->st, s->pfname);
+        else if (r >= 0)
+                r = sriov_row_put(s->st, &row);
+        if (r >= 0)
+                r = state_op_end(s->st, s->run.op_id);
+        if (r >= 0)
+                r = state_commit(s->st);
+        if (r < 0)
+                state_rollback(s->st);
+        goto out;
+
+fail:
+        /* Rollback: no VFs of this command, autoprobe as it was. */
+        {
+                char saved[1024];
+                int ap_now = stub && n > 0 ? 0 : autoprobe;
+
+                unsigned have = 0;
+
+                snprintf(saved, sizeof(saved), "%s", vfioctl_ctx_errmsg(s->ctx));
+                k = count_virtfns(s->ctx, s->run.devices_fd, s->pfname, &have);
+                if (k >= 0)
+                        k = sriov_undo(&s->run, s->pfname, undo_numvfs, row.orig_autoprobe,
+                                       ap_now, have);
+                if (k >= 0 && state_begin(s->st) >= 0) {
+                        if (sriov_row_delete(s->st, s->pfname) >= 0 &&
+                            state_op_end(s->st, s->run.op_id) >= 0)
+                                (void) state_commit(s->st);
+                        else
+                                state_rollback(s->st);
+                        report_add(s->report, s->pfname, VFIOCTL_ACTION_ROLLED_BACK, pf_driver,
+                                   pf_driver, "its VFs removed again");
+                        report_set_outcome(s->report, VFIOCTL_OUTCOME_REFUSED);
+                } else
+                        report_set_outcome(s->report, VFIOCTL_OUTCOME_ATTENTION);
+                ctx_error(s->ctx, r, "%s", saved);
+        }
+out:
+        vfioctl_state_devices_free(rows, n_rows);
+        sriov_row_clear(&row);
+        return r;
+}
+
+VFIOCTL_EXPORT int vfioctl_sriov_set_numvfs(vfioctl_host *host, vfioctl_state *st,
+                                            const struct vfioctl_pci_addr *pf, unsigned n,
+                                            const struct vfioctl_op_options *opts,
+                                            vfioctl_sriov_progress_fn progress, void *userdata,
+                                            vfioctl_report *report)
+{
+        static const struct vfioctl_op_options none;
+        struct sriov_run s = {
+                .host = host,
+                .st = st,
+                .opts = opts ? opts : &none,
+                .report = report,
+                .progress = progress,
+                .userdata = userdata,
+        };
+        int r;
+
+        if (!host || !pf || (!st && !vfioctl_ctx_is_dry_run(vfioctl_host_get_ctx(host))))
+                return -EINVAL;
+        s.ctx = vfioctl_host_get_ctx(host);
+        if (!vfioctl_ctx_is_dry_run(s.ctx) && st->lock_fd < 0)
+                return ctx_error(s.ctx, -ENOLCK, "the state must be locked (vfioctl_state_lock) first");
+        r = vfioctl_host_get_device(host, pf, &s.pf);
+        if (r < 0) {
+                report_set_outcome(report, VFIOCTL_OUTCOME_INVALID);
+                return r;
+        }
+        snprintf(s.pfname, sizeof(s.pfname), "%s", vfioctl_device_get_name(s.pf));
+        r = sriov_set(&s, n);
+        if (s.run_open)
+                op_run_done(&s.run);
+        vfioctl_host_invalidate(host);
+        return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Detach and reattach of a PF (detach.c)                              */
+
+int sriov_before_detach(vfioctl_host *host, vfioctl_state *st, const struct plan *p)
+{
+        int r = 0;
+
+        for (size_t i = 0; i < p->n_changes && r >= 0; i++) {
+                struct sriov_row row = {};
+                struct vfioctl_pci_addr a;
+                vfioctl_device *pf;
+                unsigned total = 0, num = 0;
+                int autoprobe = 1;
+
+                if (vfioctl_pci_addr_parse(p->changes[i].address, &a) < 0 ||
+                    host_find_device(host, &a, &pf) < 0 ||
+                    vfioctl_device_get_sriov(pf, &total, &num) < 0 || num == 0)
+                        continue;
+                if (sriov_row_get(st, p->changes[i].address, &row) == 0) {
+                        sriov_row_clear(&row);
+                        continue; /* an earlier record knows better */
+                }
+                (void) read_autoprobe(host, pf, &autoprobe);
+                snprintf(row.address, sizeof(row.address), "%s", p->changes[i].address);
+                row.orig_numvfs = num;
+                row.orig_autoprobe = autoprobe;
+                /* Recorded before the first write: reattach makes the VFs again. */
+                r = state_begin(st);
+                if (r >= 0)
+                        r = sriov_row_put(st, &row);
+                if (r >= 0)
+                        r = state_commit(st);
+                else
+                        state_rollback(st);
+        }
+        return r;
+}
+
+/* A PF back on its host driver gets the VFs it had when it was detached. */
+static int restore_one(vfioctl_host *host, vfioctl_state *st, const char *address,
+                       const struct vfioctl_op_options *opts, vfioctl_report *report)
+{
+        struct vfioctl_op_options o = *opts;
+        struct sriov_row row;
+        struct vfioctl_pci_addr a;
+        vfioctl_device *pf;
+        int r;
+
+        if (sriov_row_get(st, address, &row) < 0)
+                return 0;
+        r = row.made == 0 && row.pending_op == 0 && vfioctl_pci_addr_parse(address, &a) >= 0;
+        if (r && host_find_device(host, &a, &pf) >= 0 && vfioctl_device_get_driver(pf) &&
+            !vfioctl_device_is_on_stub(pf)) {
+                o.driver = NULL;
+                r = vfioctl_sriov_set_numvfs(host, st, &a, row.orig_numvfs, &o, NULL, NULL, report);
+                if (r >= 0)
+                        report_add(report, address, VFIOCTL_ACTION_REATTACHED,
+                                   vfioctl_device_get_driver(pf), vfioctl_device_get_driver(pf),
+                                   "its %u VF%s made again", row.orig_numvfs,
+                                   row.orig_numvfs == 1 ? "" : "s");
+        } else
+                r = 0;
+        sriov_row_clear(&row);
+        return r;
+}
+
+int sriov_after_detach_failed(vfioctl_host *host, vfioctl_state *st, const struct plan *p,
+                              const struct vfioctl_op_options *opts, vfioctl_report *report)
+{
+        for (size_t i = 0; i < p->n_changes; i++)
+                (void) restore_one(host, st, p->changes[i].address, opts, report);
+        return 0;
+}
+
+int sriov_before_reattach(vfioctl_host *host, vfioctl_state *st,
+                          const struct vfioctl_pci_addr *addrs, size_t n,
+                          const struct vfioctl_op_options *opts, vfioctl_report *report)
+{
+        for (size_t i = 0; i < n; i++) {
+                char name[VFIOCTL_PCI_ADDR_MAX];
+                struct sriov_row row;
+                bool made;
+                int r;
+
+                vfioctl_pci_addr_format(&addrs[i], name);
+                if (sriov_row_get(st, name, &row) < 0)
+                        continue;
+                made = row.made > 0;
+                sriov_row_clear(&row);
+                if (!made)
+                        continue;
+                /* VFs `sriov` made: reattaching the PF removes them. */
+                r = vfioctl_sriov_set_numvfs(host, st, &addrs[i], 0, opts, NULL, NULL, report);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int sriov_after_reattach(vfioctl_host *host, vfioctl_state *st,
+                         const struct vfioctl_pci_addr *addrs, size_t n,
+                         const struct vfioctl_op_options *opts, vfioctl_report *report)
+{
+        int r = 0;
+
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                char name[VFIOCTL_PCI_ADDR_MAX];
+
+                vfioctl_pci_addr_format(&addrs[i], name);
+                r = restore_one(host, st, name, opts, report);
+        }
+        return r;
+}
