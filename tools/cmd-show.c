@@ -358,7 +358,7 @@ static int show_json(struct cli *cli, vfioctl_host *host, vfioctl_device *dev, v
                 json_object_set_new(doc, "group", g);
         } else
                 json_object_set_new(doc, "group", json_null());
-        {
+        if (total > 0) {
                 /* Rule 10: a PF's VFs, each with why it leaves or stands in the way. */
                 enum vfioctl_sriov_verdict v;
                 vfioctl_report *sr = sriov_cost(host, dev, &v);

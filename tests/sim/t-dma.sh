@@ -89,8 +89,10 @@ w "$B/drivers_probe" 0000:17:00.2
 is "variant binds through the override" "$(drv 0000:17:00.2)" mlx5_vfio_pci
 check "variant gets vfio-dev" test -d "$B/devices/0000:17:00.2/vfio-dev"
 check "variant makes /dev/vfio/30" test -e "$SIM/dev/vfio/30"
-w "$B/drivers/mlx5_core/unbind" 0000:17:00.0
+# The group opened (claimed), then the PF unbound (which takes its VFs
+# away, rule 10): the claim stays while the file is open.
 exec 7<"$SIM/dev/vfio/30"
+w "$B/drivers/mlx5_core/unbind" 0000:17:00.0
 w "$B/drivers/mlx5_core/bind" 0000:17:00.0
 is "native PF driver cannot rejoin the opened group: EBUSY" "$(last_log)" "sys/bus/pci/drivers/mlx5_core/bind 0000:17:00.0 EBUSY"
 exec 7<&-
