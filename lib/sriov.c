@@ -699,8 +699,12 @@ static int sriov_set(struct sriov_run *s, unsigned n)
         const char *stub = s->opts->driver ? vfioctl_stub_driver_name(s->opts->driver) : NULL;
         struct vfioctl_state_device *rows = NULL;
         struct sriov_row row = {};
-        const char *pf_driver = vfioctl_device_get_driver(s->pf);
-        const char *override = NULL;
+        /* Copies: binding the new VFs drops the host's cache, s->pf with it. */
+        _cleanup_free_ char *pf_driver = vfioctl_device_get_driver(s->pf)
+                                                 ? strdup(vfioctl_device_get_driver(s->pf))
+                                                 : NULL;
+        _cleanup_free_ char *override = NULL;
+        const char *ovr = NULL;
         unsigned total = 0, current = 0, undo_numvfs;
         int autoprobe = 1, r, k;
         size_t n_rows = 0;
@@ -735,9 +739,13 @@ static int sriov_set(struct sriov_run *s, unsigned n)
                                          stub);
                 }
         }
-        r = vfioctl_device_get_driver_override(s->pf, &override);
+        if (vfioctl_device_get_driver(s->pf) && !pf_driver)
+                return -ENOMEM;
+        r = vfioctl_device_get_driver_override(s->pf, &ovr);
         if (r < 0)
                 return r;
+        if (ovr && !(override = strdup(ovr)))
+                return -ENOMEM;
         r = read_autoprobe(s->host, s->pf, &autoprobe);
         if (r < 0)
                 return r;
@@ -950,11 +958,15 @@ static int restore_one(vfioctl_host *host, vfioctl_state *st, const char *addres
         r = row.made == 0 && row.pending_op == 0 && vfioctl_pci_addr_parse(address, &a) >= 0;
         if (r && host_find_device(host, &a, &pf) >= 0 && vfioctl_device_get_driver(pf) &&
             !vfioctl_device_is_on_stub(pf)) {
+                /* The call below drops the host's cache, pf with it. */
+                _cleanup_free_ char *drv = strdup(vfioctl_device_get_driver(pf));
+
                 o.driver = NULL;
-                r = vfioctl_sriov_set_numvfs(host, st, &a, row.orig_numvfs, &o, NULL, NULL, report);
+                r = drv ? vfioctl_sriov_set_numvfs(host, st, &a, row.orig_numvfs, &o, NULL, NULL,
+                                                   report)
+                        : -ENOMEM;
                 if (r >= 0)
-                        report_add(report, address, VFIOCTL_ACTION_REATTACHED,
-                                   vfioctl_device_get_driver(pf), vfioctl_device_get_driver(pf),
+                        report_add(report, address, VFIOCTL_ACTION_REATTACHED, drv, drv,
                                    "its %u VF%s made again", row.orig_numvfs,
                                    row.orig_numvfs == 1 ? "" : "s");
         } else
