@@ -344,7 +344,12 @@ static bool is_vf(vfioctl_device *dev)
         return vfioctl_device_get_physfn(dev, &pf, &vf) >= 0 && vf;
 }
 
-/* Rule 7: a multifunction device is listed whole (its functions share reset and often a group). */
+/*
+ * Rule 7: a multifunction device is listed whole within its IOMMU group
+ * (functions that share a group share its fate: reset and ownership).
+ * Functions of the slot in other groups, and SR-IOV VFs that happen to sit
+ * in the slot (they have a physfn link), are not part of the rule.
+ */
 static int check_functions(struct prep *p, struct member *m)
 {
         const struct vfioctl_pci_addr *a = vfioctl_device_get_addr(m->dev);
@@ -366,6 +371,8 @@ static int check_functions(struct prep *p, struct member *m)
                         ctx_clear_error(p->ctx);
                         continue;
                 }
+                if (vfioctl_device_get_group_number(sib) != m->group || is_vf(sib))
+                        continue;
                 len += snprintf(missing + len, sizeof(missing) - len, "%s%s", len ? ", " : "",
                                 name);
         }

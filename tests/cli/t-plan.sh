@@ -159,4 +159,54 @@ is "rule 11 no IOMMU group: a pci-stub hold still works" "$RC.$(drv 0000:02:01.0
 run V detach 00:03.0
 is "rule 11 no IOMMU group: a device with a group is not affected" "$RC.$(drv 0000:00:03.0)" "0.vfio-pci"
 
+# --- Rule 7 is scoped to the IOMMU group.
+sim_mount workstation
+run V --dry-run assign onboard 00:1f.6
+is "rule 7 scoped to the group: 00:1f.6 (group 7) is not refused for 1f.0-.4 (group 8)" \
+        "$(printf '%s' "$ERR" | grep -c 'not in the definition')" 0
+like "rule 7 scoped to the group: only the safety rule stands in its way (eno1)" "$ERR" \
+        "eno1 holds the default route"
+run V --dry-run assign half 00:1f.3 --group auto
+is "rule 7 within the group still holds: exit 2" "$RC" 2
+like "rule 7 within the group: names the missing functions of the group only" "$ERR" \
+        "its other functions 0000:00:1f.0, 0000:00:1f.4 are not in the definition"
+
+# A PF whose VFs sit in its own slot (41:00.2-.5), each VF in its own group.
+python3 - "$HOSTS/sriov-server.json" "$T/vfslot.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+for d in t["devices"]:
+    if d["address"] == "0000:41:00.0":
+        d.update(vf_offset=2, vf_stride=1, multifunction=True, vf_group_start=20)
+        d["net"][0]["operstate"] = "down"
+    if d["address"] == "0000:03:00.1":
+        d["group"] = 8          # the I350's ports, each in its own group (ACS)
+json.dump(t, open(sys.argv[2], "w"))
+PY
+sim_mount "$T/vfslot.json"
+echo 4 >"$SIM/sys/bus/pci/devices/0000:41:00.0/sriov_numvfs"
+check "rule 7: VFs 41:00.2-.5 sit in the PF's slot" test -e "$SIM/sys/bus/pci/devices/0000:41:00.5/physfn"
+run V --dry-run assign vf 41:00.3
+is "rule 7: a VF in the PF's slot is assigned alone" "$RC" 0
+run V --dry-run assign pf 41:00.0
+unlike_rule7=$(printf '%s' "$ERR" | grep -c "not in the definition")
+is "rule 7: the PF is not refused because of its VFs" "$unlike_rule7" 0
+
+# A pool of multifunction ports, each in its own group, hands them out.
+cat >"$T/ports.xml" <<'XML'
+<network><name>ports</name><forward mode='hostdev' managed='yes'><driver name='vfio'/>
+  <address type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0x0'/>
+  <address type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0x1'/>
+</forward></network>
+XML
+for g in p1 p2; do
+        printf "<domain><name>%s</name><devices><interface type='network'><source network='ports'/></interface></devices></domain>\n" $g >"$T/$g.xml"
+done
+run V assign p1 --xml "$T/p1.xml" --network "$T/ports.xml"
+is "rule 7: pool of ports in their own groups: the first guest gets one" "$RC" 0
+run V assign p2 --xml "$T/p2.xml" --network "$T/ports.xml"
+is "rule 7: ... and the second guest the other" "$RC" 0
+is "rule 7: both ports on vfio-pci" "$(drv 0000:03:00.0) $(drv 0000:03:00.1)" "vfio-pci vfio-pci"
+V release p1 >/dev/null 2>&1; V release p2 >/dev/null 2>&1
+
 done_testing
