@@ -520,9 +520,13 @@ static void guest_def_free(vfioctl_guest_def *def)
         for (size_t i = 0; i < def->n_hostdevs; i++)
                 guest_hostdev_free(def->hostdevs[i]);
         free(def->hostdevs);
-        for (size_t i = 0; i < def->n_skipped; i++)
+        for (size_t i = 0; i < def->n_skipped; i++) {
                 free(def->skipped[i]);
+                free(def->skipped_alias[i]);
+        }
         free(def->skipped);
+        free(def->skipped_pos);
+        free(def->skipped_alias);
         for (size_t i = 0; i < def->n_controllers; i++)
                 free(def->controllers[i].model);
         free(def->controllers);
@@ -709,7 +713,9 @@ static int parse_common_child(struct parser *p, xmlNode *c, vfioctl_guest_hostde
 static int guest_skip(struct guest_parser *gp, xmlNode *n, const char *mode, const char *type)
 {
         char desc[256];
-        char **l, *s;
+        char **l, *s, *a;
+        xmlNode *alias;
+        size_t *pos;
 
         snprintf(desc, sizeof(desc), "line %ld: <hostdev mode='%s' type='%s'>", xmlGetLineNo(n),
                  mode, type);
@@ -722,15 +728,28 @@ static int guest_skip(struct guest_parser *gp, xmlNode *n, const char *mode, con
                                   "only PCI host devices (mode='subsystem' type='pci') are "
                                   "supported");
         }
-        s = strdup(desc);
-        if (!s)
+        pos = reallocarray(gp->def->skipped_pos, gp->def->n_skipped + 1, sizeof(*pos));
+        if (!pos)
                 return -ENOMEM;
+        gp->def->skipped_pos = pos;
+        l = reallocarray(gp->def->skipped_alias, gp->def->n_skipped + 1, sizeof(*l));
+        if (!l)
+                return -ENOMEM;
+        gp->def->skipped_alias = l;
         l = reallocarray(gp->def->skipped, gp->def->n_skipped + 1, sizeof(*l));
-        if (!l) {
+        if (!l)
+                return -ENOMEM;
+        gp->def->skipped = l;
+        s = strdup(desc);
+        alias = first_child(n, "alias");
+        a = alias && attr(alias, "name") ? strdup(attr(alias, "name")) : NULL;
+        if (!s || (alias && attr(alias, "name") && !a)) {
                 free(s);
+                free(a);
                 return -ENOMEM;
         }
-        gp->def->skipped = l;
+        pos[gp->def->n_skipped] = gp->def->n_hostdevs;
+        gp->def->skipped_alias[gp->def->n_skipped] = a;
         l[gp->def->n_skipped++] = s;
         return 0;
 }
@@ -1495,26 +1514,51 @@ VFIOCTL_EXPORT int vfioctl_guest_def_ignore_network(vfioctl_guest_def *def, size
         return 0;
 }
 
-/* libvirt's numbering: every hostdevN alias raises the next free N. */
+/* The N of an alias "hostdevN", or -1. */
+static long hostdev_alias_number(const char *a)
+{
+        unsigned long v;
+
+        if (!a || strncmp(a, "hostdev", 7) != 0 || a[7] < '0' || a[7] > '9' ||
+            parse_number(a + 7, INT_MAX, &v) != 0)
+                return -1;
+        return (long) v;
+}
+
+/*
+ * libvirt's numbering: every hostdev of any type (PCI, USB, SCSI, mdev)
+ * takes the next hostdevN in document order, after the highest N an
+ * alias already uses. The skipped non-PCI hostdevs take their numbers
+ * too, so ours never collide with libvirt's usb-host,id=hostdev0.
+ */
 static void guest_def_compute_ids(vfioctl_guest_def *def)
 {
         unsigned long next = 0;
+        size_t k = 0;
 
         if (def->ids_valid)
                 return;
         for (size_t i = 0; i < def->n_hostdevs; i++) {
-                const char *a = def->hostdevs[i]->alias;
-                unsigned long v;
+                long v = hostdev_alias_number(def->hostdevs[i]->alias);
 
-                if (def->hostdevs[i]->ignored || !a || strncmp(a, "hostdev", 7) != 0)
-                        continue;
-                if (a[7] >= '0' && a[7] <= '9' && parse_number(a + 7, INT_MAX, &v) == 0 &&
-                    v + 1 > next)
+                if (!def->hostdevs[i]->ignored && v >= 0 && (unsigned long) v + 1 > next)
                         next = v + 1;
         }
-        for (size_t i = 0; i < def->n_hostdevs; i++) {
-                vfioctl_guest_hostdev *h = def->hostdevs[i];
+        for (size_t i = 0; i < def->n_skipped; i++) {
+                long v = hostdev_alias_number(def->skipped_alias[i]);
 
+                if (v >= 0 && (unsigned long) v + 1 > next)
+                        next = v + 1;
+        }
+        for (size_t i = 0; i <= def->n_hostdevs; i++) {
+                vfioctl_guest_hostdev *h;
+
+                for (; k < def->n_skipped && def->skipped_pos[k] == i; k++)
+                        if (!def->skipped_alias[k])
+                                next++;
+                if (i == def->n_hostdevs)
+                        break;
+                h = def->hostdevs[i];
                 h->id[0] = '\0';
                 if (h->ignored || h->alias)
                         continue;

@@ -60,6 +60,11 @@ struct vfioctl_guest_def {
         size_t n_controllers;
         char **skipped;
         size_t n_skipped;
+        /* Per skipped <hostdev>: how many entries come before it, and its
+         * <alias name>: USB, SCSI and mdev hostdevs take hostdevN ids from
+         * the same sequence as PCI ones (libvirt's qemuAssignDeviceHostdevAlias). */
+        size_t *skipped_pos;
+        char **skipped_alias;
         vfioctl_guest_hostdev **hostdevs;
         size_t n_hostdevs;
         bool ids_valid;

@@ -213,6 +213,30 @@ static void test_single_device(void **state)
         vfioctl_guest_def_unref(def);
 }
 
+/* Issue 8 item 12: libvirt numbers every hostdev type in one hostdevN sequence. */
+static void test_ids_across_hostdev_types(void **state)
+{
+        vfioctl_guest_def *def = NULL;
+        static const char *const want[] = {
+                "-device", "vfio-pci,host=0000:01:00.0,id=hostdev2",
+                "-device", "vfio-pci,host=0000:02:00.0,id=hostdev5",
+                NULL,
+        };
+        int r = vfioctl_guest_def_new_from_string(ctx, DOMAIN("q35",
+                "<hostdev mode='subsystem' type='usb'><source><vendor id='0x046d'/><product id='0xc52b'/></source></hostdev>\n"
+                "<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source><address uuid='c2177883-f1bb-47f0-914d-32a22e3a8804'/></source></hostdev>\n"
+                "<hostdev mode='subsystem' type='pci'>" SRC("0", "1", "0", "0") "</hostdev>\n"
+                "<hostdev mode='subsystem' type='scsi'><source><adapter name='scsi_host0'/><address bus='0' target='0' unit='0'/></source></hostdev>\n"
+                "<hostdev mode='subsystem' type='usb'><source><vendor id='0x046d'/><product id='0xc52c'/></source></hostdev>\n"
+                "<hostdev mode='subsystem' type='pci'>" SRC("0", "2", "0", "0") "</hostdev>\n"),
+                NULL, VFIOCTL_GUEST_PARSE_SKIP_NON_PCI, &def);
+
+        assert_int_equal(r, 0);
+        /* usb hostdev0, mdev hostdev1, PCI hostdev2, scsi hostdev3, usb hostdev4. */
+        check_args(def, 0, want);
+        vfioctl_guest_def_unref(def);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -223,6 +247,7 @@ int main(void)
                 cmocka_unit_test(test_interfaces_and_networks),
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_single_device),
+                cmocka_unit_test(test_ids_across_hostdev_types),
         };
         int r = cmocka_run_group_tests(tests, setup, teardown);
 
