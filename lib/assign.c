@@ -235,8 +235,10 @@ static int resolve_networks(struct prep *p)
                 if (vfioctl_guest_hostdev_get_kind(h) != VFIOCTL_HOSTDEV_NETWORK)
                         continue;
                 r = networks_find(p->ctx, &p->nets, vfioctl_guest_hostdev_get_network(h), &pool);
-                /* libvirt keeps no file of a transient network: it connects it itself. */
-                if (r == -ENOENT && (p->opts->flags & VFIOCTL_OP_LIBVIRT)) {
+                /* A network no file defines is an ordinary one (libvirt's 'default',
+                 * a transient network): libvirt connects it, vfioctl gives it no
+                 * device. The tool says so, in case it was a pool left out. */
+                if (r == -ENOENT) {
                         ctx_clear_error(p->ctx);
                         pool = NULL;
                 } else if (r < 0)
@@ -912,6 +914,12 @@ static int prepare(struct prep *p)
         size_t n_entries;
         int r;
 
+        /* The pid is how a dead guest is found and released later: one
+         * that names no process would make a live guest look dead. */
+        if (p->opts->pid < 0 || (p->opts->pid > 0 && !guest_pid_alive(p->opts->pid)))
+                return refuse(p, VFIOCTL_OUTCOME_INVALID, -ESRCH,
+                              "there is no process %d: the pid is the guest's QEMU process, "
+                              "running on this machine", p->opts->pid);
         r = vfioctl_state_get_devices(p->st, NULL, &p->rows, &p->n_rows);
         if (r >= 0)
                 r = vfioctl_state_get_pending(p->st, &p->ops, &p->n_ops);

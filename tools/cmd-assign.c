@@ -159,26 +159,38 @@ static void warn_skipped(struct cli *cli, vfioctl_guest *g)
                            vfioctl_guest_def_skipped_at(def, i));
 }
 
-/* --libvirt: the interfaces on networks that are no hostdev pool, which libvirt connects. */
+/* The interfaces on networks that are no hostdev pool, which libvirt connects. */
 static void note_ignored_networks(struct cli *cli, const struct assign_args *a, vfioctl_guest *g)
 {
         vfioctl_guest_def *def = vfioctl_guest_get_def(g);
 
-        for (size_t i = 0; a->libvirt && i < vfioctl_guest_def_n_hostdevs(def); i++) {
+        for (size_t i = 0; i < vfioctl_guest_def_n_hostdevs(def); i++) {
                 vfioctl_guest_hostdev *h = vfioctl_guest_def_hostdev_at(def, i);
                 const char *net = vfioctl_guest_hostdev_get_network(h);
                 _cleanup_free_ char *path = NULL;
+                bool defined;
 
                 if (!net || !vfioctl_guest_hostdev_is_ignored(h))
                         continue;
-                if (asprintf(&path, "%s/%s.xml", a->network_dir, net) < 0)
-                        continue;
+                defined = false;
+                if (a->network_dir) {
+                        if (asprintf(&path, "%s/%s.xml", a->network_dir, net) < 0)
+                                continue;
+                        defined = access(path, F_OK) == 0;
+                }
+                if (defined && !a->libvirt)
+                        continue; /* the user gave it: an ordinary network, as expected */
                 print_note(cli, "vfioctl: note: line %u: <interface type='network'>: network "
-                                "'%s' %s, so libvirt connects this interface itself",
+                                "'%s' %s, so vfioctl gives this interface no device (libvirt "
+                                "connects it)%s",
                            vfioctl_guest_hostdev_get_line(h), net,
-                           access(path, F_OK) == 0 ? "is no hostdev pool"
-                                                   : "has no definition in the network folder "
-                                                     "(a transient network?)");
+                           defined ? "is no hostdev pool"
+                           : a->libvirt ? "has no definition in the network folder "
+                                          "(a transient network?)"
+                                        : "is an ordinary network or is not defined here",
+                           defined || a->libvirt ? "" : "; if it is a hostdev pool, give its "
+                                                        "XML with --network FILE or "
+                                                        "--network-dir DIR");
         }
 }
 

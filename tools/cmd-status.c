@@ -162,7 +162,10 @@ static json_t *guests_json(vfioctl_state *st, const char *only)
                 json_object_set_new(o, "pid", vfioctl_guest_get_pid(g)
                                                       ? json_integer(vfioctl_guest_get_pid(g))
                                                       : json_null());
-                json_object_set_new(o, "alive", json_boolean(vfioctl_guest_is_alive(g)));
+                /* Without a pid nobody knows: null, not true. */
+                json_object_set_new(o, "alive", vfioctl_guest_get_pid(g)
+                                                        ? json_boolean(vfioctl_guest_is_alive(g))
+                                                        : json_null());
                 json_object_set_new(o, "devices", json_integer(vfioctl_guest_n_devices(g)));
                 json_object_set_new(o, "created_at", json_integer(vfioctl_guest_get_created_at(g)));
                 json_array_append_new(a, o);

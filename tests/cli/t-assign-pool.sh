@@ -102,7 +102,19 @@ like "address pool with half a multifunction device: names the other port" "$ERR
         "line 2: <interface type='network'>: 0000:03:00.1 is a function of multifunction device 0000:03:00, and its other function 0000:03:00.0 is not in the definition"
 is "nothing written" "$(log_get)" ""
 run V assign e --xml "$T/e.xml"
-is "a network nobody defined: exit 2" "$RC" 2
-like "a network nobody defined: says how to give it" "$ERR" "network 'list' is not defined: give its XML with --network FILE"
+is "a network nobody defined is an ordinary one (issue 10 item 10): exit 0" "$RC" 0
+like "a network nobody defined: a note says how to give a pool" "$ERR" \
+        "note: line 2: <interface type='network'>: network 'list' is an ordinary network or is not defined here, so vfioctl gives this interface no device \(libvirt connects it\); if it is a hostdev pool, give its XML with --network FILE"
+is "a network nobody defined: nothing written, nothing owned" "$(log_get) $(state_rows)" " 0 0"
+cat >"$T/dump.xml" <<'XML'
+<domain type='kvm'><name>dump</name><devices>
+  <interface type='network'><mac address='52:54:00:6b:3c:58'/><source network='default'/><model type='virtio'/><address type='pci' domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></interface>
+  <hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x03' slot='0x00' function='0x0'/></source></hostdev>
+  <hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x03' slot='0x00' function='0x1'/></source></hostdev>
+</devices></domain>
+XML
+run V --dry-run assign dump --xml "$T/dump.xml" --print-qemu-args
+is "virsh dumpxml with network 'default' (issue 10 item 10): exit 0" "$RC" 0
+like "... the hostdevs get their devices" "$OUT" "vfio-pci,host=0000:03:00.0,id=hostdev0 -device vfio-pci,host=0000:03:00.1,id=hostdev1"
 
 done_testing

@@ -200,10 +200,10 @@ is "--xml and addresses: usage error" "$RC" 2
 is "no writes from any of them" "$(log_get)" ""
 
 # --- A guest whose QEMU died: status shows it, recover releases it.
-sleep 0 & dead=$!
-wait $dead
+sleep 60 & dead=$!
 run V assign win10 --xml "$T/win10.xml" --pid "$dead"
 is "assign with --pid: exit 0" "$RC" 0
+kill $dead; wait $dead 2>/dev/null
 like "status: the pid is dead" "$(V status)" "win10 +$dead \(dead: 'vfioctl recover' releases it\)"
 is "status --json: alive false" "$(V --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["guests"][0]["alive"])')" False
 run V recover

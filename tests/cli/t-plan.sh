@@ -209,4 +209,19 @@ is "rule 7: ... and the second guest the other" "$RC" 0
 is "rule 7: both ports on vfio-pci" "$(drv 0000:03:00.0) $(drv 0000:03:00.1)" "vfio-pci vfio-pci"
 V release p1 >/dev/null 2>&1; V release p2 >/dev/null 2>&1
 
+# --- --pid names a live process; without one "alive" is unknown.
+sim_mount workstation
+sleep 0 & gone=$!
+wait $gone
+log_reset
+run V assign g 01:00.0 01:00.1 --pid "$gone"
+is "--pid of a process that does not exist: exit 2" "$RC" 2
+like "--pid of a process that does not exist: says so" "$ERR" "there is no process $gone"
+is "--pid of a process that does not exist: nothing written" "$(log_get)" ""
+run V assign g 01:00.0 01:00.1
+is "status --json without a pid: \"alive\" is null, not true" \
+        "$(V --json status | python3 -c 'import json,sys; g=json.load(sys.stdin)["guests"][0]; print(g["pid"], g["alive"])')" \
+        "None None"
+V release g >/dev/null 2>&1
+
 done_testing
