@@ -180,17 +180,21 @@ static void note_ignored_networks(struct cli *cli, const struct assign_args *a, 
                 }
                 if (defined && !a->libvirt)
                         continue; /* the user gave it: an ordinary network, as expected */
-                print_note(cli, "vfioctl: note: line %u: <interface type='network'>: network "
-                                "'%s' %s, so vfioctl gives this interface no device (libvirt "
-                                "connects it)%s",
-                           vfioctl_guest_hostdev_get_line(h), net,
-                           defined ? "is no hostdev pool"
-                           : a->libvirt ? "has no definition in the network folder "
-                                          "(a transient network?)"
-                                        : "is an ordinary network or is not defined here",
-                           defined || a->libvirt ? "" : "; if it is a hostdev pool, give its "
-                                                        "XML with --network FILE or "
-                                                        "--network-dir DIR");
+                if (a->libvirt)
+                        print_note(cli, "vfioctl: note: line %u: <interface type='network'>: "
+                                        "network '%s' %s, so libvirt connects this interface "
+                                        "itself",
+                                   vfioctl_guest_hostdev_get_line(h), net,
+                                   defined ? "is no hostdev pool"
+                                           : "has no definition in the network folder "
+                                             "(a transient network?)");
+                else
+                        print_note(cli, "vfioctl: note: line %u: <interface type='network'>: "
+                                        "network '%s' is an ordinary network or is not defined "
+                                        "here, so vfioctl gives this interface no device "
+                                        "(libvirt connects it); if it is a hostdev pool, give "
+                                        "its XML with --network FILE or --network-dir DIR",
+                                   vfioctl_guest_hostdev_get_line(h), net);
         }
 }
 
