@@ -1244,6 +1244,13 @@ static int guest_def_parse(vfioctl_ctx *ctx, xmlDoc *doc, const char *name, unsi
                         }
                 }
                 devices = first_child(root, "devices");
+                for (xmlNode *c = devices ? devices->next : NULL; c; c = c->next)
+                        if (is_elem(c, "devices"))
+                                return ctx_error(ctx, -EINVAL,
+                                                 "line %ld: <devices>: a second <devices> "
+                                                 "element (the first is at line %ld): a domain "
+                                                 "has one; put every device in it",
+                                                 xmlGetLineNo(c), xmlGetLineNo(devices));
         } else if (is_elem(root, "devices"))
                 devices = root;
         else

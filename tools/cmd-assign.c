@@ -74,6 +74,14 @@ static int read_xml(const char *path, char **ret)
                 fclose(f);
         if (!buf)
                 return -EIO;
+        /* The parser would stop at a NUL and silently drop the rest. */
+        if (memchr(buf, '\0', len)) {
+                print_error("%s: contains a NUL byte (at offset %zu): a guest definition is "
+                            "XML text; give the domain XML itself (virsh dumpxml GUEST)",
+                            path, (size_t) ((char *) memchr(buf, '\0', len) - buf));
+                free(buf);
+                return -EBADMSG;
+        }
         *ret = buf;
         return 0;
 }

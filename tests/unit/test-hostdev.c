@@ -880,6 +880,21 @@ static void test_network_errors(void **state)
         net_fail("<domain/>", -EINVAL, "line 1: <domain>: a network XML has a <network> root element");
 }
 
+/* Issue 14 item 8: a hostdev in a second <devices> would be ignored: refused. */
+static void test_second_devices(void **state)
+{
+        parse_fail("<domain type='kvm'>\n"
+                   "  <name>guest1</name>\n"
+                   "  <devices></devices>\n"
+                   "  <devices>\n"
+                   "    <hostdev mode='subsystem' type='pci'>" SRC("0", "1", "0", "0") "</hostdev>\n"
+                   "  </devices>\n"
+                   "</domain>\n",
+                   NULL, 0, -EINVAL,
+                   "line 4: <devices>: a second <devices> element (the first is at line 3): a "
+                   "domain has one; put every device in it");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -908,6 +923,7 @@ int main(void)
                 cmocka_unit_test(test_network_pf),
                 cmocka_unit_test(test_network_resolve_from_pool),
                 cmocka_unit_test(test_network_errors),
+                cmocka_unit_test(test_second_devices),
         };
         int r = cmocka_run_group_tests(tests, setup, teardown);
 
