@@ -224,4 +224,12 @@ is "status --json without a pid: \"alive\" is null, not true" \
         "None None"
 V release g >/dev/null 2>&1
 
+# --- Issue 14 item 8: --xml with a NUL byte is refused, not cut short.
+printf "<domain><name>nul</name><devices>\n<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></source></hostdev>\0<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x01' slot='0x00' function='0x1'/></source></hostdev></devices></domain>\n" >"$T/nul.xml"
+log_reset
+run V assign nul --xml "$T/nul.xml"
+is "--xml with a NUL byte: exit 2" "$RC" 2
+like "--xml with a NUL byte: says where" "$ERR" "nul.xml: contains a NUL byte \(at offset [0-9]+\)"
+is "--xml with a NUL byte: nothing written" "$(log_get)" ""
+
 done_testing
