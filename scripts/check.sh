@@ -43,7 +43,10 @@ else
         echo "clang-tidy: findings (above); .clang-tidy says which checks run"
         failed_steps=$((failed_steps + 1))
 fi
-meson test -C build --print-errorlogs --num-processes 2 || status=1
+meson test -C build --print-errorlogs --num-processes 2 --no-suite vm || status=1
+# The real-kernel matrix on its own: two legs at a time (one TCG guest per
+# core), its own log (meson-logs/vm.json).
+meson test -C build --print-errorlogs --num-processes 2 --suite vm --logbase vm || status=1
 meson test -C build-asan --print-errorlogs --num-processes 2 --no-suite vm --no-suite package || status=1
 
 # Line coverage of the library and the tool by the unit, sim and CLI
@@ -53,6 +56,7 @@ if command -v gcovr >/dev/null && ls build-asan/lib/*.p/*.gcda >/dev/null 2>&1; 
                 --print-summary -o /dev/null 2>/dev/null | sed 's/^/coverage: /'
 fi
 
-CHECK_FAILED_STEPS=$failed_steps python3 scripts/count-tests.py build/meson-logs/testlog.json build-asan/meson-logs/testlog.json ||
+CHECK_FAILED_STEPS=$failed_steps python3 scripts/count-tests.py build/meson-logs/testlog.json \
+        build/meson-logs/vm.json build-asan/meson-logs/testlog.json ||
         status=1
 exit $status

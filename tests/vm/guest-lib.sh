@@ -68,6 +68,8 @@ xfail_is() {
 }
 
 now() { cut -d' ' -f1 /proc/uptime; }
+# leg_has FEATURE: the leg has it (legs.sh: bridge-group, igb, ...).
+leg_has() { case " $VMTEST_LEG_FEATURES " in *" $1 "*) return 0 ;; esac; return 1; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # --- modules ------------------------------------------------------------------

@@ -58,7 +58,7 @@ leg_define() {
                 # console dies. No interrupt remapping, so vfio_iommu_type1
                 # must be told to accept that.
                 LEG_MACHINE=(-machine q35 -device amd-iommu,intremap=off)
-                LEG_APPEND="amd_iommu=on noapic"
+                LEG_APPEND="noapic"
                 LEG_MODPARAMS="vfio_iommu_type1 allow_unsafe_interrupts=1"
                 LEG_FEATURES="amd-iommu bridge-group"
                 ;;

@@ -2,6 +2,8 @@
 # Scenario 2 (tests/vm/README.md "Scenarios"): detach refuses a shared group, --group takes it whole
 SCENARIO_TITLE="detach refuses a shared group, --group takes it whole"
 SCENARIO_LEGS=all
+# the group of the bridge and the two e1000s behind it (none on virtio-iommu)
+SCENARIO_REQUIRES=bridge-group
 
 scenario() {
         local k0=${BR_KIDS[0]} k1=${BR_KIDS[1]} g before after m bridge_drv

@@ -2,6 +2,8 @@
 # Scenario 3 (tests/vm/README.md "Scenarios"): assign group='auto' on the bridge group; nested QEMU accepts it
 SCENARIO_TITLE="assign group='auto' on the bridge group; nested QEMU accepts it"
 SCENARIO_LEGS=all
+# the group of the bridge and the two e1000s behind it (none on virtio-iommu)
+SCENARIO_REQUIRES=bridge-group
 
 scenario() {
         local k0=${BR_KIDS[0]} m g bridge_drv args

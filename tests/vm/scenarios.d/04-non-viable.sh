@@ -2,6 +2,8 @@
 # Scenario 4 (tests/vm/README.md "Scenarios"): non-viable group: nested QEMU fails, vfioctl refuses
 SCENARIO_TITLE="non-viable group: nested QEMU fails, vfioctl refuses"
 SCENARIO_LEGS=all
+# the group of the bridge and the two e1000s behind it (none on virtio-iommu)
+SCENARIO_REQUIRES=bridge-group
 
 scenario() {
         local k0=${BR_KIDS[0]} k1=${BR_KIDS[1]} g before

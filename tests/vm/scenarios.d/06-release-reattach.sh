@@ -2,6 +2,8 @@
 # Scenario 6 (tests/vm/README.md "Scenarios"): release and reattach give every device back
 SCENARIO_TITLE="release and reattach give every device back"
 SCENARIO_LEGS=all
+# the group of the bridge and the two e1000s behind it (none on virtio-iommu)
+SCENARIO_REQUIRES=bridge-group
 
 all_back() {
         local tag=$1 m

@@ -2,6 +2,8 @@
 # Scenario 7 (tests/vm/README.md "Scenarios"): a device held open by QEMU: reattach times out, recover completes
 SCENARIO_TITLE="a device held open by QEMU: reattach times out, recover completes"
 SCENARIO_LEGS=all
+# the group of the bridge and the two e1000s behind it (none on virtio-iommu)
+SCENARIO_REQUIRES=bridge-group
 
 scenario() {
         local k0=${BR_KIDS[0]} m pid rc
