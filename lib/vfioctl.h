@@ -236,6 +236,32 @@ VFIOCTL_EXPORT int vfioctl_device_get_physfn(vfioctl_device *dev, struct vfioctl
 VFIOCTL_EXPORT int vfioctl_device_get_virtfns(vfioctl_device *dev,
                                               const struct vfioctl_pci_addr **ret, size_t *ret_n);
 
+/*
+ * Devices as users name them (devspec.c): a PCI address ("0000:03:00.0",
+ * "03:00.0"), a slot ("03:00", "0000:03:00": every function of it present,
+ * in order) or a network interface name ("enp5s0": the PCI function behind
+ * sys/class/net/NAME/device). Returns 0 and a malloc'd array of at least
+ * one address; -EINVAL when spec is none of these forms, -ENODEV when
+ * there is no such slot or interface (or the interface is not on a PCI
+ * device), with the reason in vfioctl_ctx_errmsg(). Whether an address
+ * exists is left to vfioctl_host_get_device().
+ */
+VFIOCTL_EXPORT int vfioctl_host_resolve_device(vfioctl_host *host, const char *spec,
+                                               struct vfioctl_pci_addr **ret, size_t *ret_n);
+/* IFNAMSIZ */
+#define VFIOCTL_IFNAME_MAX 16
+struct vfioctl_interface {
+        char name[VFIOCTL_IFNAME_MAX];
+        struct vfioctl_pci_addr address; /* the PCI function behind it */
+};
+/* The host's network interfaces that sit on a PCI function, sorted by
+ * name, in one malloc'd array (free()); none is not an error. */
+VFIOCTL_EXPORT int vfioctl_host_get_interfaces(vfioctl_host *host, struct vfioctl_interface **ret,
+                                               size_t *ret_n);
+/* For a VF, its PF (returns 1); 0 for a device that is no VF. One link
+ * read, without the rest of the device's details. */
+VFIOCTL_EXPORT int vfioctl_device_get_parent_pf(vfioctl_device *dev, struct vfioctl_pci_addr *ret);
+
 /* What the host uses a device for (usage.c). */
 struct vfioctl_netif {
         const char *name;

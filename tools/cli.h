@@ -140,9 +140,11 @@ void print_note(struct cli *cli, const char *format, ...) _printf_(2, 3);
 int usage_error(const char *cmd, const char *format, ...) _printf_(2, 3);
 /* Library failure: prints the library's message (or strerror) and returns code. */
 int lib_error(struct cli *cli, int r, int code, const char *what);
-/* Parses a device address argument; on error prints why and returns -EINVAL. */
+/* Parses one DEV argument (an address, or a slot of one function, or an
+ * interface name); on error prints why and returns -EINVAL. */
 int parse_device_arg(const char *arg, struct vfioctl_pci_addr *ret);
-/* DEV... from optind on; -EINVAL (after saying why) on a bad or missing address. */
+/* DEV... from optind on (addresses, slots: every function, interface names),
+ * each address once; -EINVAL (after saying why) on a bad or missing one. */
 int parse_device_args(int argc, char **argv, struct vfioctl_pci_addr **ret, size_t *ret_n);
 /* Dumps a JSON document to stdout (sorted keys off: the order is ours); an
  * object gets "dry_run" when it has none, so every command's JSON says it. */

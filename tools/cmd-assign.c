@@ -123,7 +123,8 @@ static void print_done(struct cli *cli, FILE *f, vfioctl_report *report)
                 const struct vfioctl_report_entry *e = vfioctl_report_entry_at(report, i);
 
                 if (e->action == VFIOCTL_ACTION_DETACHED)
-                        fprintf(f, "%s detached: %s -> %s\n", e->address,
+                        fprintf(f, "%s %s: %s -> %s\n", e->address,
+                                cli->dry_run ? "would detach" : "detached",
                                 e->from ? e->from : "no driver", e->to ? e->to : "unbound");
         }
 }

@@ -124,35 +124,81 @@ int lib_error(struct cli *cli, int r, int code, const char *what)
         return code;
 }
 
-int parse_device_arg(const char *arg, struct vfioctl_pci_addr *ret)
+/* What a DEV argument stands for (an address, a slot, an interface), with
+ * a host of its own: resolving reads a few links, not the whole host. */
+static int resolve_arg(const char *arg, struct vfioctl_pci_addr **ret, size_t *ret_n)
 {
-        if (vfioctl_pci_addr_parse(arg, ret) < 0) {
-                /* Never echo an overlong argument back whole. */
-                print_error("'%.40s%s' is not a PCI address: give DDDD:BB:DD.F (for example "
-                            "0000:03:00.0) or BB:DD.F, as 'vfioctl list' shows them",
-                            arg, strlen(arg) > 40 ? "..." : "");
+        _cleanup_(vfioctl_host_unrefp) vfioctl_host *host = NULL;
+        int r;
+
+        if (!out.cli || !out.cli->ctx)
+                return -EINVAL;
+        r = vfioctl_host_new(out.cli->ctx, &host);
+        if (r < 0)
+                return lib_error(out.cli, r, EXIT_USAGE, "reading the host"), -EINVAL;
+        r = vfioctl_host_resolve_device(host, arg, ret, ret_n);
+        if (r == -EINVAL) {
+                print_error("%s; as 'vfioctl list' shows them (for example 0000:03:00.0, "
+                            "03:00.0, 03:00 or enp3s0)", vfioctl_ctx_errmsg(out.cli->ctx));
+                return r;
+        }
+        if (r < 0) {
+                lib_error(out.cli, r, EXIT_USAGE, "resolving the device");
                 return -EINVAL;
         }
         return 0;
 }
 
-/* Parses DEV... into addresses; prints why on error. */
+int parse_device_arg(const char *arg, struct vfioctl_pci_addr *ret)
+{
+        _cleanup_free_ struct vfioctl_pci_addr *a = NULL;
+        size_t n = 0;
+        int r;
+
+        r = resolve_arg(arg, &a, &n);
+        if (r < 0)
+                return r;
+        if (n > 1) {
+                char first[VFIOCTL_PCI_ADDR_MAX], last[VFIOCTL_PCI_ADDR_MAX];
+
+                print_error("'%s' is a slot of %zu functions (%s to %s); name one of them", arg,
+                            n, vfioctl_pci_addr_format(&a[0], first),
+                            vfioctl_pci_addr_format(&a[n - 1], last));
+                return -EINVAL;
+        }
+        *ret = a[0];
+        return 0;
+}
+
+/* Parses DEV... into addresses, each named once, in the order given;
+ * prints why on error. */
 int parse_device_args(int argc, char **argv, struct vfioctl_pci_addr **ret, size_t *ret_n)
 {
-        struct vfioctl_pci_addr *a;
-        size_t n = (size_t) (argc - optind);
+        _cleanup_free_ struct vfioctl_pci_addr *all = NULL;
+        size_t n = 0;
 
-        if (n == 0)
+        if (optind >= argc)
                 return -EINVAL;
-        a = calloc(n, sizeof(*a));
-        if (!a)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++)
-                if (parse_device_arg(argv[optind + i], &a[i]) < 0) {
-                        free(a);
+        for (int i = optind; i < argc; i++) {
+                _cleanup_free_ struct vfioctl_pci_addr *a = NULL;
+                struct vfioctl_pci_addr *na;
+                size_t m = 0;
+
+                if (resolve_arg(argv[i], &a, &m) < 0)
                         return -EINVAL;
+                na = realloc(all, (n + m) * sizeof(*all));
+                if (!na)
+                        return -ENOMEM;
+                all = na;
+                for (size_t j = 0; j < m; j++) {
+                        bool dup = false;
+                        for (size_t k = 0; k < n && !dup; k++)
+                                dup = vfioctl_pci_addr_compare(&all[k], &a[j]) == 0;
+                        if (!dup)
+                                all[n++] = a[j];
                 }
-        *ret = a;
+        }
+        *ret = TAKE_PTR(all);
         *ret_n = n;
         return 0;
 }

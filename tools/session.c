@@ -167,19 +167,26 @@ static void print_entry(struct cli *cli, const struct vfioctl_report_entry *e)
 {
         const char *detail = e->detail ? e->detail : "";
 
+        /* A dry run speaks in the conditional: nothing happened. */
         switch (e->action) {
         case VFIOCTL_ACTION_DETACHED:
                 if (cli->verbosity >= 0)
-                        printf("%s detached: %s -> %s\n", e->address, drv(e->from), drv(e->to));
+                        printf("%s %s: %s -> %s\n", e->address,
+                               cli->dry_run ? "would detach" : "detached", drv(e->from),
+                               drv(e->to));
                 break;
         case VFIOCTL_ACTION_REATTACHED:
                 if (cli->verbosity >= 0)
-                        printf("%s given back: %s -> %s\n", e->address, drv(e->from),
+                        printf("%s %s: %s -> %s\n", e->address,
+                               cli->dry_run ? "would give back" : "given back", drv(e->from),
                                e->to ? e->to : "unbound, as it was");
                 break;
         case VFIOCTL_ACTION_FOUND_DETACHED:
                 if (cli->verbosity >= 0)
-                        printf("%s found detached: %s\n", e->address, detail);
+                        printf("%s %s: %s\n", e->address,
+                               cli->dry_run ? "would be kept as found detached"
+                                            : "found detached",
+                               detail);
                 break;
         case VFIOCTL_ACTION_ALREADY_DETACHED:
                 if (cli->verbosity >= 0)
@@ -323,6 +330,8 @@ int session_finish(struct session *s, int r)
         if (code == EXIT_OK) {
                 for (size_t i = 0; i < vfioctl_report_n_entries(s->report); i++)
                         print_entry(s->cli, vfioctl_report_entry_at(s->report, i));
+                if (s->cli->dry_run)
+                        print_note(s->cli, "(dry run: nothing was changed)");
                 return code;
         }
         print_failure(s);

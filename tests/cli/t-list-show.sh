@@ -62,12 +62,16 @@ is "short address accepted" "$RC" 0
 like "short address is the same device" "$OUT" "^0000:05:00.0  Intel Corporation 82574L"
 
 # Usage errors: exit 2, a message naming the problem, nothing written.
-for bad in 0000:03:00.8 03:00 zz:00.0 ../../etc 0000:05:00.0/../.. \
+for bad in 0000:03:00.8 zz:00.0 ../../etc 0000:05:00.0/../.. \
         aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; do
         run V show "$bad"
         is "show '$bad': exit 2" "$RC" 2
-        like "show '$bad': says it is not a PCI address" "$ERR" "is not a PCI address: give DDDD:BB:DD.F"
+        like "show '$bad': says it is not a PCI address" "$ERR" \
+                "is not a PCI address \(DDDD:BB:DD.F or BB:DD.F\), a slot \(BB:DD\) or a network interface name"
 done
+run V show 03:00
+is "show of an empty slot: exit 2" "$RC" 2
+is "show of an empty slot: says so" "$ERR" "vfioctl: no PCI device in slot 0000:03:00 on this host"
 run V show 0000:42:00.0
 is "unknown device: exit 2" "$RC" 2
 like "unknown device: named, with what to do" "$ERR" "no PCI device 0000:42:00.0 on this host; 'vfioctl list --all'"
