@@ -490,8 +490,9 @@ static int check_sibling(struct prep *p, vfioctl_device *dev, const struct group
                 return 0;
         }
         (*n_blockers)++;
-        return report_add(p->report, addr, VFIOCTL_ACTION_IN_USE, vfioctl_device_get_driver(dev),
-                          NULL, "%s", plan_describe(dev, desc, sizeof(desc)));
+        return report_add(p->report, addr, VFIOCTL_ACTION_GROUP_MEMBER,
+                          vfioctl_device_get_driver(dev), NULL, "%s",
+                          plan_describe(dev, desc, sizeof(desc)));
 }
 
 static int check_group(struct prep *p, int group)

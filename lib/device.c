@@ -217,6 +217,7 @@ static vfioctl_device *device_free(vfioctl_device *dev)
         free(dev->device_name);
         free(dev->driver_override);
         free(dev->virtfns);
+        free(dev->reset_methods);
         free(dev);
         return NULL;
 }
@@ -647,5 +648,79 @@ VFIOCTL_EXPORT int vfioctl_device_get_virtfns(vfioctl_device *dev,
                 return r;
         *ret = dev->virtfns;
         *ret_n = dev->n_virtfns;
+        return 0;
+}
+
+/*
+ * Whether the PCIe capability's Device Capabilities register advertises
+ * Function Level Reset (bit 28). The capability list is walked with a
+ * bound, so a looping or garbled list ends the walk instead of the program.
+ */
+#define CFG_STATUS 0x06
+#define CFG_STATUS_CAP_LIST 0x10
+#define CFG_CAP_PTR 0x34
+#define CAP_ID_EXP 0x10
+#define EXP_DEVCAP 0x04
+#define EXP_DEVCAP_FLR (1u << 28)
+
+static bool config_has_flr(const uint8_t *cfg, size_t len)
+{
+        unsigned pos;
+
+        if (len < CFG_HEADER_SIZE || !(le16(cfg + CFG_STATUS) & CFG_STATUS_CAP_LIST))
+                return false;
+        pos = cfg[CFG_CAP_PTR] & ~3u;
+        for (int i = 0; i < 48 && pos >= CFG_HEADER_SIZE && pos + 8 <= len; i++) {
+                if (cfg[pos] == CAP_ID_EXP) {
+                        uint32_t devcap = (uint32_t) le16(cfg + pos + EXP_DEVCAP) |
+                                          (uint32_t) le16(cfg + pos + EXP_DEVCAP + 2) << 16;
+                        return devcap & EXP_DEVCAP_FLR;
+                }
+                pos = cfg[pos + 1] & ~3u;
+        }
+        return false;
+}
+
+static int device_load_reset(vfioctl_device *dev)
+{
+        vfioctl_ctx *ctx = dev->host->ctx;
+        char path[VFIOCTL_PCI_ADDR_MAX + 16];
+        uint8_t cfg[256];
+        size_t len = 0;
+        int r;
+
+        if (dev->reset_loaded)
+                return dev->reset_error;
+        dev->reset_loaded = true;
+
+        /* The kernel hides reset_method when it knows no method (and before 5.15). */
+        snprintf(path, sizeof(path), "%s/reset_method", dev->name);
+        if (sysfs_exists(ctx, dev->host->devices_fd, path) > 0) {
+                r = sysfs_read_str(ctx, dev->host->devices_fd, SYSFS_PCI_DEVICES, path,
+                                   &dev->reset_methods);
+                if (r < 0)
+                        return dev->reset_error = r;
+        }
+        snprintf(path, sizeof(path), "%s/config", dev->name);
+        r = sysfs_read_bin(ctx, dev->host->devices_fd, SYSFS_PCI_DEVICES, path, cfg, sizeof(cfg),
+                           &len);
+        if (r < 0)
+                return dev->reset_error = r;
+        dev->flr = config_has_flr(cfg, len);
+        return 0;
+}
+
+VFIOCTL_EXPORT int vfioctl_device_get_reset(vfioctl_device *dev, const char **ret_methods,
+                                            bool *ret_flr)
+{
+        int r;
+
+        if (!dev || !ret_methods || !ret_flr)
+                return -EINVAL;
+        r = device_load_reset(dev);
+        if (r < 0)
+                return r;
+        *ret_methods = dev->reset_methods;
+        *ret_flr = dev->flr;
         return 0;
 }

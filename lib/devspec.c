@@ -69,8 +69,11 @@ static int resolve_interface(vfioctl_host *host, const char *ifname, struct vfio
                 return r;
         snprintf(ifdir, sizeof(ifdir), "%s", ifname);
         if (sysfs_exists(host->ctx, fd, ifdir) <= 0)
-                return ctx_error(host->ctx, -ENODEV, "no network interface %s on this host "
-                                                     "(/sys/class/net/%s)", ifname, ifname);
+                return ctx_error(host->ctx, -ENODEV,
+                                 "'%s' is not a PCI address (DDDD:BB:DD.F or BB:DD.F), a slot "
+                                 "(BB:DD), nor a network interface on this host "
+                                 "(no /sys/class/net/%s)",
+                                 ifname, ifname);
         r = interface_device(host, fd, ifname, ret);
         if (r == -ENOENT || r == -ENODEV)
                 return ctx_error(host->ctx, -ENODEV, "network interface %s is not on a PCI "

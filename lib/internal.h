@@ -200,6 +200,12 @@ struct vfioctl_device {
         struct vfioctl_pci_addr *virtfns;
         size_t n_virtfns;
 
+        /* Reset (device.c), read on first use: sysfs reset_method, PCIe FLR. */
+        bool reset_loaded;
+        int reset_error;
+        char *reset_methods; /* NULL: no reset_method file */
+        bool flr;
+
         bool usage_loaded;
         int usage_error;
         struct vfioctl_netif *netifs;

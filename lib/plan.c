@@ -420,7 +420,7 @@ static int detach_group_members(struct detach_ctx *d, vfioctl_device *dev,
                 }
                 d->n_blockers++;
                 d->blocker_group = vfioctl_group_get_number(group);
-                report_add(d->report, vfioctl_device_get_name(m), VFIOCTL_ACTION_IN_USE,
+                report_add(d->report, vfioctl_device_get_name(m), VFIOCTL_ACTION_GROUP_MEMBER,
                            vfioctl_device_get_driver(m), NULL, "%s",
                            plan_describe(m, desc, sizeof(desc)));
         }
@@ -624,7 +624,7 @@ static int give_back(struct reattach_ctx *c, const struct vfioctl_state_device *
         if (row->owner) {
                 c->n_owned++;
                 c->owner = row->owner;
-                return report_add(c->report, row->address, VFIOCTL_ACTION_IN_USE, row->stub_driver,
+                return report_add(c->report, row->address, VFIOCTL_ACTION_OWNED, row->stub_driver,
                                   NULL, "%s to guest '%s'",
                                   row->role == VFIOCTL_ROLE_HELD ? "held for" : "assigned",
                                   row->owner);

@@ -232,6 +232,15 @@ VFIOCTL_EXPORT int vfioctl_device_get_sriov(vfioctl_device *dev, unsigned *ret_t
                                             unsigned *ret_num);
 VFIOCTL_EXPORT int vfioctl_device_get_physfn(vfioctl_device *dev, struct vfioctl_pci_addr *ret,
                                              bool *ret_is_vf);
+/*
+ * How the device can be reset between guests: the kernel's methods from
+ * sysfs reset_method ("flr bus", in the kernel's order of preference;
+ * NULL when the file is absent: the kernel knows no method, or is older
+ * than 5.15) and whether its PCIe capability advertises Function Level
+ * Reset. Read on first use.
+ */
+VFIOCTL_EXPORT int vfioctl_device_get_reset(vfioctl_device *dev, const char **ret_methods,
+                                            bool *ret_flr);
 /* The VFs of a PF, sorted by VF index. */
 VFIOCTL_EXPORT int vfioctl_device_get_virtfns(vfioctl_device *dev,
                                               const struct vfioctl_pci_addr **ret, size_t *ret_n);
@@ -627,6 +636,9 @@ enum vfioctl_action {
         VFIOCTL_ACTION_RESERVED,         /* reserved for a stub from boot on */
         VFIOCTL_ACTION_UNRESERVED,       /* its reservation was dropped */
         VFIOCTL_ACTION_NOT_APPLIED,      /* boot: a reservation left alone (detail says why) */
+        VFIOCTL_ACTION_GROUP_MEMBER,     /* refused: another member of the group, on a host
+                                          * driver, keeps it from being viable (detail: what) */
+        VFIOCTL_ACTION_OWNED,            /* refused: a guest owns it (detail names the guest) */
 };
 
 enum vfioctl_outcome {

@@ -34,6 +34,14 @@ struct cli {
         const struct option *cmd_options;   /* its options, for messages */
         /* Ownership for list/show (output.c), read-only, on first use. */
         bool owners_loaded;
+        /* Unfinished operations for list/status (output.c), on first use. */
+        bool pending_loaded;
+        struct vfioctl_state_op *pending;
+        size_t n_pending;
+        /* Interfaces for list/show (output.c), on first use. */
+        bool interfaces_loaded;
+        struct vfioctl_interface *interfaces;
+        size_t n_interfaces;
         struct vfioctl_state_device *owner_rows;
         size_t n_owner_rows;
         char *owners_error;    /* why the state could not be read; owners unknown */
@@ -110,10 +118,17 @@ struct session {
         vfioctl_report *report;
         unsigned timeout_ms;
         json_t *writes; /* --dry-run --json: the writes, collected */
+        json_t *undone; /* the interrupted operations recover rolled back */
 };
 /* Each returns an exit code; session_end() is due whatever they return. */
 int session_begin(struct cli *cli, struct session *s, unsigned timeout_ms, bool mutate);
 int session_recover(struct session *s);
+/* The operations recover is about to roll back (read before it runs), so
+ * what it did can be named: NULL when there are none. */
+struct vfioctl_state_op *session_pending(struct session *s, size_t *ret_n);
+/* Says which operations were rolled back ("'vfioctl detach 01:00.0' (pid
+ * 123, started ...)"), on stderr, and keeps them for the JSON "undone". */
+void session_name_undone(struct session *s, struct vfioctl_state_op *ops, size_t n, bool changed);
 /* For commands that change anything: session_begin() with the lock, then
  * recover what an interrupted command left; on failure the session is
  * already ended and the exit code is returned. */
@@ -149,8 +164,6 @@ int parse_device_args(int argc, char **argv, struct vfioctl_pci_addr **ret, size
 /* Dumps a JSON document to stdout (sorted keys off: the order is ours); an
  * object gets "dry_run" when it has none, so every command's JSON says it. */
 int json_print(json_t *doc);
-/* "Intel Corporation 82574L Gigabit Network Connection" style label. */
-const char *device_label(vfioctl_device *dev, char *buf, size_t size);
 /* The device state word: host, detached, held, assigned. */
 const char *device_state_word(struct cli *cli, vfioctl_device *dev);
 /* The guest owning a device, or its group (NULL: none); from the state, read-only. */
@@ -159,10 +172,22 @@ const char *group_owner(struct cli *cli, int group);
 void cli_free_owners(struct cli *cli);
 /* Why ownership could not be read from the state (NULL: it was read). */
 const char *owners_error(struct cli *cli);
+/* Operations an interruption left unfinished, and what recover will do
+ * about them: text after a listing (nothing when there are none), or JSON. */
+void print_unfinished(struct cli *cli, bool blank_line);
+json_t *unfinished_json(struct cli *cli);
+/* "enp3s0f0" (several: comma-separated) for a device with interfaces, else NULL. */
+const char *device_interfaces(struct cli *cli, vfioctl_device *dev, char *buf, size_t size);
 /* JSON object of one device as `list --json` shows it. */
 json_t *device_json(struct cli *cli, vfioctl_device *dev);
-/* "NVIDIA Corporation GP104 [GeForce GTX 1070]" */
+/* "NVIDIA Corporation GP104 [GeForce GTX 1070]": the one name of a device,
+ * in every command (pci.ids' vendor and device names, as lspci). */
 const char *device_full_name(vfioctl_device *dev, char *buf, size_t size);
+/* "0000:01:00.0 (GPU, nouveau): NVIDIA Corporation GP104 [GeForce GTX 1070]":
+ * a device in a list of them, "unbound" for no driver, in every command. */
+const char *device_line(vfioctl_device *dev, char *buf, size_t size);
+/* The same for an address on host; NULL when it is not there. */
+const char *device_line_of(vfioctl_host *host, const char *address, char *buf, size_t size);
 
 /* Aligned text tables. */
 struct table;

@@ -38,7 +38,10 @@ int cmd_recover(struct cli *cli, int argc, char **argv)
                 {}
         };
         unsigned timeout_ms = DEFAULT_TIMEOUT_MS;
+        struct vfioctl_state_op *ops;
         struct session s;
+        size_t n_ops = 0;
+        bool undone;
         int c, r;
 
         while ((c = cli_getopt(cli, argc, argv, "t:", options)) >= 0) {
@@ -58,10 +61,15 @@ int cmd_recover(struct cli *cli, int argc, char **argv)
                 session_end(&s);
                 return r;
         }
+        ops = session_pending(&s, &n_ops);
         r = vfioctl_recover(s.host, s.st, timeout_ms, s.report);
+        undone = r > 0 || (r == 0 && vfioctl_report_n_entries(s.report) > 0);
+        if (undone)
+                session_name_undone(&s, ops, n_ops, vfioctl_report_n_entries(s.report) > 0);
+        vfioctl_state_ops_free(ops, n_ops);
         if (r >= 0)
                 r = release_dead(cli, &s, timeout_ms);
-        if (r == 0 && vfioctl_report_n_entries(s.report) == 0 && !cli->json)
+        if (r == 0 && !undone && vfioctl_report_n_entries(s.report) == 0 && !cli->json)
                 print_note(cli, "nothing to recover");
         r = session_finish(&s, r < 0 ? r : 0);
         session_end(&s);

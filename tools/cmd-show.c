@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -110,15 +112,98 @@ static bool must_leave(vfioctl_device *member, vfioctl_device *dev)
         return member != dev && !vfioctl_device_is_viable_member(member);
 }
 
-static const char *fine_reason(vfioctl_device *dev)
+/*
+ * What a secondary bus reset would reach besides the device: every other
+ * function on its bus. VFIO falls back to such a "hot reset" when the
+ * device has no reset of its own, and needs all of them owned by the same
+ * user. Returns false for a device on a root bus (bus 00), which no bridge
+ * can reset.
+ */
+static bool bus_reset_reach(vfioctl_host *host, vfioctl_device *dev, vfioctl_device ***ret,
+                            size_t *ret_n)
 {
-        const char *driver = vfioctl_device_get_driver(dev);
+        const struct vfioctl_pci_addr *a = vfioctl_device_get_addr(dev);
+        vfioctl_device **l = NULL;
+        size_t n = 0;
 
-        if (!driver)
-                return "unbound";
-        if (streq(driver, "pcieport"))
-                return "on pcieport";
-        return "on a stub";
+        *ret = NULL;
+        *ret_n = 0;
+        if (a->bus == 0 || vfioctl_host_scan(host) < 0)
+                return false;
+        for (size_t i = 0; i < vfioctl_host_n_devices(host); i++) {
+                vfioctl_device *o = vfioctl_host_device_at(host, i);
+                const struct vfioctl_pci_addr *b = vfioctl_device_get_addr(o);
+                vfioctl_device **nl;
+
+                if (o == dev || b->domain != a->domain || b->bus != a->bus)
+                        continue;
+                nl = realloc(l, (n + 1) * sizeof(*l));
+                if (!nl)
+                        break;
+                l = nl;
+                l[n++] = o;
+        }
+        *ret = l;
+        *ret_n = n;
+        return true;
+}
+
+/* "flr, bus" from the kernel's "flr bus". */
+static void methods_text(const char *methods, char *buf, size_t size)
+{
+        size_t len = 0;
+
+        buf[0] = '\0';
+        for (const char *p = methods; p && *p;) {
+                size_t w = strcspn(p, " ");
+                if (w && len < size)
+                        len += (size_t) snprintf(buf + len, size - len, "%s%.*s",
+                                                 len ? ", " : "", (int) w, p);
+                p += w;
+                p += strspn(p, " ");
+        }
+}
+
+static bool has_reset(vfioctl_device *dev)
+{
+        const char *methods = NULL;
+        bool flr = false;
+
+        if (vfioctl_device_get_reset(dev, &methods, &flr) < 0)
+                return true; /* unreadable: not known to lack one */
+        return flr || (methods && *methods);
+}
+
+static void print_reset(struct cli *cli, vfioctl_host *host, vfioctl_device *dev)
+{
+        _cleanup_free_ vfioctl_device **reach = NULL;
+        const char *methods = NULL;
+        char buf[256], line[1024];
+        bool flr = false, bus;
+        size_t n = 0;
+
+        if (vfioctl_device_get_reset(dev, &methods, &flr) < 0) {
+                printf("  reset:      unknown (%s)\n", vfioctl_ctx_errmsg(cli->ctx));
+                return;
+        }
+        methods_text(methods, buf, sizeof(buf));
+        if (buf[0])
+                printf("  reset:      %s (the kernel's reset_method)%s\n", buf,
+                       flr ? "; the PCIe capability advertises FLR" : "");
+        else if (flr)
+                printf("  reset:      FLR (the PCIe capability advertises it)\n");
+        else
+                printf("  reset:      none: the kernel knows no way to reset it\n");
+        bus = bus_reset_reach(host, dev, &reach, &n);
+        if (!bus)
+                printf("  bus reset:  none (on a root bus)\n");
+        else if (n == 0)
+                printf("  bus reset:  reaches no other device\n");
+        else {
+                printf("  bus reset:  would also reset:\n");
+                for (size_t i = 0; i < n; i++)
+                        printf("    %s\n", device_line(reach[i], line, sizeof(line)));
+        }
 }
 
 static void print_sriov(vfioctl_device *dev, unsigned total, unsigned num)
@@ -149,10 +234,10 @@ static void print_reservation(struct cli *cli, vfioctl_device *dev)
                honoured ? "honoured this boot" : "NOT honoured this boot: ", honoured ? "" : why);
 }
 
-static void print_details(struct cli *cli, vfioctl_device *dev)
+static void print_details(struct cli *cli, vfioctl_host *host, vfioctl_device *dev)
 {
         const char *override = NULL, *errmsg;
-        char name[512], uses[2048];
+        char name[512], uses[2048], ifs[256];
         unsigned total = 0, num = 0;
         int node = -1;
         bool is_vf = false;
@@ -176,12 +261,14 @@ static void print_details(struct cli *cli, vfioctl_device *dev)
         printf("\n");
         if (vfioctl_device_get_driver_override(dev, &override) < 0)
                 printf("  unreadable: %s\n", vfioctl_ctx_errmsg(cli->ctx));
-        printf("  driver:     %s%s%s\n", vfioctl_device_get_driver(dev) ?: "(none)",
+        printf("  driver:     %s%s%s\n", vfioctl_device_get_driver(dev) ?: "unbound",
                override ? ", driver_override " : "", override ?: "");
         printf("  state:      %s\n", device_state_word(cli, dev));
         if (device_owner(cli, dev))
                 printf("  owner:      guest '%s'\n", device_owner(cli, dev));
         print_reservation(cli, dev);
+        if (device_interfaces(cli, dev, ifs, sizeof(ifs)))
+                printf("  interface:  %s\n", ifs);
         if (vfioctl_device_get_numa_node(dev, &node) == 0 && node >= 0)
                 printf("  NUMA node:  %d\n", node);
         if (vfioctl_device_get_sriov(dev, &total, &num) == 0 && total > 0)
@@ -190,18 +277,18 @@ static void print_details(struct cli *cli, vfioctl_device *dev)
                 char buf[VFIOCTL_PCI_ADDR_MAX];
                 printf("  SR-IOV:     virtual function of %s\n", vfioctl_pci_addr_format(&pf, buf));
         }
+        print_reset(cli, host, dev);
         if (usage_text(dev, uses, sizeof(uses)) == 0 && uses[0])
                 printf("  host uses:  %s\n", uses);
 }
 
-static void print_member(struct cli *cli, vfioctl_device *member, vfioctl_device *dev)
+/* A member of a list: "0000:00:1f.3 (SMBus, i801_smbus): Intel ...", the
+ * form every command uses, then what the host uses it for. */
+static void print_member(vfioctl_device *member, vfioctl_device *dev)
 {
-        char label[256], uses[2048];
+        char line[1024], uses[2048];
 
-        printf("    %s (%s, %s): %s", vfioctl_device_get_name(member),
-               vfioctl_device_get_class_word(member),
-               vfioctl_device_get_driver(member) ?: "unbound",
-               device_label(member, label, sizeof(label)));
+        printf("    %s", device_line(member, line, sizeof(line)));
         if (usage_text(member, uses, sizeof(uses)) == 0 && uses[0])
                 printf("; host uses it: %s", uses);
         printf("%s\n", member == dev ? "  <- this device" : "");
@@ -241,12 +328,12 @@ static void print_sriov_cost(vfioctl_host *host, vfioctl_device *dev)
         vfioctl_report_free(r);
 }
 
-static void print_cost(struct cli *cli, vfioctl_group *group, vfioctl_device *dev)
+static void print_cost(struct cli *cli, vfioctl_host *host, vfioctl_group *group,
+                       vfioctl_device *dev)
 {
-        char label[256], uses[2048];
+        char uses[2048];
         size_t n_leave = 0, n_fine = 0, n_vfs = 0;
 
-        device_label(dev, label, sizeof(label));
         if (vfioctl_device_is_bridge(dev)) {
                 printf("\n%s is a bridge: bridges cannot be given to a guest (vfio-pci refuses "
                        "them); give the devices behind it instead.\n",
@@ -262,33 +349,39 @@ static void print_cost(struct cli *cli, vfioctl_group *group, vfioctl_device *de
         }
         if (n_leave == 0 && vfioctl_device_get_virtfns(dev, &(const struct vfioctl_pci_addr *){ NULL },
                                                        &n_vfs) == 0 && n_vfs > 0)
-                printf("\nTo give %s (%s) to a guest, no other device of its group has to "
-                       "leave the host, but its VFs do:\n",
-                       vfioctl_device_get_name(dev), label);
+                printf("\nTo give %s to a guest, no other device of its group has to leave the "
+                       "host, but its VFs do:\n",
+                       vfioctl_device_get_name(dev));
         else if (n_leave == 0)
-                printf("\nTo give %s (%s) to a guest, no other device has to leave the host.\n",
-                       vfioctl_device_get_name(dev), label);
+                printf("\nTo give %s to a guest, no other device has to leave the host.\n",
+                       vfioctl_device_get_name(dev));
         else {
-                printf("\nTo give %s (%s) to a guest, these devices must leave the host too:\n",
-                       vfioctl_device_get_name(dev), label);
+                printf("\nTo give %s to a guest, these devices must leave the host too "
+                       "(vfioctl detach --group):\n",
+                       vfioctl_device_get_name(dev));
                 for (size_t i = 0; i < vfioctl_group_n_devices(group); i++) {
                         vfioctl_device *m = vfioctl_group_device_at(group, i);
                         if (must_leave(m, dev))
-                                print_member(cli, m, NULL);
+                                print_member(m, NULL);
                 }
         }
         if (n_fine) {
-                printf("Already fine as they are:\n");
+                printf("Already fine as they are (bridges on pcieport or unbound, devices on "
+                       "a stub):\n");
                 for (size_t i = 0; i < vfioctl_group_n_devices(group); i++) {
                         vfioctl_device *m = vfioctl_group_device_at(group, i);
-                        char l[256];
+                        char l[1024];
                         if (m == dev || must_leave(m, dev))
                                 continue;
-                        printf("    %s (%s, %s): %s\n", vfioctl_device_get_name(m),
-                               vfioctl_device_get_class_word(m), fine_reason(m),
-                               device_label(m, l, sizeof(l)));
+                        printf("    %s\n", device_line(m, l, sizeof(l)));
                 }
         }
+        if (!has_reset(dev))
+                printf("Warning: %s has no reset method: after a guest it may not come back "
+                       "clean (a GPU may need a host reboot); VFIO can only fall back to a bus "
+                       "reset of every device on its bus, if all of them are given to the same "
+                       "guest.\n",
+                       vfioctl_device_get_name(dev));
         if (usage_text(dev, uses, sizeof(uses)) == 0 && uses[0])
                 printf("The host itself uses %s: %s%s.\n", vfioctl_device_get_name(dev), uses,
                        host_depends_on(dev) ? "; detaching it takes that away, so vfioctl "
@@ -298,7 +391,7 @@ static void print_cost(struct cli *cli, vfioctl_group *group, vfioctl_device *de
 
 static int show_text(struct cli *cli, vfioctl_host *host, vfioctl_device *dev, vfioctl_group *group)
 {
-        print_details(cli, dev);
+        print_details(cli, host, dev);
         if (!group) {
                 if (!vfioctl_host_has_iommu(host))
                         printf("\n%s\n", iommu_off_help);
@@ -312,28 +405,83 @@ static int show_text(struct cli *cli, vfioctl_host *host, vfioctl_device *dev, v
                vfioctl_group_is_viable(group) ? "viable" : "not viable",
                vfioctl_group_n_devices(group), vfioctl_group_n_devices(group) == 1 ? "" : "s");
         for (size_t i = 0; i < vfioctl_group_n_devices(group); i++)
-                print_member(cli, vfioctl_group_device_at(group, i), dev);
-        print_cost(cli, group, dev);
+                print_member(vfioctl_group_device_at(group, i), dev);
+        print_cost(cli, host, group, dev);
         print_sriov_cost(host, dev);
         return EXIT_OK;
+}
+
+static json_t *hex_json(unsigned v, int width)
+{
+        return json_sprintf("0x%0*x", width, v);
+}
+
+static json_t *reset_json(struct cli *cli, vfioctl_host *host, vfioctl_device *dev)
+{
+        _cleanup_free_ vfioctl_device **reach = NULL;
+        json_t *o = json_object(), *methods = json_array(), *bus;
+        const char *m = NULL;
+        bool flr = false;
+        size_t n = 0;
+
+        if (vfioctl_device_get_reset(dev, &m, &flr) < 0) {
+                json_object_set_new(o, "error", json_string(vfioctl_ctx_errmsg(cli->ctx)));
+                m = NULL;
+        }
+        for (const char *p = m; p && *p;) {
+                size_t w = strcspn(p, " ");
+                if (w)
+                        json_array_append_new(methods, json_stringn(p, w));
+                p += w;
+                p += strspn(p, " ");
+        }
+        json_object_set_new(o, "methods", methods);
+        json_object_set_new(o, "flr", json_boolean(flr));
+        json_object_set_new(o, "none", json_boolean(!has_reset(dev)));
+        if (bus_reset_reach(host, dev, &reach, &n)) {
+                bus = json_array();
+                for (size_t i = 0; i < n; i++)
+                        json_array_append_new(bus, json_string(vfioctl_device_get_name(reach[i])));
+        } else
+                bus = json_null();
+        json_object_set_new(o, "bus_reset_reaches", bus);
+        return o;
 }
 
 static int show_json(struct cli *cli, vfioctl_host *host, vfioctl_device *dev, vfioctl_group *group)
 {
         json_t *doc = json_object(), *d = device_json(cli, dev);
-        json_t *leave = json_array(), *fine = json_array();
+        json_t *leave = json_array(), *fine = json_array(), *vfs = json_array();
+        const struct vfioctl_pci_addr *vf_addrs = NULL;
+        struct vfioctl_pci_addr pf;
+        char buf[VFIOCTL_PCI_ADDR_MAX];
         const char *override = NULL;
         unsigned total = 0, num = 0;
+        size_t n_vfs = 0;
+        bool is_vf = false;
         int node = -1, r;
 
         if (vfioctl_device_get_driver_override(dev, &override) < 0)
                 json_object_set_new(d, "details_error", json_string(vfioctl_ctx_errmsg(cli->ctx)));
         (void) vfioctl_device_get_numa_node(dev, &node);
         (void) vfioctl_device_get_sriov(dev, &total, &num);
+        if (total > 0 && vfioctl_device_get_virtfns(dev, &vf_addrs, &n_vfs) < 0)
+                n_vfs = 0;
+        for (size_t i = 0; i < n_vfs; i++)
+                json_array_append_new(vfs, json_string(vfioctl_pci_addr_format(&vf_addrs[i], buf)));
+        if (vfioctl_device_get_physfn(dev, &pf, &is_vf) < 0)
+                is_vf = false;
+        json_object_set_new(d, "revision", hex_json(vfioctl_device_get_revision(dev), 2));
+        json_object_set_new(d, "subsystem_vendor",
+                            hex_json(vfioctl_device_get_subsys_vendor_id(dev), 4));
+        json_object_set_new(d, "subsystem_device",
+                            hex_json(vfioctl_device_get_subsys_device_id(dev), 4));
         json_object_set_new(d, "driver_override", override ? json_string(override) : json_null());
         json_object_set_new(d, "numa_node", json_integer(node));
         json_object_set_new(d, "sriov_totalvfs", json_integer(total));
         json_object_set_new(d, "sriov_numvfs", json_integer(num));
+        json_object_set_new(d, "vfs", vfs);
+        json_object_set_new(d, "reset", reset_json(cli, host, dev));
         json_object_set_new(d, "uses", usage_json(dev));
         json_object_set_new(doc, "iommu", json_boolean(vfioctl_host_has_iommu(host)));
         json_object_set_new(doc, "device", d);
@@ -378,6 +526,7 @@ static int show_json(struct cli *cli, vfioctl_host *host, vfioctl_device *dev, v
         }
         json_object_set_new(doc, "must_leave_host", leave);
         json_object_set_new(doc, "already_fine", fine);
+        json_object_set_new(doc, "host_depends_on", json_boolean(host_depends_on(dev)));
         r = json_print(doc);
         json_decref(doc);
         return r < 0 ? EXIT_ATTENTION : EXIT_OK;

@@ -112,9 +112,10 @@ static void print_text(vfioctl_host *host, const struct vfioctl_state_device *ro
         _cleanup_(table_freep) struct table *t = NULL;
         char buf[64];
 
-        if (n == 0)
-                printf("No devices detached or owned.\n");
-        else {
+        /* Unfinished work first: it is what needs the admin now. */
+        if (n == 0 && n_ops == 0)
+                printf("No devices detached or owned, and nothing unfinished.\n");
+        else if (n > 0) {
                 t = table_new(8, "DEVICE", "GROUP", "STATE", "DRIVER", "ORIGINAL", "OWNER",
                               "SINCE", "BY");
                 for (size_t i = 0; i < n; i++) {
@@ -134,9 +135,13 @@ static void print_text(vfioctl_host *host, const struct vfioctl_state_device *ro
                 }
                 table_print(t, stdout);
         }
+}
+
+/* The journal's writes of each unfinished operation, for -v. */
+static void print_steps(const struct vfioctl_state_op *ops, size_t n_ops)
+{
         for (size_t i = 0; i < n_ops; i++) {
-                printf("\nUnfinished: '%s' (pid %d, %s); 'vfioctl recover' rolls it back:\n",
-                       ops[i].command, ops[i].pid, when(ops[i].started_at, buf, sizeof(buf)));
+                printf("\nWrites of '%s':\n", ops[i].command);
                 for (size_t j = 0; j < ops[i].n_steps; j++)
                         printf("  %-8s echo '%s' > /%s\n", ops[i].steps[j].status,
                                ops[i].steps[j].value, ops[i].steps[j].path);
@@ -302,6 +307,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
                         json_array_append_new(pend, op_json(&ops[i]));
                 json_object_set_new(doc, "devices", devs);
                 json_object_set_new(doc, "pending", pend);
+                json_object_set_new(doc, "unfinished", unfinished_json(cli));
                 json_object_set_new(doc, "guests", guests_json(st, guest));
                 json_object_set_new(doc, "reservations", reservations_json(cli, host));
                 json_print(doc);
@@ -310,6 +316,9 @@ int cmd_status(struct cli *cli, int argc, char **argv)
                 json_t *guests = guests_json(st, guest);
 
                 print_text(host, rows, n, ops, n_ops);
+                print_unfinished(cli, n > 0);
+                if (cli->verbosity > 0)
+                        print_steps(ops, n_ops);
                 print_guests(guests);
                 json_decref(guests);
                 print_reservations(cli, host);

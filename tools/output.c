@@ -8,8 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
+
+static json_t *string_or_null(const char *s)
+{
+        return s ? json_string(s) : json_null();
+}
 
 /* One tool, one command: what the helpers below need to know of it. */
 static struct {
@@ -216,82 +222,25 @@ int json_print(json_t *doc)
         return r;
 }
 
-/* The first word of a vendor name, or its bracketed short form:
- * "Advanced Micro Devices, Inc. [AMD/ATI]" -> "AMD/ATI". */
-static void vendor_short(const char *vendor, char *buf, size_t size)
+const char *device_line(vfioctl_device *dev, char *buf, size_t size)
 {
-        const char *open = strrchr(vendor, '[');
-        size_t len;
+        char name[512];
 
-        if (open && open[1] && strchr(open, ']')) {
-                len = (size_t) (strchr(open, ']') - open - 1);
-                snprintf(buf, size, "%.*s", (int) len, open + 1);
-                return;
-        }
-        len = strcspn(vendor, " ,");
-        snprintf(buf, size, "%.*s", (int) len, vendor);
-}
-
-/* The model part of a device name: its bracketed marketing name, else the
- * first word holding both letters and digits ("82574L Gigabit Network
- * Connection" -> "82574L"); NULL when there is none. */
-static bool is_model_word(const char *w, size_t len)
-{
-        bool digit = false, alpha = false;
-
-        for (size_t i = 0; i < len; i++) {
-                digit |= w[i] >= '0' && w[i] <= '9';
-                alpha |= (w[i] >= 'A' && w[i] <= 'Z') || (w[i] >= 'a' && w[i] <= 'z');
-        }
-        return digit && alpha;
-}
-
-static bool device_model(const char *device, char *buf, size_t size)
-{
-        const char *open = strchr(device, '['), *p = device;
-        size_t len;
-
-        if (open && strchr(open, ']')) {
-                len = (size_t) (strchr(open, ']') - open - 1);
-                snprintf(buf, size, "%.*s", (int) len, open + 1);
-                return true;
-        }
-        while (*p) {
-                len = strcspn(p, " ");
-                if (is_model_word(p, len)) {
-                        snprintf(buf, size, "%.*s", (int) len, p);
-                        return true;
-                }
-                p += len;
-                p += strspn(p, " ");
-        }
-        return false;
-}
-
-/* "Intel 82574L NIC", or "Intel Cannon Lake PCH SMBus Controller" when the
- * name has no model number to stand for it. */
-const char *device_label(vfioctl_device *dev, char *buf, size_t size)
-{
-        const char *vendor = vfioctl_device_get_vendor_name(dev);
-        const char *device = vfioctl_device_get_device_name(dev);
-        char vshort[64], model[128];
-
-        if (vfioctl_device_get_error(dev, NULL)) {
-                snprintf(buf, size, "unreadable device");
-                return buf;
-        }
-        if (vendor)
-                vendor_short(vendor, vshort, sizeof(vshort));
-        else
-                snprintf(vshort, sizeof(vshort), "%04x", vfioctl_device_get_vendor_id(dev));
-        if (!device)
-                snprintf(buf, size, "%s %04x %s", vshort, vfioctl_device_get_device_id(dev),
-                         vfioctl_device_get_class_word(dev));
-        else if (device_model(device, model, sizeof(model)))
-                snprintf(buf, size, "%s %s %s", vshort, model, vfioctl_device_get_class_word(dev));
-        else
-                snprintf(buf, size, "%s %s", vshort, device);
+        snprintf(buf, size, "%s (%s, %s): %s", vfioctl_device_get_name(dev),
+                 vfioctl_device_get_class_word(dev), vfioctl_device_get_driver(dev) ?: "unbound",
+                 device_full_name(dev, name, sizeof(name)));
         return buf;
+}
+
+const char *device_line_of(vfioctl_host *host, const char *address, char *buf, size_t size)
+{
+        struct vfioctl_pci_addr a;
+        vfioctl_device *dev;
+
+        if (!host || vfioctl_pci_addr_parse(address, &a) < 0 ||
+            vfioctl_host_get_device(host, &a, &dev) < 0)
+                return NULL;
+        return device_line(dev, buf, size);
 }
 
 const char *device_full_name(vfioctl_device *dev, char *buf, size_t size)
@@ -341,8 +290,125 @@ const char *owners_error(struct cli *cli)
         return cli->owners_error;
 }
 
+/* The host's interfaces, read once: one directory and a link each. */
+static void interfaces_load(struct cli *cli)
+{
+        _cleanup_(vfioctl_host_unrefp) vfioctl_host *host = NULL;
+
+        if (cli->interfaces_loaded)
+                return;
+        cli->interfaces_loaded = true;
+        if (vfioctl_host_new(cli->ctx, &host) < 0 ||
+            vfioctl_host_get_interfaces(host, &cli->interfaces, &cli->n_interfaces) < 0) {
+                cli->interfaces = NULL;
+                cli->n_interfaces = 0;
+        }
+}
+
+const char *device_interfaces(struct cli *cli, vfioctl_device *dev, char *buf, size_t size)
+{
+        const struct vfioctl_pci_addr *a = vfioctl_device_get_addr(dev);
+        size_t len = 0;
+
+        interfaces_load(cli);
+        buf[0] = '\0';
+        for (size_t i = 0; i < cli->n_interfaces; i++)
+                if (vfioctl_pci_addr_compare(&cli->interfaces[i].address, a) == 0 && len < size)
+                        len += (size_t) snprintf(buf + len, size - len, "%s%s", len ? "," : "",
+                                                 cli->interfaces[i].name);
+        return buf[0] ? buf : NULL;
+}
+
+static void pending_load(struct cli *cli)
+{
+        vfioctl_state *st = NULL;
+
+        if (cli->pending_loaded)
+                return;
+        cli->pending_loaded = true;
+        if (vfioctl_state_open(cli->ctx, cli->state_dir, VFIOCTL_STATE_READONLY, &st) < 0 ||
+            vfioctl_state_get_pending(st, &cli->pending, &cli->n_pending) < 0) {
+                cli->pending = NULL;
+                cli->n_pending = 0;
+        }
+        vfioctl_state_unref(st);
+}
+
+static bool op_wrote(const struct vfioctl_state_op *op)
+{
+        for (size_t i = 0; i < op->n_steps; i++)
+                if (!streq(op->steps[i].status, "intended"))
+                        return true;
+        return false;
+}
+
+static const char *when_text(int64_t t, char *buf, size_t size)
+{
+        time_t tt = (time_t) t;
+        struct tm tm;
+
+        if (!localtime_r(&tt, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm))
+                snprintf(buf, size, "%lld", (long long) t);
+        return buf;
+}
+
+void print_unfinished(struct cli *cli, bool blank_line)
+{
+        char when[64];
+
+        pending_load(cli);
+        for (size_t i = 0; i < cli->n_pending; i++) {
+                const struct vfioctl_state_op *op = &cli->pending[i];
+
+                printf("%sUnfinished: '%s' (pid %d, started %s) was interrupted.\n",
+                       blank_line || i > 0 ? "\n" : "", op->command,
+                       op->pid, when_text(op->started_at, when, sizeof(when)));
+                if (!op_wrote(op)) {
+                        printf("It had written nothing; 'vfioctl recover' (or the next command "
+                               "that changes anything) only clears its record.\n");
+                        continue;
+                }
+                printf("'vfioctl recover' (or the next command that changes anything) puts "
+                       "back:\n");
+                for (size_t j = 0; j < op->n_changes; j++)
+                        printf("  %s -> %s\n", op->changes[j].address,
+                               op->changes[j].before_driver ?: "unbound, as it was");
+        }
+}
+
+json_t *unfinished_json(struct cli *cli)
+{
+        json_t *a = json_array();
+
+        pending_load(cli);
+        for (size_t i = 0; i < cli->n_pending; i++) {
+                const struct vfioctl_state_op *op = &cli->pending[i];
+                json_t *o = json_object(), *back = json_array();
+
+                for (size_t j = 0; j < op->n_changes && op_wrote(op); j++)
+                        json_array_append_new(
+                                back, json_pack("{s:s, s:o}", "address", op->changes[j].address,
+                                                "driver",
+                                                string_or_null(op->changes[j].before_driver)));
+                json_object_set_new(o, "id", json_integer(op->id));
+                json_object_set_new(o, "kind", json_string(op->kind));
+                json_object_set_new(o, "command", json_string(op->command));
+                json_object_set_new(o, "pid", json_integer(op->pid));
+                json_object_set_new(o, "started_at", json_integer(op->started_at));
+                json_object_set_new(o, "recover_puts_back", back);
+                json_array_append_new(a, o);
+        }
+        return a;
+}
+
 void cli_free_owners(struct cli *cli)
 {
+        vfioctl_state_ops_free(cli->pending, cli->n_pending);
+        cli->pending = NULL;
+        cli->n_pending = 0;
+        free(cli->interfaces);
+        cli->interfaces = NULL;
+        cli->n_interfaces = 0;
         vfioctl_state_devices_free(cli->owner_rows, cli->n_owner_rows);
         cli->owner_rows = NULL;
         cli->n_owner_rows = 0;
@@ -401,9 +467,27 @@ static json_t *hex_string(unsigned v, int width)
         return json_string(buf);
 }
 
-static json_t *string_or_null(const char *s)
+
+static json_t *interfaces_json(struct cli *cli, vfioctl_device *dev)
 {
-        return s ? json_string(s) : json_null();
+        const struct vfioctl_pci_addr *a = vfioctl_device_get_addr(dev);
+        json_t *l = json_array();
+
+        interfaces_load(cli);
+        for (size_t i = 0; i < cli->n_interfaces; i++)
+                if (vfioctl_pci_addr_compare(&cli->interfaces[i].address, a) == 0)
+                        json_array_append_new(l, json_string(cli->interfaces[i].name));
+        return l;
+}
+
+static json_t *parent_pf_json(vfioctl_device *dev)
+{
+        struct vfioctl_pci_addr pf;
+        char buf[VFIOCTL_PCI_ADDR_MAX];
+
+        if (vfioctl_device_get_parent_pf(dev, &pf) <= 0)
+                return json_null();
+        return json_string(vfioctl_pci_addr_format(&pf, buf));
 }
 
 json_t *device_json(struct cli *cli, vfioctl_device *dev)
@@ -429,6 +513,8 @@ json_t *device_json(struct cli *cli, vfioctl_device *dev)
         json_object_set_new(o, "bridge", json_boolean(vfioctl_device_is_bridge(dev)));
         json_object_set_new(o, "viable_member",
                             json_boolean(vfioctl_device_is_viable_member(dev)));
+        json_object_set_new(o, "interfaces", interfaces_json(cli, dev));
+        json_object_set_new(o, "physfn", parent_pf_json(dev));
         if (vfioctl_device_get_error(dev, &errmsg))
                 json_object_set_new(o, "error", json_string(errmsg));
         /* Only reserved devices carry it (vfioctl(8), RESERVATIONS). */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -151,6 +152,8 @@ void session_end(struct session *s)
 {
         if (s->writes)
                 json_decref(s->writes);
+        if (s->undone)
+                json_decref(s->undone);
         vfioctl_report_free(s->report);
         vfioctl_state_unref(s->st);
         vfioctl_host_unref(s->host);
@@ -163,9 +166,11 @@ static const char *drv(const char *d)
 }
 
 /* One line per device, on stdout for what was done, stderr for what went wrong. */
-static void print_entry(struct cli *cli, const struct vfioctl_report_entry *e)
+static void print_entry(struct session *s, const struct vfioctl_report_entry *e)
 {
         const char *detail = e->detail ? e->detail : "";
+        struct cli *cli = s->cli;
+        char line[1024];
 
         /* A dry run speaks in the conditional: nothing happened. */
         switch (e->action) {
@@ -209,7 +214,17 @@ static void print_entry(struct cli *cli, const struct vfioctl_report_entry *e)
                 fprintf(stderr, "  %s still waiting: %s\n", e->address, detail);
                 break;
         case VFIOCTL_ACTION_IN_USE:
-                fprintf(stderr, "  %s  %-14s %s\n", e->address, drv(e->from), detail);
+        case VFIOCTL_ACTION_OWNED:
+                fprintf(stderr, "  %s (%s): %s\n", e->address, e->from ? e->from : "unbound",
+                        detail);
+                break;
+        case VFIOCTL_ACTION_GROUP_MEMBER:
+                /* The member as list and show name it. */
+                if (device_line_of(s->host, e->address, line, sizeof(line)))
+                        fprintf(stderr, "  %s\n", line);
+                else
+                        fprintf(stderr, "  %s (%s): %s\n", e->address,
+                                e->from ? e->from : "unbound", detail);
                 break;
         case VFIOCTL_ACTION_RESERVED:
                 if (cli->verbosity >= 0)
@@ -257,6 +272,8 @@ static const char *action_word(enum vfioctl_action a)
                 [VFIOCTL_ACTION_RESERVED] = "reserved",
                 [VFIOCTL_ACTION_UNRESERVED] = "unreserved",
                 [VFIOCTL_ACTION_NOT_APPLIED] = "not_applied",
+                [VFIOCTL_ACTION_GROUP_MEMBER] = "group_member",
+                [VFIOCTL_ACTION_OWNED] = "owned",
         };
 
         return (size_t) a < ELEMENTSOF(words) && words[a] ? words[a] : "?";
@@ -289,6 +306,8 @@ static int session_json(struct session *s, int code)
         json_object_set_new(doc, "devices", devs);
         if (s->writes)
                 json_object_set(doc, "writes", s->writes);
+        if (s->undone)
+                json_object_set(doc, "undone", s->undone);
         json_print(doc);
         json_decref(doc);
         return code;
@@ -308,7 +327,7 @@ static void print_failure(struct session *s)
         else if (*msg)
                 print_error("%s", msg);
         for (size_t i = 0; i < vfioctl_report_n_entries(s->report); i++)
-                print_entry(s->cli, vfioctl_report_entry_at(s->report, i));
+                print_entry(s, vfioctl_report_entry_at(s->report, i));
         if (nl)
                 fprintf(stderr, "%s\n", nl + 1);
 }
@@ -329,7 +348,7 @@ int session_finish(struct session *s, int r)
                             sigabbrev_np(signal_caught) ? sigabbrev_np(signal_caught) : "signal");
         if (code == EXIT_OK) {
                 for (size_t i = 0; i < vfioctl_report_n_entries(s->report); i++)
-                        print_entry(s->cli, vfioctl_report_entry_at(s->report, i));
+                        print_entry(s, vfioctl_report_entry_at(s->report, i));
                 if (s->cli->dry_run)
                         print_note(s->cli, "(dry run: nothing was changed)");
                 return code;
@@ -338,9 +357,45 @@ int session_finish(struct session *s, int r)
         return code;
 }
 
+struct vfioctl_state_op *session_pending(struct session *s, size_t *ret_n)
+{
+        struct vfioctl_state_op *ops = NULL;
+
+        *ret_n = 0;
+        if (vfioctl_state_get_pending(s->st, &ops, ret_n) < 0)
+                return NULL;
+        return ops;
+}
+
+void session_name_undone(struct session *s, struct vfioctl_state_op *ops, size_t n, bool changed)
+{
+        for (size_t i = 0; i < n; i++) {
+                char when[64];
+                time_t t = (time_t) ops[i].started_at;
+                struct tm tm;
+
+                if (!localtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm))
+                        snprintf(when, sizeof(when), "%lld", (long long) ops[i].started_at);
+                if (!s->cli->json)
+                        print_note(s->cli, "vfioctl: '%s' (pid %d, started %s) was interrupted%s",
+                                   ops[i].command, ops[i].pid, when,
+                                   changed ? "; rolled back what it changed:"
+                                           : " before it changed anything; its record is "
+                                             "cleared");
+                if (!s->undone)
+                        s->undone = json_array();
+                json_array_append_new(s->undone,
+                                      json_pack("{s:s, s:s, s:i, s:I}", "kind", ops[i].kind,
+                                                "command", ops[i].command, "pid", ops[i].pid,
+                                                "started_at", (json_int_t) ops[i].started_at));
+        }
+}
+
 int session_recover(struct session *s)
 {
         vfioctl_report *report = NULL;
+        struct vfioctl_state_op *ops;
+        size_t n_ops = 0;
         int r;
 
         if (s->cli->dry_run)
@@ -348,16 +403,24 @@ int session_recover(struct session *s)
         r = vfioctl_report_new(&report);
         if (r < 0)
                 return EXIT_REFUSED;
+        ops = session_pending(s, &n_ops);
         r = vfioctl_recover(s->host, s->st, s->timeout_ms, report);
         if (r == 0 && vfioctl_report_n_entries(report) == 0) {
+                vfioctl_state_ops_free(ops, n_ops);
                 vfioctl_report_free(report);
                 return EXIT_OK; /* nothing to do: say nothing */
         }
         if (r > 0 || vfioctl_report_n_entries(report) > 0) {
-                print_note(s->cli, "vfioctl: an earlier operation was interrupted; rolled back:");
+                if (n_ops)
+                        session_name_undone(s, ops, n_ops,
+                                            vfioctl_report_n_entries(report) > 0);
+                else
+                        print_note(s->cli, "vfioctl: an earlier operation was interrupted; "
+                                           "rolled back:");
                 for (size_t i = 0; i < vfioctl_report_n_entries(report); i++)
-                        print_entry(s->cli, vfioctl_report_entry_at(report, i));
+                        print_entry(s, vfioctl_report_entry_at(report, i));
         }
+        vfioctl_state_ops_free(ops, n_ops);
         if (r < 0)
                 lib_error(s->cli, r, EXIT_ATTENTION, "recover");
         vfioctl_report_free(report);

@@ -95,8 +95,8 @@ is "reattach of an owned device: refused" "$RC" 1
 # --- The NIC in the chipset group.
 run V assign nicvm --xml "$T/nicvm.xml"
 is "NIC without group='auto': refused (exit 1)" "$RC" 1
-like "NIC: names the SMBus member" "$ERR" "0000:00:1f.3 +i801_smbus +SMBus"
-like "NIC: names the SPI member" "$ERR" "0000:00:1f.4 +intel-spi"
+like "NIC: names the SMBus member" "$ERR" "^  0000:00:1f.3 \(SMBus, i801_smbus\): Intel Corporation Cannon Lake PCH SMBus Controller$"
+like "NIC: names the SPI member" "$ERR" "^  0000:00:1f.4 \(serial bus, intel-spi\): Intel"
 like "NIC: suggests group='auto'" "$ERR" "group='auto'"
 is "NIC: nothing written" "$(log_get)" ""
 run V assign nicvm 05:00.0

@@ -12,7 +12,7 @@ is "pristine drivers" "$(ws_drivers)" "$WS_PRISTINE"
 run V detach 01:00.0
 is "GPU alone: refused (exit 1)" "$RC" 1
 like "GPU alone: names the audio function, its driver and what it is" "$ERR" \
-        "0000:01:00.1 +snd_hda_intel +audio"
+        "^  0000:01:00.1 \(audio, snd_hda_intel\): NVIDIA Corporation GP104 High Definition Audio Controller$"
 like "GPU alone: offers --group" "$ERR" "--group"
 like "GPU alone: offers the pci-stub hold" "$ERR" "--driver kvm"
 like "GPU alone: offers another slot" "$ERR" "another slot|move the card"
@@ -52,8 +52,8 @@ is "reattach GPU group: original drivers, no override" "$(ws_drivers)" "$WS_PRIS
 log_reset
 run V detach 05:00.0
 is "NIC alone: refused (exit 1)" "$RC" 1
-like "NIC alone: names the SMBus function" "$ERR" "0000:00:1f.3 +i801_smbus +SMBus"
-like "NIC alone: names the SPI function" "$ERR" "0000:00:1f.4 +intel-spi"
+like "NIC alone: names the SMBus function" "$ERR" "^  0000:00:1f.3 \(SMBus, i801_smbus\): Intel Corporation Cannon Lake PCH SMBus Controller$"
+like "NIC alone: names the SPI function" "$ERR" "^  0000:00:1f.4 \(serial bus, intel-spi\): Intel"
 is "NIC alone: does not list viable members (pcieport, unbound)" \
         "$(printf '%s\n' "$ERR" | grep -cE '0000:00:1c.0|0000:04:00.0|0000:00:1f.0')" 0
 is "NIC alone: nothing written" "$(log_get)" ""

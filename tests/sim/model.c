@@ -180,6 +180,7 @@ static void device_free(struct sim_device *d)
                 return;
         free(d->driver_override);
         free(d->topo_override);
+        free(d->reset_method);
         for (size_t i = 0; i < d->n_net; i++) {
                 free(d->net[i].name);
                 free(d->net[i].operstate);

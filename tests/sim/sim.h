@@ -66,6 +66,7 @@ struct sim_device {
         bool boot_vga;
         int numa_node;
         unsigned secondary_bus, subordinate_bus; /* bridges: the subtree */
+        char *reset_method;             /* topology's reset_method ("" none), NULL: derived */
 
         /* IOMMU group: current number, and the topology's for rescan. */
         int group;

@@ -330,7 +330,8 @@ static int load_device(struct ctx *c, json_t *o, size_t index)
                 "revision", "header_type", "multifunction", "pcie", "pcie_type", "driver",
                 "driver_override", "group", "boot_vga", "numa_node", "sriov_totalvfs",
                 "sriov_numvfs", "vf_device", "vf_offset", "vf_stride", "vf_group",
-                "vf_group_start", "secondary_bus", "subordinate_bus", "net", "block", NULL };
+                "vf_group_start", "secondary_bus", "subordinate_bus", "net", "block",
+                "reset_method", NULL };
         _cleanup_free_ char *address = NULL, *driver = NULL;
         struct sim_device *d;
         unsigned long ul;
@@ -399,6 +400,14 @@ static int load_device(struct ctx *c, json_t *o, size_t index)
         if ((r = get_int(c, o, "numa_node", -1, 1024, -1, &ll)) < 0)
                 return r;
         d->numa_node = ll;
+        /* The kernel's reset methods; "" is a device with none (the file is then absent). */
+        v = json_object_get(o, "reset_method");
+        if (v && !json_is_null(v)) {
+                if (!json_is_string(v) || strchr(json_string_value(v), '\n'))
+                        return fail(c, "\"reset_method\" must be a string of method names "
+                                       "(\"flr bus\"), or \"\" for none");
+                d->reset_method = xstrdup(json_string_value(v));
+        }
         if ((r = get_int(c, o, "secondary_bus", 0, 255, 0, &ll)) < 0)
                 return r;
         d->secondary_bus = ll;

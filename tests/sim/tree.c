@@ -150,7 +150,8 @@ static void show_config(const struct node *n, FILE *f)
                 c[0x40] = 0x10;                         /* PCI Express */
                 c[0x41] = 0x00;                         /* last capability */
                 put16(c, 0x42, 0x0002 | d->pcie_type << 4);
-                if (d->pcie_type == 0)                  /* DevCap: FLR */
+                if (d->pcie_type == 0 &&                /* DevCap: FLR */
+                    (!d->reset_method || strstr(d->reset_method, "flr")))
                         c[0x47] = 0x10;
         }
         fwrite(c, 1, d->pcie ? 256 : 64, f);
@@ -260,6 +261,47 @@ static int st_log(const struct node *n, const char *b, size_t l) { return -EINVA
 /* ---- attribute tables ---- */
 
 static bool is_vga(const struct sim_device *d) { return (d->class >> 16) == 0x03; }
+
+/*
+ * The kernel's reset_method (5.15+) unless the topology says: FLR for
+ * PCIe endpoints (the capability advertises it) and VFs, a bus reset for
+ * a device alone on a bus that is not a root bus (pci_parent_bus_reset()
+ * refuses when the bus has other devices). Empty: the file is absent.
+ */
+static void reset_methods(const struct sim_device *d, char *buf, size_t size)
+{
+        bool alone = d->bus != 0;
+
+        if (d->reset_method) {
+                snprintf(buf, size, "%s", d->reset_method);
+                return;
+        }
+        for (size_t i = 0; i < sim.n_devices && alone; i++) {
+                const struct sim_device *o = sim.devices[i];
+                if (o != d && o->present && o->domain == d->domain && o->bus == d->bus)
+                        alone = false;
+        }
+        snprintf(buf, size, "%s", device_is_vf(d) || (d->pcie && d->pcie_type == 0 &&
+                                                       d->header_type == 0) ? "flr" : "");
+        if (alone)
+                snprintf(buf + strlen(buf), size - strlen(buf), "%sbus", buf[0] ? " " : "");
+}
+
+static bool has_reset(const struct sim_device *d)
+{
+        char buf[128];
+
+        reset_methods(d, buf, sizeof(buf));
+        return buf[0] != '\0';
+}
+
+static void show_reset_method(const struct node *n, FILE *f)
+{
+        char buf[128];
+
+        reset_methods(n->dev, buf, sizeof(buf));
+        fprintf(f, "%s\n", buf);
+}
 static bool is_pf(const struct sim_device *d) { return d->totalvfs > 0; }
 
 static const struct attr device_attrs[] = {
@@ -274,6 +316,7 @@ static const struct attr device_attrs[] = {
         { "remove",                     0200, NULL,             st_remove,      NULL },
         { "rescan",                     0200, NULL,             st_dev_rescan,  NULL },
         { "reset",                      0200, NULL,             st_reset,       NULL },
+        { "reset_method",               0444, show_reset_method, NULL,          has_reset },
         { "revision",                   0444, show_revision,    NULL,           NULL },
         { "sriov_drivers_autoprobe",    0644, show_autoprobe,   st_autoprobe,   is_pf },
         /* sriov_numvfs_show() takes device_lock() (iov.c): it waits behind a
