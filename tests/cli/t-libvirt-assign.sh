@@ -80,7 +80,7 @@ meta "$T/nas-none.xml" ""
 run LV nas "$T/nas-none.xml"
 is "nas without vfioctl metadata: refused (exit 1)" "$RC" 1
 like "nas without metadata: names the members in the way" "$ERR" \
-        "0000:00:1f.3 +i801_smbus +SMBus"
+        "^  0000:00:1f.3 \(SMBus, i801_smbus\): Intel Corporation Cannon Lake PCH SMBus Controller$"
 like "nas without metadata: the advice is the metadata, not <driver group>" "$ERR" \
         "<vfioctl:assign xmlns:vfioctl='urn:vfioctl:domain:1' group='auto'/> in the domain's <metadata>"
 like "nas without metadata: no command-line advice" "$ERR" "^vfioctl: cannot assign 0000:05:00.0: IOMMU group 8"
