@@ -843,7 +843,7 @@ static int reserve_group_members(struct reserve_ctx *c, vfioctl_device *dev,
                 c->n_blockers++;
                 c->blocker_group = vfioctl_device_get_group_number(dev);
                 c->first = c->first ?: vfioctl_device_get_name(dev);
-                report_add(c->report, vfioctl_device_get_name(m), VFIOCTL_ACTION_IN_USE,
+                report_add(c->report, vfioctl_device_get_name(m), VFIOCTL_ACTION_GROUP_MEMBER,
                            vfioctl_device_get_driver(m), NULL, "%s",
                            plan_describe(m, desc, sizeof(desc)));
         }

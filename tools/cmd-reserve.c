@@ -50,7 +50,7 @@ static bool report_has(vfioctl_report *report, enum vfioctl_action action)
 /* The ways out of the group rule: the library names the members, the tool the options. */
 static void print_ways_out(struct cli *cli, vfioctl_report *report, bool group)
 {
-        if (cli->json || group || !report_has(report, VFIOCTL_ACTION_IN_USE) ||
+        if (cli->json || group || !report_has(report, VFIOCTL_ACTION_GROUP_MEMBER) ||
             !strstr(vfioctl_ctx_errmsg(cli->ctx), "alone"))
                 return;
         fprintf(stderr,

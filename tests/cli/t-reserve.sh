@@ -13,7 +13,7 @@ CFG_FILE=$CFG/reservations
 run V reserve 01:00.0
 is "GPU alone: refused (exit 1)" "$RC" 1
 like "GPU alone: names the audio function, its driver and what it is" "$ERR" \
-        "0000:01:00.1 +snd_hda_intel +audio"
+        "^  0000:01:00.1 \(audio, snd_hda_intel\): NVIDIA Corporation GP104 High Definition Audio Controller$"
 like "GPU alone: says why (VFIO takes whole groups)" "$ERR" "cannot reserve 0000:01:00.0 alone: IOMMU group 1"
 like "GPU alone: offers --group" "$ERR" "--group +reserve them too"
 like "GPU alone: offers the pci-stub hold" "$ERR" "--driver kvm"
