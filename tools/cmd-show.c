@@ -510,14 +510,14 @@ static int show_json(struct cli *cli, vfioctl_host *host, vfioctl_device *dev, v
                 /* Rule 10: a PF's VFs, each with why it leaves or stands in the way. */
                 enum vfioctl_sriov_verdict v;
                 vfioctl_report *sr = sriov_cost(host, dev, &v);
-                json_t *vfs = json_array();
+                json_t *leaving = json_array();
 
                 for (size_t i = 0; sr && i < vfioctl_report_n_entries(sr); i++) {
                         const struct vfioctl_report_entry *e = vfioctl_report_entry_at(sr, i);
-                        json_array_append_new(vfs, json_pack("{s:s, s:s}", "address", e->address,
+                        json_array_append_new(leaving, json_pack("{s:s, s:s}", "address", e->address,
                                                              "detail", e->detail));
                 }
-                json_object_set_new(doc, "sriov_vfs_leave", vfs);
+                json_object_set_new(doc, "sriov_vfs_leave", leaving);
                 json_object_set_new(doc, "sriov_verdict",
                                     json_string(v == VFIOCTL_SRIOV_VFS_BUSY    ? "refused"
                                                 : v == VFIOCTL_SRIOV_VFS_LEAVE ? "force"
