@@ -13,6 +13,9 @@ packages=(
         clang clang-tidy gcovr debhelper dpkg-dev lintian git
         # real-kernel tests (tests/vm): Debian's kernel under QEMU
         qemu-system-x86 busybox-static jq xz-utils zstd
+        # libvirt in the real-kernel guest (tests/vm scenario 40, the hook);
+        # never started on this machine itself
+        libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
 )
 
 missing=()

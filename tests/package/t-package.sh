@@ -39,7 +39,7 @@ run env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recomm
 is "the packages install" "$RC" 0
 [ "$RC" -eq 0 ] || printf '%s\n' "$ERR" | tail -10 | sed 's/^/#   /'
 remove_packages() {
-        DEBIAN_FRONTEND=noninteractive dpkg -r vfioctl libvfioctl-dev libvfioctl0 >/dev/null 2>&1
+        DEBIAN_FRONTEND=noninteractive dpkg -P vfioctl libvfioctl-dev libvfioctl0 >/dev/null 2>&1
 }
 trap 'remove_packages; _cleanup' EXIT
 

@@ -19,7 +19,8 @@
 #
 # Features: intel-iommu, amd-iommu, virtio-iommu (the IOMMU); bridge-group
 # (the devices behind the pcie-pci-bridge share an IOMMU group with it;
-# virtio-iommu gives them none); igb (two igb PFs with SR-IOV).
+# virtio-iommu gives them none); igb (two igb PFs with SR-IOV); libvirt
+# (the leg that runs libvirtd in the guest).
 
 # shellcheck disable=SC2034  # the LEG_* variables are read by run-vm-tests.sh
 leg_define() {
@@ -37,6 +38,14 @@ leg_define() {
         case $LEG in
         A)
                 LEG_ABOUT="Debian 12: kernel 6.1, QEMU 7.2 (system), Intel IOMMU"
+                ;;
+        libvirt)
+                # Leg A's machine for the libvirt scenarios (40-49) only:
+                # libvirtd in the guest takes a minute of its own, so it
+                # gets a guest run (and time limit) of its own. meson runs
+                # it with --scenarios naming those scenarios.
+                LEG_ABOUT="Debian 12: kernel 6.1, QEMU 7.2 (system), Intel IOMMU; libvirtd 9.0 in the guest"
+                LEG_FEATURES+=" libvirt"
                 ;;
         B)
                 leg_backports
@@ -83,4 +92,4 @@ leg_backports() {
         LEG_QEMU=$cache/qemu-bpo/qemu-system-x86_64
 }
 
-LEGS_ALL="A B amd viommu"
+LEGS_ALL="A B amd viommu libvirt"
