@@ -26,7 +26,8 @@
 /* A device the guest will own: listed in its definition, or a group sibling. */
 struct member {
         char address[VFIOCTL_PCI_ADDR_MAX];
-        vfioctl_device *dev;           /* borrowed; valid until the host is invalidated */
+        vfioctl_device *dev;           /* a reference: m->stub may be its driver, read
+                                        * after apply() invalidated the host */
         int group;
         vfioctl_guest_hostdev *entry;  /* NULL: a sibling held for the guest */
         enum vfioctl_role role;
@@ -134,7 +135,7 @@ static int member_add(struct prep *p, vfioctl_device *dev, vfioctl_guest_hostdev
         p->members = n;
         n = &n[p->n_members++];
         *n = (struct member) {
-                .dev = dev,
+                .dev = device_ref(dev),
                 .group = vfioctl_device_get_group_number(dev),
                 .entry = entry,
                 .role = entry && vfioctl_guest_hostdev_is_assigned(entry) ? VFIOCTL_ROLE_ASSIGNED
@@ -845,9 +846,9 @@ static int apply(struct prep *p)
         if (p->plan.n_changes > 0) {
                 r = op_apply(&run, "assign", p->command, p->plan.changes, p->plan.n_changes,
                              false);
+                /* The members keep their references: what they read stays
+                 * valid, it is just no longer what sysfs says. */
                 vfioctl_host_invalidate(p->host);
-                for (size_t i = 0; i < p->n_members; i++)
-                        p->members[i].dev = NULL;
         }
         if (r < 0)
                 goto out;
@@ -882,6 +883,8 @@ static void prep_clear(struct prep *p)
         networks_clear(&p->nets);
         vfioctl_state_devices_free(p->rows, p->n_rows);
         vfioctl_state_ops_free(p->ops, p->n_ops);
+        for (size_t i = 0; i < p->n_members; i++)
+                device_unref(p->members[i].dev);
         free(p->members);
         plan_clear(&p->plan);
         free(p->definition);
