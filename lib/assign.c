@@ -107,14 +107,10 @@ static const struct vfioctl_state_op *pending_find(struct prep *p, const char *a
         return NULL;
 }
 
-/* A row of another guest in this group: rule 4 says the group is theirs. */
-static const struct vfioctl_state_device *group_taken(struct prep *p, int group)
+/* A row of another guest in dev's group: rule 4 says the group is theirs. */
+static const struct vfioctl_state_device *group_taken(struct prep *p, vfioctl_device *dev)
 {
-        for (size_t i = 0; i < p->n_rows && group >= 0; i++)
-                if (p->rows[i].group == group && p->rows[i].owner &&
-                    !streq(p->rows[i].owner, p->name))
-                        return &p->rows[i];
-        return NULL;
+        return plan_group_owner(p->host, p->rows, p->n_rows, dev, p->name);
 }
 
 static struct member *member_find(struct prep *p, const char *address)
@@ -157,13 +153,14 @@ static int refuse_pending(struct prep *p, const char *address)
 }
 
 /* Rule 4: naming the owner and what it holds. */
-static int refuse_owned(struct prep *p, const char *address, const struct vfioctl_state_device *o)
+static int refuse_owned(struct prep *p, vfioctl_device *dev, const struct vfioctl_state_device *o)
 {
         return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
                       "%s cannot be given to guest '%s': its IOMMU group %d belongs to guest "
                       "'%s', which holds %s (%s); a group belongs to one guest at a time. "
                       "Release it first ('vfioctl release %s') or choose another device",
-                      address, p->name, o->group, o->owner, o->address,
+                      vfioctl_device_get_name(dev), p->name, vfioctl_device_get_group_number(dev),
+                      o->owner, o->address,
                       o->role == VFIOCTL_ROLE_HELD ? "held" : "assigned", o->owner);
 }
 
@@ -187,7 +184,7 @@ static const char *function_taken(struct prep *p, const struct vfioctl_pci_addr 
                 ctx_clear_error(p->ctx); /* a missing one is refused when it is checked */
                 return NULL;
         }
-        o = group_taken(p, vfioctl_device_get_group_number(dev));
+        o = group_taken(p, dev);
         return o ? o->owner : NULL;
 }
 
@@ -321,9 +318,9 @@ static int check_entry(struct prep *p, vfioctl_guest_hostdev *h)
                         return refuse(p, VFIOCTL_OUTCOME_REFUSED, r, "line %u: %s: %s", line,
                                       elem, vfioctl_ctx_errmsg(p->ctx));
         }
-        o = group_taken(p, vfioctl_device_get_group_number(dev));
+        o = group_taken(p, dev);
         if (o)
-                return refuse_owned(p, addr, o);
+                return refuse_owned(p, dev, o);
         if (!vfioctl_guest_hostdev_is_assigned(h) && !vfioctl_device_is_multifunction(dev))
                 return refuse(p, VFIOCTL_OUTCOME_INVALID, -EINVAL,
                               "line %u: %s: assigned='no' is only for a function of a "

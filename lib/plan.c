@@ -221,6 +221,36 @@ static int refuse_pending(vfioctl_ctx *ctx, vfioctl_report *report, const char *
                       address, op->command, op->pid);
 }
 
+/*
+ * Rule 4: who owns the group dev is in, other than except (NULL: anyone).
+ * A device's own row is authoritative, and the group is the one sysfs
+ * shows now: group numbers move (SR-IOV toggled, hotplug, a reboot), so
+ * the numbers recorded in the state are never trusted to find members.
+ */
+const struct vfioctl_state_device *plan_group_owner(vfioctl_host *host,
+                                                    const struct vfioctl_state_device *rows,
+                                                    size_t n_rows, vfioctl_device *dev,
+                                                    const char *except)
+{
+        const struct vfioctl_state_device *row;
+        vfioctl_group *g;
+
+        row = row_find(rows, n_rows, vfioctl_device_get_name(dev));
+        if (row && row->owner && !streq_ptr(row->owner, except))
+                return row;
+        if (vfioctl_device_get_group_number(dev) < 0 ||
+            vfioctl_host_get_group(host, (unsigned) vfioctl_device_get_group_number(dev), &g) < 0) {
+                ctx_clear_error(vfioctl_host_get_ctx(host));
+                return NULL;
+        }
+        for (size_t i = 0; i < vfioctl_group_n_devices(g); i++) {
+                row = row_find(rows, n_rows, vfioctl_device_get_name(vfioctl_group_device_at(g, i)));
+                if (row && row->owner && !streq_ptr(row->owner, except))
+                        return row;
+        }
+        return NULL;
+}
+
 /* ------------------------------------------------------------------ */
 /* Detach                                                             */
 
@@ -430,6 +460,7 @@ static int detach_group_members(struct detach_ctx *d, vfioctl_device *dev,
 static int detach_requested(struct detach_ctx *d, vfioctl_device *dev,
                             const struct vfioctl_pci_addr *addrs, size_t n)
 {
+        const struct vfioctl_state_device *o;
         const char *addr = vfioctl_device_get_name(dev);
         const char *msg;
         int r;
@@ -447,6 +478,14 @@ static int detach_requested(struct detach_ctx *d, vfioctl_device *dev,
                                d->opts->flags & VFIOCTL_OP_FORCE, d->report); /* Rule 10 */
         if (r < 0)
                 return r;
+        o = plan_group_owner(d->host, d->k.rows, d->k.n_rows, dev, NULL);
+        if (o)
+                return refuse(d->ctx, d->report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                              "%s is in IOMMU group %d, which belongs to guest '%s' (it holds %s, "
+                              "%s): nothing in a guest's group is changed until the guest "
+                              "releases it",
+                              addr, vfioctl_device_get_group_number(dev), o->owner, o->address,
+                              o->role == VFIOCTL_ROLE_HELD ? "held" : "assigned");
         if (vfioctl_device_is_on_stub(dev))
                 return note_found(d, dev);
         r = plan_check_group_exists(d->host, dev, d->stub, d->report);

@@ -49,6 +49,11 @@ int plan_add_forget(struct plan *p, const char *address);
 /* The stub driver is loaded; else refuses (REFUSED, or INVALID for an unknown name). */
 int plan_check_stub(vfioctl_host *host, const char *word, const char *stub,
                     vfioctl_report *report);
+/* Rule 4: the row of another guest (not except) in dev's group as sysfs shows it, or NULL. */
+const struct vfioctl_state_device *plan_group_owner(vfioctl_host *host,
+                                                    const struct vfioctl_state_device *rows,
+                                                    size_t n_rows, vfioctl_device *dev,
+                                                    const char *except);
 /* Rule 11: a device in no IOMMU group is refused for a vfio driver (REFUSED). */
 int plan_check_group_exists(vfioctl_host *host, vfioctl_device *dev, const char *stub,
                             vfioctl_report *report);

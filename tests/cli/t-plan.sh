@@ -232,4 +232,39 @@ is "--xml with a NUL byte: exit 2" "$RC" 2
 like "--xml with a NUL byte: says where" "$ERR" "nul.xml: contains a NUL byte \(at offset [0-9]+\)"
 is "--xml with a NUL byte: nothing written" "$(log_get)" ""
 
+# --- Rule 4: nothing in a group another guest owns is changed by detach.
+run V assign A 05:00.0 --group auto
+is "rule 4: guest A owns group 8" "$RC" 0
+log_reset
+run V detach 00:1f.0
+is "rule 4: detach of a member of A's group: refused, exit 1" "$RC" 1
+like "rule 4: ... names the group and its owner" "$ERR" \
+        "0000:00:1f.0 is in IOMMU group 8, which belongs to guest 'A'"
+run V detach --driver e1000e 00:1f.0
+is "rule 4/11: a host driver into A's group: refused" "$RC" 2
+is "rule 4: nothing written, A's group still viable" "$(log_get)|$(drv 0000:00:1f.0)" "|-"
+V release A >/dev/null 2>&1
+
+# --- Rule 4 (issue 14 item 5): a device's own row is authoritative and
+# group numbers come from sysfs, not from the state.
+sim_mount sriov-server
+D=$SIM/sys/bus/pci/devices
+echo 2 >"$D/0000:03:00.0/sriov_numvfs"
+run V assign A 03:10.0
+is "rule 4 moved groups: A has VF 03:10.0 (group 8)" "$RC.$(basename "$(readlink "$D/0000:03:10.0/iommu_group")")" "0.8"
+echo 0 >"$D/0000:03:00.0/sriov_numvfs"
+echo 1 >"$D/0000:03:00.1/sriov_numvfs"
+echo 2 >"$D/0000:03:00.0/sriov_numvfs"
+is "rule 4 moved groups: the numbers moved (03:10.1 now in 8, 03:10.0 in 9)" \
+        "$(basename "$(readlink "$D/0000:03:10.1/iommu_group")") $(basename "$(readlink "$D/0000:03:10.0/iommu_group")")" "8 9"
+run V assign C 03:10.0
+is "rule 4 moved groups: C cannot take the VF A's row owns: exit 1" "$RC" 1
+like "rule 4 moved groups: ... named with its group now" "$ERR" \
+        "0000:03:10.0 cannot be given to guest 'C': its IOMMU group 9 belongs to guest 'A'"
+run V assign B 03:10.1
+is "rule 4 moved groups: B takes 03:10.1, whose group A's stale number names" "$RC" 0
+is "rule 4 moved groups: A's row survives" \
+        "$(V --json status | python3 -c 'import json,sys; print(sorted((d["address"], d["owner"]) for d in json.load(sys.stdin)["devices"] if d["owner"]))')" \
+        "[('0000:03:10.0', 'A'), ('0000:03:10.1', 'B')]"
+
 done_testing
