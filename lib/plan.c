@@ -235,20 +235,17 @@ const struct vfioctl_state_device *plan_group_owner(vfioctl_host *host,
         const struct vfioctl_state_device *row;
         vfioctl_group *g;
 
+        if (vfioctl_device_get_group_number(dev) >= 0 &&
+            vfioctl_host_get_group(host, (unsigned) vfioctl_device_get_group_number(dev), &g) >= 0)
+                for (size_t i = 0; i < vfioctl_group_n_devices(g); i++) {
+                        row = row_find(rows, n_rows,
+                                       vfioctl_device_get_name(vfioctl_group_device_at(g, i)));
+                        if (row && row->owner && !streq_ptr(row->owner, except))
+                                return row;
+                }
+        ctx_clear_error(vfioctl_host_get_ctx(host));
         row = row_find(rows, n_rows, vfioctl_device_get_name(dev));
-        if (row && row->owner && !streq_ptr(row->owner, except))
-                return row;
-        if (vfioctl_device_get_group_number(dev) < 0 ||
-            vfioctl_host_get_group(host, (unsigned) vfioctl_device_get_group_number(dev), &g) < 0) {
-                ctx_clear_error(vfioctl_host_get_ctx(host));
-                return NULL;
-        }
-        for (size_t i = 0; i < vfioctl_group_n_devices(g); i++) {
-                row = row_find(rows, n_rows, vfioctl_device_get_name(vfioctl_group_device_at(g, i)));
-                if (row && row->owner && !streq_ptr(row->owner, except))
-                        return row;
-        }
-        return NULL;
+        return row && row->owner && !streq_ptr(row->owner, except) ? row : NULL;
 }
 
 /* ------------------------------------------------------------------ */
