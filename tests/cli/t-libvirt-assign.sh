@@ -132,6 +132,15 @@ is "an 'assign' of another namespace is ignored; group='allow' is 'auto': exit 0
 run V release nas
 is "released again" "$(ws_drivers) $(state_rows)" "$WS_PRISTINE 0 0"
 
+# --- The metadata is the domain's policy without --libvirt too (managed='yes' here).
+sed "s/managed='no'/managed='yes'/" "$L/nas.xml" >"$T/nas-managed.xml"
+log_reset
+run V assign nas --xml "$T/nas-managed.xml" --network-dir "$NETS"
+is "metadata without --libvirt, managed='yes': exit 0" "$RC" 0
+is "metadata without --libvirt: the group held (9 writes)" "$(log_get | wc -l)" 9
+run V release nas
+is "released" "$(ws_drivers) $(state_rows)" "$WS_PRISTINE 0 0"
+
 # --- Hostdev networks come from the network folder; the metadata's group
 # applies to the function a pool hands out.
 python3 - "$L/nas.xml" >"$T/pool.xml" <<'PY'
