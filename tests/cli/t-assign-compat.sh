@@ -9,7 +9,13 @@
 . "$(dirname "$0")/detach-lib.sh"
 
 COMPAT=${VFIOCTL_COMPAT_DIR:-$(dirname "$0")/../../../shared/compat/libvirt}
-[ -d "$COMPAT" ] || { echo "Bail out! no libvirt corpus at $COMPAT"; exit 1; }
+if [ ! -d "$COMPAT" ]; then
+        # A clone outside this project's layout: skip with the reason (CI sets
+        # VFIOCTL_REQUIRE_COMPAT, and then it is a failure).
+        [ -n "${VFIOCTL_REQUIRE_COMPAT:-}" ] && { echo "Bail out! no libvirt corpus at $COMPAT"; exit 1; }
+        echo "1..0 # SKIP no libvirt corpus at $COMPAT (it belongs at ../shared/compat/libvirt beside the checkout)"
+        exit 0
+fi
 
 sim_mount compat
 export SIM T VFIOCTL COMPAT

@@ -479,12 +479,16 @@ int main(int argc, char **argv)
         size_t n;
 
         if (!dir || stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                /* A clone outside this project's layout has no corpus: skip (77, meson's
+                 * code for it) and say why; CI sets VFIOCTL_REQUIRE_COMPAT to fail instead. */
+                bool required = getenv("VFIOCTL_REQUIRE_COMPAT");
+
                 fprintf(stderr,
-                        "compat: libvirt corpus folder %s not found: it belongs at "
+                        "compat: %s: libvirt corpus folder %s not found: it belongs at "
                         "../shared/compat/libvirt beside the checkout (or pass it as the "
                         "argument / VFIOCTL_COMPAT_DIR)\n",
-                        dir ? dir : "(none given)");
-                return 1;
+                        required ? "failed" : "skipped", dir ? dir : "(none given)");
+                return required ? 1 : 77;
         }
         if (vfioctl_ctx_new("/", &ctx) < 0) {
                 fprintf(stderr, "compat: cannot create a context\n");
