@@ -458,8 +458,11 @@ static int bind_new_vfs(struct sriov_run *s, const char *stub, const struct srio
         time_t now = time(NULL);
         int r;
 
+        struct vfioctl_pci_addr pfaddr = *vfioctl_device_get_addr(s->pf);
+
+        /* Read again: the VFs are new. */
         vfioctl_host_invalidate(s->host);
-        r = host_find_device(s->host, vfioctl_device_get_addr(s->pf), &s->pf);
+        r = host_find_device(s->host, &pfaddr, &s->pf);
         if (r >= 0)
                 r = vfioctl_device_get_virtfns(s->pf, &vfs, &n_vfs);
         for (size_t i = 0; i < n_vfs && r >= 0; i++) {
@@ -483,6 +486,7 @@ static int bind_new_vfs(struct sriov_run *s, const char *stub, const struct srio
                 if (r >= 0)
                         r = plan_add_row(&p, &vrow);
         }
+        log_debug(s->ctx, "%s: binding %zu new VFs to %s (%d)", s->pfname, n_vfs, stub, r);
         if (r < 0)
                 goto out;
         r = op_run_init(&bind, s->ctx, s->st, s->opts->timeout_ms, s->report);
@@ -663,18 +667,20 @@ static int sriov_invalid(struct sriov_run *s, int error, const char *format, ...
 
 /* --dry-run: the writes, with the VFs' binding predicted from offset and stride. */
 static int sriov_dry_run(struct sriov_run *s, unsigned n, const char *stub, unsigned current,
-                         int autoprobe)
+                         int autoprobe, int want_ap)
 {
         _cleanup_free_ struct vfioctl_pci_addr *vfs = NULL;
         char path[VFIOCTL_PCI_ADDR_MAX + 48];
         int r;
 
-        if (stub && autoprobe)
-                (void) autoprobe_write(s, 0);
+        if (n > 0 && want_ap != autoprobe)
+                (void) autoprobe_write(s, want_ap);
         if (current > 0)
                 (void) numvfs_write(s, 0);
         if (n > 0)
                 (void) numvfs_write(s, n);
+        if (n == 0 && want_ap != autoprobe)
+                (void) autoprobe_write(s, want_ap);
         if (!stub || n == 0)
                 return 0;
         vfs = calloc(n, sizeof(*vfs));
@@ -706,7 +712,7 @@ static int sriov_set(struct sriov_run *s, unsigned n)
         _cleanup_free_ char *override = NULL;
         const char *ovr = NULL;
         unsigned total = 0, current = 0, undo_numvfs;
-        int autoprobe = 1, r, k;
+        int autoprobe = 1, want_ap, r, k;
         size_t n_rows = 0;
         bool had_row;
 
@@ -771,12 +777,13 @@ static int sriov_set(struct sriov_run *s, unsigned n)
                 row.orig_numvfs = current;
                 row.orig_autoprobe = autoprobe;
         }
+        want_ap = stub && n > 0 ? 0 : row.orig_autoprobe;
 
         if (vfioctl_ctx_is_dry_run(s->ctx)) {
                 r = op_run_init(&s->run, s->ctx, NULL, s->opts->timeout_ms, s->report);
                 if (r >= 0) {
                         s->run_open = true;
-                        r = sriov_dry_run(s, n, stub, current, autoprobe);
+                        r = sriov_dry_run(s, n, stub, current, autoprobe, want_ap);
                 }
                 goto out;
         }
@@ -796,8 +803,9 @@ static int sriov_set(struct sriov_run *s, unsigned n)
         if (r < 0)
                 goto out;
 
-        if (stub && n > 0 && autoprobe)
-                r = autoprobe_write(s, 0);
+        /* Autoprobe off before VFs appear with a stub, else as it was before vfioctl. */
+        if (n > 0 && want_ap != autoprobe)
+                r = autoprobe_write(s, want_ap);
         if (r >= 0 && current > 0)
                 r = numvfs_write(s, 0);
         if (r >= 0 && n > 0)
@@ -805,8 +813,8 @@ static int sriov_set(struct sriov_run *s, unsigned n)
         if (r >= 0 && n > 0)
                 r = wait_for_vfs(s->host, s->pfname, n, s->run.timeout_ms, s->progress,
                                  s->userdata);
-        if (r >= 0 && n == 0 && row.orig_autoprobe != (stub ? 0 : autoprobe))
-                r = autoprobe_write(s, row.orig_autoprobe);
+        if (r >= 0 && n == 0 && want_ap != autoprobe)
+                r = autoprobe_write(s, want_ap);
         if (r < 0)
                 goto fail;
 
@@ -824,12 +832,8 @@ static int sriov_set(struct sriov_run *s, unsigned n)
         r = state_begin(s->st);
         if (r >= 0)
                 r = forget_vfs(s, rows, n_rows);
-        if (r >= 0 && n == row.orig_numvfs && row.orig_autoprobe == (stub ? 0 : autoprobe))
+        if (r >= 0)
                 r = sriov_row_delete(s->st, s->pfname);
-        else if (r >= 0 && n == 0)
-                r = sriov_row_delete(s->st, s->pfname);
-        else if (r >= 0)
-                r = sriov_row_put(s->st, &row);
         if (r >= 0)
                 r = state_op_end(s->st, s->run.op_id);
         if (r >= 0)
@@ -842,7 +846,7 @@ fail:
         /* Rollback: no VFs of this command, autoprobe as it was. */
         {
                 char saved[1024];
-                int ap_now = stub && n > 0 ? 0 : autoprobe;
+                int ap_now = n > 0 ? want_ap : autoprobe;
 
                 unsigned have = 0;
 

@@ -109,6 +109,15 @@ static const struct command commands[] = {
           "  DEV              only this device (and the reservations of its IOMMU group);\n"
           "                   a device that is not reserved: nothing is done\n"
           "  --timeout S      seconds to wait for each unbind, bind and the lock (default 10)\n" },
+        { "sriov", cmd_sriov, "PF N [--driver NAME] [--timeout S]",
+          "set a PF's number of VFs; with --driver, bound to that stub and recorded",
+          "  PF               the physical function (address or interface name)\n"
+          "  N                the number of VFs; 0 removes them (as 'reattach PF' does)\n"
+          "  --driver NAME    bind the new VFs to this stub: vfio (vfio-pci), kvm (pci-stub),\n"
+          "                   xen or a vfio variant; sriov_drivers_autoprobe is turned off\n"
+          "                   first so no host VF driver takes them (default: the host's)\n"
+          "  --timeout S      seconds to wait for each write, for the VFs and the lock\n"
+          "                   (default 10)\n" },
         { "help", cmd_help, "[COMMAND]", "this list, or one command's options", NULL, true },
         { "version", cmd_version, "", "the version of vfioctl", NULL, true },
 };

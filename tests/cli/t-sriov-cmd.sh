@@ -1,0 +1,113 @@
+#!/bin/bash
+# vfioctl sriov PF N [--driver NAME] (rule 10): autoprobe off first with a
+# stub, sriov_numvfs set (via 0 when changing) through the bounded helper,
+# the new VFs bound to the stub through the engine and recorded, rollback on
+# failure, recover after a crash, and `sriov PF 0` / `reattach PF` removing
+# them. Exact write sequences from the sim's log.
+. "$(dirname "$0")/../testlib.sh"
+. "$(dirname "$0")/detach-lib.sh"
+
+sim_mount sriov-server
+PF=0000:41:00.0
+D=sys/devices/pci0000:00
+P=$SIM/sys/bus/pci/devices
+vfs() { ls "$P/$PF" | grep -c '^virtfn'; }
+ap() { cat "$P/$PF/sriov_drivers_autoprobe"; }
+
+log_reset
+run V sriov $PF 2 --driver vfio
+is "sriov PF 2 --driver vfio: exit 0" "$RC:$ERR" "0:2 of 2 VFs there"
+is "sriov: autoprobe off, numvfs, then override+probe per VF" "$(log_get)" \
+"$D/$PF/sriov_drivers_autoprobe 0 ok
+$D/$PF/sriov_numvfs 2 ok
+$D/0000:41:02.0/driver_override vfio-pci ok
+sys/bus/pci/drivers_probe 0000:41:02.0 ok
+$D/0000:41:02.1/driver_override vfio-pci ok
+sys/bus/pci/drivers_probe 0000:41:02.1 ok"
+is "sriov: VFs on vfio-pci, autoprobe off" "$(vfs) $(drv 0000:41:02.0) $(drv 0000:41:02.1) $(ap)" \
+        "2 vfio-pci vfio-pci 0"
+like "sriov: progress on stderr while VFs appear" "$ERR" "2 of 2 VFs there"
+is "sriov: the VFs recorded, nothing pending" "$(state_rows)" "2 0"
+run V status
+like "status: the VFs detached by sriov" "$OUT" "0000:41:02.1 .*detached .*vfio-pci .*sriov $PF 2"
+
+log_reset
+run V sriov $PF 2 --driver vfio
+is "the same again: exit 0, nothing written" "$RC:$(log_get)" "0:"
+
+log_reset
+run V sriov $PF 3 --driver vfio
+is "changing the count: exit 0" "$RC" 0
+like "changing the count: via 0" "$(log_get)" "^$D/$PF/sriov_numvfs 0 ok
+$D/$PF/sriov_numvfs 3 ok"
+is "changing the count: 3 VFs recorded" "$(vfs) $(state_rows)" "3 3 0"
+
+log_reset
+run V sriov $PF 0
+is "sriov PF 0: exit 0" "$RC" 0
+is "sriov PF 0: numvfs 0, autoprobe back" "$(log_get)" \
+"$D/$PF/sriov_numvfs 0 ok
+$D/$PF/sriov_drivers_autoprobe 1 ok"
+is "sriov PF 0: no VFs, nothing recorded" "$(vfs) $(ap) $(state_rows)" "0 1 0 0"
+
+log_reset
+run V --dry-run sriov $PF 2 --driver vfio
+is "--dry-run: exit 0, nothing written" "$RC:$(log_get)" "0:"
+like "--dry-run: the writes, VFs predicted" "$OUT" "sriov_drivers_autoprobe.*
+.*sriov_numvfs.*
+.*0000:41:02.0/driver_override.*
+.*drivers_probe"
+
+run V --json sriov $PF 1 --driver vfio
+is "--json: exit 0" "$RC" 0
+is "--json: the VF detached" "$(printf '%s' "$OUT" | python3 -c 'import json,sys
+d=json.load(sys.stdin); print(" ".join("%s:%s" % (e["address"], e["action"]) for e in d["devices"]))' 2>&1)" \
+        "0000:41:02.0:detached"
+log_reset
+run V reattach $PF
+is "reattach PF: exit 0" "$RC" 0
+is "reattach PF: removes the VFs sriov made" "$(log_get)" \
+"$D/$PF/sriov_numvfs 0 ok
+$D/$PF/sriov_drivers_autoprobe 1 ok"
+is "reattach PF: nothing recorded" "$(vfs) $(state_rows)" "0 0 0"
+
+# Without a stub: the host's VF driver takes them, nothing is recorded.
+run V sriov $PF 2
+is "sriov PF 2: VFs on iavf, not recorded" "$RC $(drv 0000:41:02.1) $(state_rows)" "0 iavf 0 0"
+V sriov $PF 0 >/dev/null 2>&1
+
+# Rollback: the second VF binds nothing.
+fault "0000:41:02.1 probe nobind"
+log_reset
+run V sriov $PF 2 --driver vfio --timeout 1
+is "a VF that does not bind: exit 1" "$RC" 1
+like "says which" "$ERR" "0000:41:02.1"
+is "rolled back: no VFs, autoprobe back, nothing recorded" "$(vfs) $(ap) $(state_rows)" "0 1 0 0"
+like "rollback writes numvfs 0 and autoprobe 1 last" "$(log_get | tail -2)" \
+"$D/$PF/sriov_numvfs 0 ok
+$D/$PF/sriov_drivers_autoprobe 1 ok"
+fault clear
+
+# Crash: killed at the first VF's override; recover removes the VFs.
+echo 3 >"$SIM/.sim/crash_after"
+run V sriov $PF 2 --driver vfio
+is "killed mid-way" "$RC" 137
+is "the journal holds it (the sriov operation and the VFs binding)" "$(state_rows)" "0 2"
+run V recover
+is "recover: exit 0" "$RC" 0
+is "recover: no VFs, autoprobe back, nothing pending" "$(vfs) $(ap) $(state_rows)" "0 1 0 0"
+
+# Bad input changes nothing.
+log_reset
+run V sriov $PF 9 --driver vfio
+is "more than sriov_totalvfs: exit 2" "$RC" 2
+like "says the limit" "$ERR" "at most 8 VFs"
+run V sriov 0000:04:00.0 1
+is "not a PF: exit 2" "$RC" 2
+run V sriov $PF many
+is "not a number: exit 2" "$RC" 2
+run V sriov $PF 1 --driver e1000e
+is "a host driver as --driver: refused" "$RC" 2
+is "bad input wrote nothing" "$(log_get)" ""
+
+done_testing
