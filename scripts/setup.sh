@@ -1,13 +1,18 @@
 #!/bin/bash
 # Installs what vfioctl needs to build and test on Debian, then configures
 # the build folders. Safe to run again: installed packages are skipped.
+# With --build-deps only what building it and running the simulated kernel
+# needs (scripts/demo.sh on a fresh machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(
+build_packages=(
         gcc meson ninja-build pkgconf
         libpci-dev pci.ids libsqlite3-dev libxml2-dev libjansson-dev
         libfuse3-dev fuse3 libcmocka-dev
+)
+packages=(
+        "${build_packages[@]}"
         python3 sqlite3
         # CI's other checks: the clang build, coverage, the Debian package
         clang clang-tidy gcovr debhelper dpkg-dev lintian git
@@ -17,6 +22,8 @@ packages=(
         # never started on this machine itself
         libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
 )
+
+[ "${1:-}" = --build-deps ] && packages=("${build_packages[@]}")
 
 missing=()
 for p in "${packages[@]}"; do
