@@ -64,6 +64,9 @@ int op_run_init(struct op_run *run, vfioctl_ctx *ctx, vfioctl_state *st, unsigne
 
 void op_run_done(struct op_run *run)
 {
+        if (run->st && run->reserved_end > 0)
+                state_op_unreserve(run->st, run->reserved_end);
+        run->reserved_end = 0;
         free(run->groups);
         run->groups = NULL;
         run->n_groups = 0;
@@ -114,9 +117,20 @@ int driver_read(struct op_run *run, const char *address, char **ret_driver, char
 
 static int journal_set(struct op_run *run, int seq, const char *status, int helper_pid)
 {
+        int r;
+
         if (!run->st)
                 return 0;
-        return state_op_step_set(run->st, run->op_id, seq, status, helper_pid);
+        r = state_op_step_set(run->st, run->op_id, seq, status, helper_pid);
+        /* A rollback goes on when it cannot journal (a full state file
+         * system): the changes recorded before the first write are what
+         * recover needs; the steps only say how far it got. */
+        if (r < 0 && run->rolling_back) {
+                log_debug(run->ctx, "rolling back without a journal step: %s",
+                          vfioctl_ctx_errmsg(run->ctx));
+                return 0;
+        }
+        return r;
 }
 
 static void sort_ints(int *v, size_t n)
@@ -229,7 +243,7 @@ static bool run_interrupted(struct op_run *run)
  * -EINTR with *ret_helper set while the child still waits.
  */
 static int write_bounded(struct op_run *run, struct wait_info *w, const char *path,
-                         const char *value, int seq, pid_t *ret_helper)
+                         const char *value, int seq, pid_t *ret_helper, bool *ret_journal_failed)
 {
         _cleanup_close_ int rfd = -EBADF, gofd = -EBADF;
         int p[2], g[2], result = 0, status = 0, r;
@@ -272,6 +286,13 @@ static int write_bounded(struct op_run *run, struct wait_info *w, const char *pa
         r = run->st ? state_op_step_intended(run->st, run->op_id, seq, w->address, path, value,
                                              (int) pid)
                     : 0;
+        if (r < 0 && run->rolling_back) {
+                log_debug(run->ctx, "rolling back without a journal step: %s",
+                          vfioctl_ctx_errmsg(run->ctx));
+                r = 0;
+        }
+        if (r < 0)
+                *ret_journal_failed = true;
         if (r < 0 || write(gofd, "", 1) != 1) {
                 /* No go: the helper exits without writing. */
                 close(TAKE_FD(gofd));
@@ -331,16 +352,19 @@ static int write_bounded(struct op_run *run, struct wait_info *w, const char *pa
 static int do_write(struct op_run *run, struct wait_info *w, const char *path,
                     const char *value, int *ret_seq, pid_t *ret_blocked)
 {
+        bool journal_failed = false;
         pid_t helper = 0;
         int seq = run->next_seq++, r;
 
         *ret_seq = seq;
         *ret_blocked = 0;
-        r = write_bounded(run, w, path, value, seq, &helper);
+        r = write_bounded(run, w, path, value, seq, &helper, &journal_failed);
         if ((r == -ETIMEDOUT || r == -EINTR) && helper > 0) {
                 *ret_blocked = helper;
                 return r;
         }
+        if (journal_failed)
+                return r; /* nothing written; the state said why */
         if (r < 0) {
                 ctx_error(run->ctx, r, "writing '%s' to %s failed: %s", value, path,
                           r == -ECHILD ? "the writing process was killed" : strerror(-r));
@@ -911,6 +935,9 @@ int op_apply(struct op_run *run, const char *kind, const char *command,
         if (r < 0)
                 return r;
         if (run->st) {
+                r = state_op_reserve(run->st, n, &run->reserved_end);
+                if (r < 0)
+                        return r;
                 r = state_op_begin(run->st, kind, command, changes, n, &run->op_id);
                 if (r < 0)
                         return r;

@@ -30,6 +30,7 @@ struct op_run {
         size_t n_groups;
         char (*forget)[VFIOCTL_PCI_ADDR_MAX]; /* rolled back: devices no longer on the host */
         size_t n_forget;
+        off_t reserved_end;  /* journal space reserved up to here (state_op_reserve) */
 };
 
 int op_run_init(struct op_run *run, vfioctl_ctx *ctx, vfioctl_state *st, unsigned timeout_ms,

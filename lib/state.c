@@ -12,10 +12,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include "state.h"
@@ -70,6 +72,46 @@ static const char schema_v1[] =
 DEFINE_TRIVIAL_CLEANUP_FUNC(sqlite3_stmt *, sqlite3_finalize);
 #define _cleanup_stmt_ _cleanup_(sqlite3_finalizep)
 
+/*
+ * Issue 8 #11: SQLite says "disk I/O error" or "unable to open" for a full
+ * or read-only file system, which reads as a damaged database, whose
+ * advice (move it aside) would throw away the record of every original
+ * driver. Ask the file system. Returns -ENOSPC, -EROFS or 0.
+ */
+#define STATE_FULL_BELOW (256 * 1024) /* less free than this, and SQLite failed: full */
+static int state_fs_problem(vfioctl_state *st, int rc, uint64_t *ret_free)
+{
+        struct statvfs sv;
+        uint64_t avail;
+
+        if (statvfs(st->dir, &sv) < 0)
+                return rc == SQLITE_FULL ? -ENOSPC : 0;
+        avail = (uint64_t) sv.f_bavail * sv.f_frsize;
+        if (ret_free)
+                *ret_free = avail;
+        if (sv.f_flag & ST_RDONLY)
+                return -EROFS;
+        if (rc == SQLITE_FULL || avail < STATE_FULL_BELOW)
+                return -ENOSPC;
+        return 0;
+}
+
+static int state_fs_error(vfioctl_state *st, int problem, uint64_t avail, const char *what)
+{
+        if (problem == -EROFS)
+                return ctx_error(st->ctx, -EROFS,
+                                 "%s/state.db: %s: %s is on a read-only file system, so vfioctl "
+                                 "cannot record what it changes; make it writable (the state is "
+                                 "not damaged: keep it, it records the original drivers)",
+                                 st->dir, what, st->dir);
+        return ctx_error(st->ctx, -ENOSPC,
+                         "%s/state.db: %s: the file system of %s is full (%" PRIu64 " KiB "
+                         "free), so vfioctl cannot record what it changes; free some space "
+                         "there (the state is not damaged: keep it, it records the original "
+                         "drivers)",
+                         st->dir, what, st->dir, avail / 1024);
+}
+
 static int db_error(vfioctl_state *st, int rc, const char *what)
 {
         int r = rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? -EBUSY
@@ -78,7 +120,15 @@ static int db_error(vfioctl_state *st, int rc, const char *what)
                 : rc == SQLITE_READONLY || rc == SQLITE_PERM || rc == SQLITE_CANTOPEN ? -EACCES
                 : rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB ? -EBADMSG
                                                               : -EIO;
+        uint64_t avail = 0;
 
+        if (rc == SQLITE_FULL || rc == SQLITE_IOERR || rc == SQLITE_READONLY ||
+            rc == SQLITE_CANTOPEN) {
+                int problem = state_fs_problem(st, rc, &avail);
+
+                if (problem < 0)
+                        return state_fs_error(st, problem, avail, what);
+        }
         return ctx_error(st->ctx, r, "%s/state.db: %s: %s", st->dir, what,
                          st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
 }
@@ -247,6 +297,8 @@ static int state_check_schema(vfioctl_state *st, int64_t *ret_version)
         int r;
 
         r = pragma_int(st, "PRAGMA application_id", &app_id);
+        if (r == -ENOSPC || r == -EROFS)
+                return r; /* said by db_error(): not damaged */
         if (r == -EBADMSG || r == -EIO)
                 return ctx_error(st->ctx, -EBADMSG,
                                  "%s/state.db is damaged or not a database (%s); it was left "
@@ -276,17 +328,32 @@ static int state_check_schema(vfioctl_state *st, int64_t *ret_version)
         return 0;
 }
 
+/*
+ * Creates the schema of an empty database, under the database's write
+ * lock (BEGIN IMMEDIATE), and only if nobody created it meanwhile: at
+ * boot /run is empty and guests autostart in parallel, so several
+ * processes find the same empty file at once (issue 8 #7). Not under the
+ * flock: the process that created it may hold that for a whole command.
+ */
 static int state_create_schema(vfioctl_state *st)
 {
+        int64_t n_tables = 0;
         char sql[128];
-        int r;
+        int rc, r;
 
         r = state_begin(st);
         if (r < 0)
                 return r;
+        r = pragma_int(st, "SELECT count(*) FROM sqlite_master", &n_tables);
+        if (r < 0 || n_tables > 0) {
+                state_rollback(st);
+                /* Another process made it first: check what it made. */
+                return r < 0 ? r : state_check_schema(st, &n_tables);
+        }
         snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %d;",
                  STATE_APP_ID, VFIOCTL_STATE_SCHEMA);
-        r = db_exec(st, schema_v1);
+        rc = sqlite3_exec(st->db, schema_v1, NULL, NULL, NULL);
+        r = rc == SQLITE_OK ? 0 : db_error(st, rc, "creating the schema");
         if (r >= 0)
                 r = db_exec(st, sql);
         if (r < 0) {
@@ -294,6 +361,52 @@ static int state_create_schema(vfioctl_state *st)
                 return r;
         }
         return state_commit(st);
+}
+
+/* No -wal, or an empty one: the main file alone is the whole state. */
+static bool wal_is_empty(const char *path)
+{
+        _cleanup_free_ char *wal = NULL;
+        struct stat sb;
+
+        if (asprintf(&wal, "%s-wal", path) < 0)
+                return false;
+        if (lstat(wal, &sb) < 0)
+                return errno == ENOENT;
+        return S_ISREG(sb.st_mode) && sb.st_size == 0;
+}
+
+/*
+ * Reading a WAL database needs its -shm, which a full or read-only file
+ * system cannot give; when the main file holds everything, read it as
+ * immutable instead, so that status, list and show still work there.
+ */
+static int state_open_immutable(vfioctl_state *st, const char *path)
+{
+        _cleanup_free_ char *uri = malloc(strlen(path) * 3 + 32);
+        char *u = uri;
+        int rc;
+
+        if (!uri)
+                return -ENOMEM;
+        u += sprintf(u, "file:");
+        for (const unsigned char *c = (const unsigned char *) path; *c; c++)
+                if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                    (*c >= '0' && *c <= '9') || strchr("/-._~", *c))
+                        *u++ = (char) *c;
+                else
+                        u += sprintf(u, "%%%02X", *c);
+        strcpy(u, "?immutable=1");
+        sqlite3_close_v2(st->db);
+        st->db = NULL;
+        rc = sqlite3_open_v2(uri, &st->db,
+                             SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX |
+                                     SQLITE_OPEN_NOFOLLOW,
+                             NULL);
+        if (rc != SQLITE_OK)
+                return db_error(st, rc, "open");
+        sqlite3_extended_result_codes(st->db, 0);
+        return 0;
 }
 
 static int state_open_db(vfioctl_state *st, const char *path)
@@ -320,6 +433,11 @@ static int state_open_db(vfioctl_state *st, const char *path)
         sqlite3_busy_timeout(st->db, 5000);
 
         r = state_check_schema(st, &version);
+        if (r < 0 && st->readonly && (r == -ENOSPC || r == -EROFS) && wal_is_empty(path)) {
+                r = state_open_immutable(st, path);
+                if (r >= 0)
+                        r = state_check_schema(st, &version);
+        }
         if (r < 0)
                 return r;
         if (st->readonly)
@@ -432,6 +550,18 @@ static int lock_write_holder(int fd, const char *command)
         return 0;
 }
 
+static int lock_open_error(vfioctl_state *st, const char *path, int error)
+{
+        uint64_t avail = 0;
+        int problem = 0;
+
+        if (error == -EROFS || error == -ENOSPC)
+                problem = state_fs_problem(st, SQLITE_IOERR, &avail);
+        if (problem < 0)
+                return state_fs_error(st, problem, avail, "taking the lock");
+        return ctx_error(st->ctx, error, "cannot open %s: %s", path, strerror(-error));
+}
+
 VFIOCTL_EXPORT int vfioctl_state_lock(vfioctl_state *st, const char *command,
                                       unsigned timeout_ms)
 {
@@ -449,7 +579,7 @@ VFIOCTL_EXPORT int vfioctl_state_lock(vfioctl_state *st, const char *command,
                 return -ENOMEM;
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
         if (fd < 0)
-                return ctx_error(st->ctx, negative_errno(), "cannot open %s: %m", path);
+                return lock_open_error(st, path, negative_errno());
 
         clock_gettime(CLOCK_MONOTONIC, &start);
         for (unsigned wait_ms = 5;; wait_ms = wait_ms < 100 ? wait_ms * 2 : 100) {
@@ -916,6 +1046,97 @@ int state_op_begin(vfioctl_state *st, const char *kind, const char *command,
 fail:
         state_rollback(st);
         return r;
+}
+
+/*
+ * Issue 14 #6: a full state file system must never stop a rollback. Every
+ * journal write lands in the WAL; give the WAL, beyond its end, the blocks
+ * the whole operation can need (its writes, their rollback, the record at
+ * the end), before the first sysfs write. fallocate(KEEP_SIZE) allocates
+ * them without changing what SQLite reads: frames it appends there need
+ * no new space. Measured: a journaled write costs 3 frames (insert: table
+ * and key; update: table); a device takes at most 3 writes one way and 3
+ * back; 16 frames cover the operation's begin and end.
+ */
+#define RESERVE_FRAMES_PER_DEVICE 18
+#define RESERVE_FRAMES_FIXED 16
+static int wal_open(vfioctl_state *st, int *ret_fd, off_t *ret_size)
+{
+        _cleanup_free_ char *wal = NULL;
+        struct stat sb;
+        int fd;
+
+        if (asprintf(&wal, "%s/state.db-wal", st->dir) < 0)
+                return -ENOMEM;
+        fd = open(wal, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &sb) < 0) {
+                close(fd);
+                return -EIO;
+        }
+        *ret_fd = fd;
+        *ret_size = sb.st_size;
+        return 0;
+}
+
+/*
+ * Gives the reserved blocks beyond the WAL's end back: kept, they would
+ * fill the file system themselves, and the checkpoint at close, which
+ * grows state.db, needs that room.
+ */
+void state_op_unreserve(vfioctl_state *st, off_t end)
+{
+        _cleanup_close_ int fd = -EBADF;
+        off_t size;
+
+        if (end <= 0 || wal_open(st, &fd, &size) < 0 || end <= size)
+                return;
+        if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, size, end - size) < 0)
+                log_debug(st->ctx, "cannot give back the journal's reserved space: %m");
+}
+
+int state_op_reserve(vfioctl_state *st, size_t n_devices, off_t *ret_end)
+{
+        _cleanup_close_ int fd = -EBADF;
+        int64_t page_size = 4096;
+        off_t len, size;
+        int r;
+
+        *ret_end = 0;
+        r = state_writable(st);
+        if (r < 0)
+                return r;
+        (void) pragma_int(st, "PRAGMA page_size", &page_size);
+        len = (off_t) (RESERVE_FRAMES_FIXED + RESERVE_FRAMES_PER_DEVICE * n_devices) *
+              (page_size + 24);
+        r = wal_open(st, &fd, &size);
+        if (r < 0) {
+                log_debug(st->ctx, "no WAL to reserve journal space in: %s", strerror(-r));
+                return 0;
+        }
+        if (fallocate(fd, FALLOC_FL_KEEP_SIZE, size, len) == 0) {
+                *ret_end = size + len;
+                return 0;
+        }
+        if (errno == EOPNOTSUPP || errno == ENOSYS) {
+                log_debug(st->ctx, "cannot reserve journal space here: %m");
+                return 0;
+        }
+        r = negative_errno();
+        if (r == -ENOSPC) {
+                struct statvfs sv;
+                uint64_t avail = statvfs(st->dir, &sv) == 0 ? (uint64_t) sv.f_bavail * sv.f_frsize : 0;
+
+                return ctx_error(st->ctx, -ENOSPC,
+                                 "%s/state.db: the file system of %s is too full to journal this "
+                                 "operation (%" PRIu64 " KiB free, %" PRIu64 " KiB needed), so "
+                                 "nothing was changed; free some space there (the state is not "
+                                 "damaged: keep it, it records the original drivers)",
+                                 st->dir, st->dir, avail / 1024, (uint64_t) len / 1024);
+        }
+        return ctx_error(st->ctx, r, "cannot reserve journal space in %s/state.db-wal: %s", st->dir,
+                         strerror(-r));
 }
 
 int state_op_step_intended(vfioctl_state *st, int64_t op, int seq, const char *address,

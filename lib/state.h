@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <sqlite3.h>
 
 #include "internal.h"
@@ -60,6 +61,12 @@ int state_device_set_owner(vfioctl_state *st, const char *address, const char *o
  * marked done once verified. state_op_end() drops the operation: call it
  * in the transaction that records the operation's result.
  */
+/*
+ * Room in the journal for an operation over n devices and its rollback
+ * (-ENOSPC said); *ret_end for state_op_unreserve() once it is over.
+ */
+int state_op_reserve(vfioctl_state *st, size_t n_devices, off_t *ret_end);
+void state_op_unreserve(vfioctl_state *st, off_t end);
 int state_op_begin(vfioctl_state *st, const char *kind, const char *command,
                    const struct vfioctl_state_change *changes, size_t n, int64_t *ret_id);
 /* helper_pid: the process that makes the write, recorded before it may block (rule 12). */
