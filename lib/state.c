@@ -291,7 +291,7 @@ static int pragma_int(vfioctl_state *st, const char *sql, int64_t *ret)
  * the journal mode writes the header, and a newer vfioctl's database must
  * come out of this untouched.
  */
-static int state_check_schema(vfioctl_state *st, int64_t *ret_version)
+static int state_check_schema_reads(vfioctl_state *st, int64_t *ret_version)
 {
         int64_t app_id = 0, version = 0, n_tables = 0;
         int r;
@@ -328,6 +328,20 @@ static int state_check_schema(vfioctl_state *st, int64_t *ret_version)
         return 0;
 }
 
+/* The three reads in one read transaction: a schema being created elsewhere is seen whole or not at all. */
+static int state_check_schema(vfioctl_state *st, int64_t *ret_version)
+{
+        bool own = sqlite3_get_autocommit(st->db);
+        int r;
+
+        if (own && sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+                own = false;
+        r = state_check_schema_reads(st, ret_version);
+        if (own)
+                sqlite3_exec(st->db, r < 0 ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+        return r;
+}
+
 /*
  * Creates the schema of an empty database, under the database's write
  * lock (BEGIN IMMEDIATE), and only if nobody created it meanwhile: at
@@ -361,6 +375,68 @@ static int state_create_schema(vfioctl_state *st)
                 return r;
         }
         return state_commit(st);
+}
+
+/*
+ * Switching to WAL takes an exclusive lock that SQLite's busy handler
+ * does not wait for: retry a while (only the first use switches).
+ */
+static int state_set_pragmas(vfioctl_state *st)
+{
+        static const char sql[] = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+                                  "PRAGMA foreign_keys = ON;";
+        int rc = SQLITE_OK;
+
+        for (unsigned waited = 0; waited < 10000; waited += 5) {
+                rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+                if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+                        break;
+                usleep(5000);
+        }
+        return rc == SQLITE_OK ? 0 : db_error(st, rc, "setting WAL mode");
+}
+
+static int lock_open_error(vfioctl_state *st, const char *path, int error);
+
+/*
+ * The first use of an empty state folder (DESIGN §5: at boot /run is
+ * empty and guests autostart in parallel): WAL mode and the schema are
+ * made under STATE_DIR/lock, by whichever process comes first. A waiter
+ * looks again while it waits: the holder may have made the schema and be
+ * running a whole command under the lock by now.
+ */
+static int state_first_use(vfioctl_state *st)
+{
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int64_t version = 0;
+        int r;
+
+        if (asprintf(&path, "%s/lock", st->dir) < 0)
+                return -ENOMEM;
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+        if (fd < 0)
+                return lock_open_error(st, path, negative_errno());
+        for (unsigned waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 5) {
+                if (errno != EWOULDBLOCK)
+                        return ctx_error(st->ctx, negative_errno(), "cannot lock %s: %m", path);
+                r = state_check_schema(st, &version);
+                if (r < 0)
+                        return r;
+                if (version > 0)
+                        return state_set_pragmas(st);
+                if (waited >= 30000)
+                        return ctx_error(st->ctx, -EBUSY,
+                                         "%s/state.db is still empty after 30 s, and %s is held; "
+                                         "gave up", st->dir, path);
+                usleep(5000);
+        }
+        r = state_set_pragmas(st);
+        if (r >= 0)
+                r = state_check_schema(st, &version);
+        if (r >= 0 && version == 0)
+                r = state_create_schema(st);
+        return r; /* closing fd drops the lock */
 }
 
 /* No -wal, or an empty one: the main file alone is the whole state. */
@@ -442,13 +518,9 @@ static int state_open_db(vfioctl_state *st, const char *path)
                 return r;
         if (st->readonly)
                 return 0;
-        r = db_exec(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
-                        "PRAGMA foreign_keys = ON;");
-        if (r < 0)
-                return r;
         if (version == 0)
-                return state_create_schema(st);
-        return 0;
+                return state_first_use(st);
+        return state_set_pragmas(st);
 }
 
 VFIOCTL_EXPORT int vfioctl_state_open(vfioctl_ctx *ctx, const char *dir, unsigned flags,
