@@ -171,6 +171,19 @@ static int block_held(const char *address)
         return r == -EINTR ? r : 0;
 }
 
+int device_sleep(struct sim_device *d, int ms)
+{
+        int r;
+
+        if (ms <= 0)
+                return 0;
+        d->busy = true;
+        r = block_ms(ms);
+        d->busy = false;
+        pthread_cond_broadcast(&sim.cond);
+        return r;
+}
+
 /* The device stays locked (busy) while its operation is blocked. */
 int fault_block(struct sim_device *d, const struct sim_fault *f)
 {

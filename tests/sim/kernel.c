@@ -243,6 +243,9 @@ int store_bind(struct sim_driver *drv, const char *buf, size_t len)
         r = fault_apply(d, OP_BIND, &nobind);
         if (r < 0)
                 return r;
+        r = device_sleep(d, d->lat.probe);      /* the driver's probe() */
+        if (r < 0)
+                return r;
         if (d->driver)
                 return -EBUSY;
         r = dma_configure(drv, d);
@@ -287,6 +290,9 @@ int store_unbind(struct sim_driver *drv, const char *buf, size_t len)
         r = fault_apply(d, OP_UNBIND, NULL);
         if (r < 0)
                 return r;
+        r = device_sleep(d, d->lat.unbind);     /* the driver's remove() */
+        if (r < 0)
+                return r;
         if (d->driver != drv)
                 return -ENODEV;
         pf_driver_remove(d);
@@ -308,6 +314,9 @@ int store_drivers_probe(const char *buf, size_t len)
         if (d->driver)
                 return 0;
         r = fault_apply(d, OP_PROBE, &nobind);
+        if (r < 0)
+                return r;
+        r = device_sleep(d, d->lat.probe);      /* the driver's probe() */
         if (r < 0)
                 return r;
         if (d->driver)
@@ -453,6 +462,7 @@ static struct sim_device *vf_new(struct sim_device *pf, unsigned i)
         vf->numa_node = pf->numa_node;
         vf->pf = pf;
         vf->vf_index = i;
+        vf->lat = sim.lat;
         vf->topo_group = -1;
         vf->vf_group = vf->vf_group_start = -1;
         return device_add(vf);
@@ -510,6 +520,12 @@ int store_sriov_numvfs(struct sim_device *d, const char *buf, size_t len)
         }
         if (d->numvfs)
                 return -EBUSY;
+        /* sriov_configure() takes its time per VF, the PF's lock held. */
+        r = device_sleep(d, d->lat.sriov_vf * (int) n);
+        if (r < 0)
+                return r;
+        if (!d->present || d->numvfs)
+                return d->present ? -EBUSY : -ENODEV;
         return sriov_enable(d, n);
 }
 

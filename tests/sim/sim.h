@@ -53,6 +53,13 @@ struct sim_block {
         size_t n_mounts;
 };
 
+/* How long the kernel takes, in ms: what a driver's remove() and probe() cost. */
+struct sim_latency {
+        int unbind;                     /* an unbind, before the link goes */
+        int probe;                      /* a driver's probe (drivers_probe, bind) */
+        int sriov_vf;                   /* per VF that sriov_numvfs creates */
+};
+
 struct sim_device {
         char address[16];               /* "0000:03:00.0" */
         unsigned domain, bus, slot, func;
@@ -99,6 +106,9 @@ struct sim_device {
         size_t n_net;
         struct sim_block *block;
         size_t n_block;
+
+        /* Realistic kernel latencies (tests/hosts/README.md "latency"). */
+        struct sim_latency lat;
 };
 
 enum sim_op {
@@ -135,6 +145,7 @@ struct sim {
         pthread_cond_t cond;
 
         bool iommu;
+        struct sim_latency lat;         /* the topology's default, VFs made later too */
         struct sim_driver **drivers;
         size_t n_drivers;
         struct sim_device **devices;    /* sorted by address, removed ones too */
@@ -212,6 +223,8 @@ int crash_after_store(const char *buf, size_t len);
 const struct sim_fault *fault_get(const struct sim_device *d, enum sim_op op);
 int fault_block(struct sim_device *d, const struct sim_fault *f);
 void faults_free(void);
+/* Sleeps ms with the model unlocked and d busy (its device lock held), as a slow driver. */
+int device_sleep(struct sim_device *d, int ms);
 int sim_cond_wait(const struct timespec *deadline);
 extern bool (*sim_interrupted)(void);
 

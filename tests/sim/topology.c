@@ -323,6 +323,31 @@ static int load_sriov(struct ctx *c, struct sim_device *d, json_t *o)
         return 0;
 }
 
+/* "latency": {"unbind": MS, "probe": MS, "sriov_vf": MS}, each optional. */
+static int load_latency(struct ctx *c, json_t *o, const struct sim_latency *def, struct sim_latency *out)
+{
+        static const char *const keys[] = { "unbind", "probe", "sriov_vf", NULL };
+        long long v;
+        int r;
+
+        *out = *def;
+        if (!o)
+                return 0;
+        r = check_keys(c, o, keys);
+        if (r < 0)
+                return r;
+        if ((r = get_int(c, o, "unbind", 0, 60000, def->unbind, &v)) < 0)
+                return r;
+        out->unbind = (int) v;
+        if ((r = get_int(c, o, "probe", 0, 60000, def->probe, &v)) < 0)
+                return r;
+        out->probe = (int) v;
+        if ((r = get_int(c, o, "sriov_vf", 0, 60000, def->sriov_vf, &v)) < 0)
+                return r;
+        out->sriov_vf = (int) v;
+        return 0;
+}
+
 static int load_device(struct ctx *c, json_t *o, size_t index)
 {
         static const char *const keys[] = {
@@ -331,7 +356,7 @@ static int load_device(struct ctx *c, json_t *o, size_t index)
                 "driver_override", "group", "boot_vga", "numa_node", "sriov_totalvfs",
                 "sriov_numvfs", "vf_device", "vf_offset", "vf_stride", "vf_group",
                 "vf_group_start", "secondary_bus", "subordinate_bus", "net", "block",
-                "reset_method", NULL };
+                "reset_method", "latency", NULL };
         _cleanup_free_ char *address = NULL, *driver = NULL;
         struct sim_device *d;
         unsigned long ul;
@@ -456,6 +481,8 @@ static int load_device(struct ctx *c, json_t *o, size_t index)
         if ((v = json_object_get(o, "block")) && (r = load_block(c, d, v)) < 0)
                 return r;
 
+        if ((r = load_latency(c, json_object_get(o, "latency"), &sim.lat, &d->lat)) < 0)
+                return r;
         if ((d->n_net || d->n_block) && !d->topo_driver)
                 return fail(c, "\"net\" and \"block\" need a \"driver\" (the driver creates them)");
 
@@ -506,7 +533,8 @@ static int check_net_names(struct ctx *c)
 
 static int load(struct ctx *c, json_t *root)
 {
-        static const char *const keys[] = { "iommu", "drivers", "devices", NULL };
+        static const char *const keys[] = { "iommu", "drivers", "devices", "latency", NULL };
+        static const struct sim_latency none;
         json_t *drivers, *devices, *v;
         size_t i;
         int r;
@@ -515,6 +543,9 @@ static int load(struct ctx *c, json_t *root)
         if (r < 0)
                 return r;
         r = get_bool(c, root, "iommu", true, &sim.iommu);
+        if (r < 0)
+                return r;
+        r = load_latency(c, json_object_get(root, "latency"), &none, &sim.lat);
         if (r < 0)
                 return r;
         drivers = json_object_get(root, "drivers");

@@ -1,0 +1,60 @@
+#!/bin/bash
+# Kernel latencies in the topology ("latency": unbind, probe, sriov_vf in
+# ms; per device or for all): an unbind and a probe take that long with the
+# device locked, devices go on in parallel, VFs made later inherit the
+# topology's default, and sriov_numvfs takes sriov_vf per VF.
+. "$(dirname "$0")/../testlib.sh"
+. "$(dirname "$0")/simlib.sh"
+
+cat >"$T/lat.json" <<'JSON'
+{"iommu": true, "latency": {"unbind": 300, "probe": 200, "sriov_vf": 100},
+ "drivers": [{"name": "igb", "ids": ["8086:1533"]}, {"name": "igbvf", "ids": ["8086:1520"]},
+             {"name": "e1000e", "ids": ["8086:10d3"]}, {"name": "vfio-pci"}],
+ "devices": [
+   {"address": "0000:03:00.0", "vendor": "0x8086", "device": "0x1533", "class": "0x020000",
+    "driver": "igb", "group": 1},
+   {"address": "0000:04:00.0", "vendor": "0x8086", "device": "0x1533", "class": "0x020000",
+    "driver": "igb", "group": 2, "latency": {"unbind": 0}},
+   {"address": "0000:05:00.0", "vendor": "0x8086", "device": "0x1533", "class": "0x020000",
+    "driver": "igb", "group": 3, "sriov_totalvfs": 4, "vf_device": "0x1520"},
+   {"address": "0000:06:00.0", "vendor": "0x8086", "device": "0x10d3", "class": "0x020000",
+    "driver": "e1000e", "group": 4}]}
+JSON
+sim_mount "$T/lat.json"
+B=$SIM/sys/bus/pci
+ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+s=$(ms); w "$B/drivers/igb/unbind" 0000:03:00.0; e=$(ms)
+check "unbind takes the topology's 300 ms" test $((e - s)) -ge 300
+s=$(ms); w "$B/drivers/igb/unbind" 0000:04:00.0; e=$(ms)
+check "a device's own latency overrides it (unbind 0)" test $((e - s)) -lt 250
+s=$(ms); w "$B/drivers_probe" 0000:03:00.0; e=$(ms)
+check "drivers_probe takes 200 ms" test $((e - s)) -ge 200
+is "and binds" "$(drv 0000:03:00.0)" igb
+
+# Two devices at once: in parallel, not one after the other. (Through
+# two files: FUSE serializes writes to one file, which sysfs does not;
+# see README, "Where it simplifies".)
+s=$(ms)
+w "$B/drivers/igb/unbind" 0000:03:00.0 &
+w "$B/drivers/e1000e/unbind" 0000:06:00.0
+wait
+e=$(ms)
+check "two unbinds of different devices overlap (< 550 ms)" test $((e - s)) -lt 550
+is "both unbound" "$(drv 0000:03:00.0) $(drv 0000:06:00.0)" "- -"
+w "$B/drivers/igb/unbind" 0000:05:00.0
+
+w "$B/drivers_probe" 0000:05:00.0
+s=$(ms); w "$B/devices/0000:05:00.0/sriov_numvfs" 2; e=$(ms)
+check "sriov_numvfs 2 takes 2 x 100 ms (and the VFs' probes)" test $((e - s)) -ge 200
+s=$(ms); w "$B/drivers/igbvf/unbind" 0000:05:02.0; e=$(ms)
+check "a VF made later has the default unbind latency" test $((e - s)) -ge 300
+
+cat >"$T/bad.json" <<'JSON'
+{"iommu": true, "latency": {"unbind": -1}, "drivers": [], "devices": []}
+JSON
+run "$PCISIM" "$T/bad.json" "$T/m"
+is "a negative latency is refused (exit 2)" "$RC" 2
+like "naming the key" "$ERR" "unbind"
+
+sim_done
