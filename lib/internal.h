@@ -278,6 +278,14 @@ int group_new(vfioctl_host *host, unsigned number, vfioctl_group **ret);
 vfioctl_group *group_unref(vfioctl_group *group);
 int group_add_device(vfioctl_group *group, vfioctl_device *dev);
 
+/* netlink.c: a VF's MAC and VLAN through its PF (rule 10). vlan -1: none; mac NULL: none. */
+struct nlmsghdr;
+int netlink_vf_msg(void *buf, size_t size, int pf_ifindex, unsigned vf, const uint8_t *mac,
+                   int vlan, uint32_t seq, struct nlmsghdr **ret);
+int netlink_vf_set(vfioctl_ctx *ctx, const char *pf_ifname, unsigned vf, const uint8_t *mac,
+                   int vlan);
+int netlink_parse_mac(const char *s, uint8_t mac[6]);
+
 /* usage.c */
 int usage_load(vfioctl_device *dev);
 void usage_free(vfioctl_device *dev);

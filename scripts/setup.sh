@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 build_packages=(
         gcc meson ninja-build pkgconf
-        libpci-dev pci.ids libsqlite3-dev libxml2-dev libjansson-dev
+        libpci-dev pci.ids libsqlite3-dev libxml2-dev libjansson-dev libmnl-dev
         libfuse3-dev fuse3 libcmocka-dev
 )
 packages=(
