@@ -50,19 +50,11 @@ leg_define() {
         B)
                 leg_backports
                 LEG_ABOUT="Debian 12 backports: kernel 6.12, QEMU 10.0, Intel IOMMU, igb SR-IOV PFs"
-                # Two igb PFs (82576, SR-IOV): one on the root bus, one
-                # behind a root port of its own.
-                LEG_DEVICES=(
-                        -device igb,bus=pcie.0,addr=0x6.0x0,romfile=
-                        -device pcie-root-port,id=rp2,bus=pcie.0,addr=0x7.0x0,chassis=2
-                        -device igb,bus=rp2,addr=0x0,romfile=
-                )
-                LEG_MODULES="igb igbvf"
-                LEG_FEATURES+=" igb"
+                leg_igb
                 ;;
         amd)
                 leg_backports
-                LEG_ABOUT="AMD-Vi: kernel 6.12, QEMU 10.0, amd-iommu (intremap=off, noapic)"
+                LEG_ABOUT="AMD-Vi: kernel 6.12, QEMU 10.0, amd-iommu (intremap=off, noapic), igb SR-IOV PFs"
                 # With intremap=on the guest panics; without noapic its
                 # console dies. No interrupt remapping, so vfio_iommu_type1
                 # must be told to accept that.
@@ -70,6 +62,7 @@ leg_define() {
                 LEG_APPEND="noapic"
                 LEG_MODPARAMS="vfio_iommu_type1 allow_unsafe_interrupts=1"
                 LEG_FEATURES="amd-iommu bridge-group"
+                leg_igb
                 ;;
         viommu)
                 leg_backports
@@ -77,12 +70,27 @@ leg_define() {
                 LEG_MACHINE=(-machine q35 -device virtio-iommu-pci)
                 LEG_APPEND=""
                 LEG_MODULES="virtio_iommu"
+                # virtio-iommu has no interrupt remapping either
+                LEG_MODPARAMS="vfio_iommu_type1 allow_unsafe_interrupts=1"
                 LEG_FEATURES="virtio-iommu"
                 ;;
         *)
                 return 1
                 ;;
         esac
+}
+
+# Two igb PFs (82576, SR-IOV, 7 VFs each; QEMU 8.0 or later): one on the
+# root bus, one behind a root port of its own. The kernel's igb binds them,
+# igbvf their VFs.
+leg_igb() {
+        LEG_DEVICES+=(
+                -device igb,bus=pcie.0,addr=0x6.0x0,romfile=
+                -device pcie-root-port,id=rp2,bus=pcie.0,addr=0x7.0x0,chassis=2
+                -device igb,bus=rp2,addr=0x0,romfile=
+        )
+        LEG_MODULES+=" igb igbvf"
+        LEG_FEATURES+=" igb"
 }
 
 # Kernel 6.12 and QEMU 10.0 from bookworm-backports (fetch-backports.sh).

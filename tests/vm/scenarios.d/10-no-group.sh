@@ -14,9 +14,15 @@ scenario() {
         done
 
         if vf --json list --all; then
-                is "s10: list --json: the bridge's e1000s are the devices in no group" \
+                # sysfs: every device without an iommu_group link (the
+                # bridge's e1000s, and the virtio-iommu device itself)
+                is "s10: list --json: the devices in no group are those sysfs gives no group" \
                         "$(jq -r '[.devices[] | select(.group == null) | .address] | sort | join(" ")' "$OUT/vf.out")" \
-                        "$(printf '%s\n' "${BR_KIDS[@]}" | sort | tr '\n' ' ' | sed 's/ $//')"
+                        "$(for m in $(all_devices); do [ -e "$SYS/devices/$m/iommu_group" ] || echo "$m"; done | sort | tr '\n' ' ' | sed 's/ $//')"
+                for m in "${BR_KIDS[@]}"; do
+                        is "s10: list --json: $m is listed in no group" \
+                                "$(jq -r --arg a "$m" '[.devices[] | select(.address == $a)] | length' "$OUT/vf.out")" 1
+                done
         else
                 fail "s10: vfioctl --json list --all exits 0"
                 vf_show
