@@ -24,16 +24,17 @@ static void report_changes(struct op_run *run, vfioctl_report *report, const str
         for (size_t i = 0; i < p->n_changes; i++) {
                 const char *to = p->changes[i].target_driver;
                 _cleanup_free_ char *got = NULL;
+                bool kernel = streq_ptr(to, DRIVER_KERNEL_CHOICE);
 
                 /* The kernel chose: say what it chose (NULL: nothing took it). */
-                if (streq_ptr(to, DRIVER_KERNEL_CHOICE)) {
+                if (kernel) {
                         if (vfioctl_ctx_is_dry_run(run->ctx) ||
                             driver_read(run, p->changes[i].address, &got, NULL) < 0)
                                 got = NULL;
                         to = got;
                 }
                 report_add(report, p->changes[i].address, action, p->changes[i].before_driver,
-                           to, NULL);
+                           to, kernel ? "the kernel's choice" : NULL);
         }
 }
 

@@ -643,6 +643,7 @@ struct reattach_ctx {
         size_t n_groups;
         int n_owned;
         const char *owner;
+        bool force; /* also what vfioctl did not detach: the kernel picks its driver */
 };
 
 static int give_back(struct reattach_ctx *c, const struct vfioctl_state_device *row)
@@ -668,6 +669,17 @@ static int give_back(struct reattach_ctx *c, const struct vfioctl_state_device *
         op = pending_find(c->k.ops, c->k.n_ops, row->address);
         if (op)
                 return refuse_pending(c->ctx, c->report, row->address, op);
+        if (row->found_detached && c->force) {
+                /* As driverctl unset-override: no override, the kernel's choice. */
+                r = vfioctl_pci_addr_parse(row->address, &a);
+                if (r >= 0)
+                        r = vfioctl_host_get_device(c->host, &a, &dev);
+                if (r >= 0)
+                        r = plan_add_change(c->p, dev, DRIVER_KERNEL_CHOICE, NULL);
+                if (r < 0)
+                        return r;
+                return plan_add_forget(c->p, row->address);
+        }
         if (row->found_detached) {
                 report_add(c->report, row->address, VFIOCTL_ACTION_LEFT_ALONE, row->stub_driver,
                            row->stub_driver, "was already on %s when vfioctl found it; left alone",
@@ -743,6 +755,8 @@ static int not_ours(struct reattach_ctx *c, const struct vfioctl_pci_addr *a, bo
                 if (r < 0)
                         return r;
         }
+        if (c->force && vfioctl_device_is_on_stub(dev))
+                return plan_add_change(c->p, dev, DRIVER_KERNEL_CHOICE, NULL);
         if (vfioctl_device_is_on_stub(dev))
                 return report_add(c->report, vfioctl_device_get_name(dev),
                                   VFIOCTL_ACTION_LEFT_ALONE, drv, drv,
@@ -761,6 +775,7 @@ int plan_reattach(vfioctl_host *host, vfioctl_state *st, const struct vfioctl_pc
                 .ctx = vfioctl_host_get_ctx(host),
                 .report = report,
                 .p = ret,
+                .force = opts->flags & VFIOCTL_OP_FORCE,
         };
         int r;
 

@@ -665,7 +665,9 @@ VFIOCTL_EXPORT enum vfioctl_outcome vfioctl_report_get_outcome(vfioctl_report *r
 
 enum {
         VFIOCTL_OP_GROUP = 1 << 0, /* act on every member of the devices' groups */
-        VFIOCTL_OP_FORCE = 1 << 1, /* detach even what the host visibly uses */
+        VFIOCTL_OP_FORCE = 1 << 1, /* detach even what the host visibly uses; reattach: also
+                                    * a device on a stub vfioctl did not put there (the
+                                    * override is cleared, the kernel picks its driver) */
         /* assign: the definition was made from addresses (vfioctl_guest_xml_for_devices()),
          * so messages leave out its XML line numbers, which mean nothing to the user */
         VFIOCTL_OP_FROM_ADDRESSES = 1 << 2,

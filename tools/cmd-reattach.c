@@ -1,30 +1,78 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * vfioctl reattach DEV... [--group] [--timeout S]
+ * vfioctl reattach (DEV...|--all) [--group] [--force] [--timeout S]
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cli.h"
 
+/*
+ * --all: every device vfioctl detached that no guest owns (a guest's
+ * devices go back with 'release'); with --force also those it found on a
+ * stub. Read from the state after the lock, so the list is the one acted on.
+ */
+static int all_detached(struct session *s, bool force, struct vfioctl_pci_addr **ret, size_t *ret_n)
+{
+        struct vfioctl_state_device *rows = NULL;
+        struct vfioctl_pci_addr *a;
+        size_t n_rows = 0, n = 0;
+        int r;
+
+        r = vfioctl_state_get_devices(s->st, NULL, &rows, &n_rows);
+        if (r < 0)
+                return r;
+        a = calloc(n_rows + 1, sizeof(*a));
+        if (!a) {
+                vfioctl_state_devices_free(rows, n_rows);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n_rows; i++) {
+                if (rows[i].owner)
+                        continue;
+                if (rows[i].found_detached && !force) {
+                        print_note(s->cli, "%s was on %s when vfioctl found it; left alone "
+                                           "(--force gives it back too)",
+                                   rows[i].address, rows[i].stub_driver ?: "a stub");
+                        continue;
+                }
+                if (vfioctl_pci_addr_parse(rows[i].address, &a[n]) == 0)
+                        n++;
+        }
+        vfioctl_state_devices_free(rows, n_rows);
+        *ret = a;
+        *ret_n = n;
+        return 0;
+}
+
 int cmd_reattach(struct cli *cli, int argc, char **argv)
 {
         static const struct option options[] = {
+                { "all", no_argument, NULL, 'a' },
                 { "group", no_argument, NULL, 'g' },
+                { "force", no_argument, NULL, 'f' },
                 { "timeout", required_argument, NULL, 't' },
                 {}
         };
         struct vfioctl_op_options opts = { .timeout_ms = DEFAULT_TIMEOUT_MS };
         _cleanup_free_ struct vfioctl_pci_addr *addrs = NULL;
         struct session s;
-        size_t n;
+        bool all = false;
+        size_t n = 0;
         int c, r;
 
-        while ((c = cli_getopt(cli, argc, argv, "gt:", options)) >= 0) {
+        while ((c = cli_getopt(cli, argc, argv, "agft:", options)) >= 0) {
                 switch (c) {
+                case 'a':
+                        all = true;
+                        break;
                 case 'g':
                         opts.flags |= VFIOCTL_OP_GROUP;
+                        break;
+                case 'f':
+                        opts.flags |= VFIOCTL_OP_FORCE;
                         break;
                 case 't':
                         if (parse_timeout(optarg, &opts.timeout_ms) != 0)
@@ -34,17 +82,42 @@ int cmd_reattach(struct cli *cli, int argc, char **argv)
                         return EXIT_USAGE;
                 }
         }
-        r = parse_device_args(argc, argv, &addrs, &n);
-        if (r == -EINVAL && optind >= argc)
-                return usage_error("reattach", "reattach needs at least one device address");
-        if (r < 0)
-                return EXIT_USAGE;
+        if (all && optind < argc)
+                return usage_error(NULL, "give devices or --all, not both");
+        if (!all) {
+                r = parse_device_args(argc, argv, &addrs, &n);
+                if (r == -EINVAL && optind >= argc)
+                        return usage_error(NULL, "reattach needs at least one device address "
+                                                 "(or --all)");
+                if (r < 0)
+                        return EXIT_USAGE;
+        }
 
         r = session_begin_change(cli, &s, opts.timeout_ms);
         if (r != EXIT_OK)
                 return r;
-        r = vfioctl_reattach(s.host, s.st, addrs, n, &opts, s.report);
+        if (all) {
+                r = all_detached(&s, opts.flags & VFIOCTL_OP_FORCE, &addrs, &n);
+                if (r < 0) {
+                        r = lib_error(cli, r, EXIT_REFUSED, "reading the state");
+                        session_end(&s);
+                        return r;
+                }
+                if (n == 0)
+                        print_note(cli, "nothing vfioctl detached is left to give back%s",
+                                   opts.flags & VFIOCTL_OP_FORCE
+                                           ? ""
+                                           : " (devices found on a stub need --force)");
+        }
+        r = n == 0 && all ? 0 : vfioctl_reattach(s.host, s.st, addrs, n, &opts, s.report);
         r = session_finish(&s, r);
+        for (size_t i = 0; i < vfioctl_report_n_entries(s.report) && !cli->json; i++)
+                if (vfioctl_report_entry_at(s.report, i)->action == VFIOCTL_ACTION_LEFT_ALONE) {
+                        print_note(cli, "('vfioctl reattach --force DEV' gives such a device back: "
+                                        "it clears driver_override and lets the kernel pick "
+                                        "its driver)");
+                        break;
+                }
         session_end(&s);
         return r;
 }

@@ -24,9 +24,32 @@ static bool owns_something(struct session *s, const char *guest)
         return some;
 }
 
+/* --all: every guest the state knows, one after the other, under one lock. */
+static int release_all(struct cli *cli, struct session *s, const struct vfioctl_op_options *opts)
+{
+        _cleanup_(names_freep) char **names = NULL;
+        size_t n = 0;
+        int r;
+
+        r = vfioctl_guest_list(s->st, &names);
+        if (r < 0)
+                return r;
+        for (char **g = names; g && *g; g++, n++) {
+                r = vfioctl_release(s->host, s->st, *g, NULL, 0, opts, s->report);
+                if (r < 0)
+                        return r;
+                if (!cli->json && !cli->dry_run)
+                        print_note(cli, "guest '%s' released", *g);
+        }
+        if (n == 0 && !cli->json)
+                print_note(cli, "no guest owns anything; nothing to release");
+        return 0;
+}
+
 int cmd_release(struct cli *cli, int argc, char **argv)
 {
         static const struct option options[] = {
+                { "all", no_argument, NULL, 'a' },
                 { "timeout", required_argument, NULL, 't' },
                 {}
         };
@@ -35,11 +58,14 @@ int cmd_release(struct cli *cli, int argc, char **argv)
         const char *guest;
         struct session s;
         size_t n = 0;
-        bool some;
+        bool some, all = false;
         int c, r;
 
-        while ((c = cli_getopt(cli, argc, argv, "t:", options)) >= 0) {
+        while ((c = cli_getopt(cli, argc, argv, "at:", options)) >= 0) {
                 switch (c) {
+                case 'a':
+                        all = true;
+                        break;
                 case 't':
                         if (parse_timeout(optarg, &opts.timeout_ms) != 0)
                                 return EXIT_USAGE;
@@ -48,8 +74,18 @@ int cmd_release(struct cli *cli, int argc, char **argv)
                         return EXIT_USAGE;
                 }
         }
+        if (all) {
+                if (optind < argc)
+                        return usage_error(NULL, "give a guest or --all, not both");
+                r = session_begin_change(cli, &s, opts.timeout_ms);
+                if (r != EXIT_OK)
+                        return r;
+                r = session_finish(&s, release_all(cli, &s, &opts));
+                session_end(&s);
+                return r;
+        }
         if (optind >= argc)
-                return usage_error("release", "release needs the guest's name");
+                return usage_error("release", "release needs the guest's name (or --all)");
         guest = argv[optind++];
         if (optind < argc && parse_device_args(argc, argv, &addrs, &n) < 0)
                 return EXIT_USAGE;

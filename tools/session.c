@@ -184,7 +184,9 @@ static void print_entry(struct session *s, const struct vfioctl_report_entry *e)
                 if (cli->verbosity >= 0)
                         printf("%s %s: %s -> %s\n", e->address,
                                cli->dry_run ? "would give back" : "given back", drv(e->from),
-                               e->to ? e->to : "unbound, as it was");
+                               e->to       ? e->to
+                               : e->detail ? e->detail
+                                           : "unbound, as it was");
                 break;
         case VFIOCTL_ACTION_FOUND_DETACHED:
                 if (cli->verbosity >= 0)
