@@ -1,0 +1,86 @@
+# shellcheck shell=bash
+# Scenario 20 (README.md "Scenarios"): vfioctl sriov on QEMU's igb (issue 9,
+# rule 10): VFs made and bound to vfio-pci by vfioctl, listed with their
+# ids; the PF's detach refused while a VF is detached, then --force and
+# reattach making the VFs again; the time of 7 VFs made and bound, by
+# vfioctl and by the shell loop users write.
+SCENARIO_TITLE="SR-IOV: vfioctl sriov makes and binds igb VFs; PF detach and reattach keep the VFs' count"
+SCENARIO_REQUIRES=igb
+SCENARIO_TIMEOUT=240
+
+S20_PF_IDS=0x8086:0x10c9
+
+s20_pf() {
+        local d
+        for d in $(all_devices); do
+                [ "$(vendev "$d")" = "$S20_PF_IDS" ] && { echo "$d"; return; }
+        done
+}
+s20_nvfs() { ls "$SYS/devices/$1" | grep -c '^virtfn'; }
+s20_vfs() {
+        local n=0 l
+        while [ -e "$SYS/devices/$1/virtfn$n" ]; do
+                l=$(readlink "$SYS/devices/$1/virtfn$n"); echo "${l##*/}"; n=$((n + 1))
+        done
+}
+
+scenario() {
+        local pf v t0 n_ok vfs
+        pf=$(s20_pf)
+        check "s20: an igb PF" test -n "$pf"
+        [ -n "$pf" ] || return 0
+
+        t0=$(now)
+        vf sriov "$pf" 2 --driver vfio
+        is "s20: sriov $pf 2 --driver vfio exits 0 ($(elapsed "$t0")s)" "$VF_RC" 0
+        [ "$VF_RC" = 0 ] || vf_show
+        is "s20: 2 VFs" "$(s20_nvfs "$pf")" 2
+        is "s20: autoprobe off" "$(attr "$pf" sriov_drivers_autoprobe)" 0
+        for v in $(s20_vfs "$pf"); do
+                is "s20: VF $v on vfio-pci, never on igbvf" "$(drv "$v")" vfio-pci
+        done
+
+        vf detach "$pf"
+        is "s20: detach $pf refused while its VFs are detached (exit 1)" "$VF_RC" 1
+        is "s20: the PF stays on igb with its VFs" "$(drv "$pf") $(s20_nvfs "$pf")" "igb 2"
+        vf sriov "$pf" 0
+        is "s20: sriov $pf 0 exits 0" "$VF_RC" 0
+        is "s20: no VFs, autoprobe back on" "$(s20_nvfs "$pf") $(attr "$pf" sriov_drivers_autoprobe)" "0 1"
+
+        echo 2 >"$SYS/devices/$pf/sriov_numvfs"
+        vf detach --force "$pf"
+        is "s20: detach --force $pf exits 0" "$VF_RC" 0
+        [ "$VF_RC" = 0 ] || vf_show
+        is "s20: PF on vfio-pci, its VFs gone (the kernel removed them)" "$(drv "$pf") $(s20_nvfs "$pf")" "vfio-pci 0"
+        vf reattach "$pf"
+        is "s20: reattach $pf exits 0" "$VF_RC" 0
+        is "s20: PF back on igb with its 2 VFs" "$(drv "$pf") $(s20_nvfs "$pf")" "igb 2"
+        echo 0 >"$SYS/devices/$pf/sriov_numvfs"
+
+        # The igb figures: 7 VFs made and bound to vfio-pci.
+        t0=$(now)
+        vf sriov "$pf" 7 --driver vfio
+        note "s20: vfioctl sriov $pf 7 --driver vfio: $(elapsed "$t0")s (exit $VF_RC)"
+        n_ok=0
+        for v in $(s20_vfs "$pf"); do [ "$(drv "$v")" = vfio-pci ] && n_ok=$((n_ok + 1)); done
+        is "s20: 7 VFs on vfio-pci" "$n_ok" 7
+        vf sriov "$pf" 0
+        t0=$(now)
+        echo 0 >"$SYS/devices/$pf/sriov_drivers_autoprobe"
+        echo 7 >"$SYS/devices/$pf/sriov_numvfs"
+        for v in $(s20_vfs "$pf"); do
+                echo vfio-pci >"$SYS/devices/$v/driver_override"
+                echo "$v" >/sys/bus/pci/drivers_probe
+        done
+        note "s20: the shell loop (autoprobe 0, numvfs 7, override+probe per VF): $(elapsed "$t0")s"
+}
+
+scenario_cleanup() {
+        local pf v
+        pf=$(s20_pf)
+        [ -n "$pf" ] || return 0
+        for v in $(s20_vfs "$pf"); do echo >"$SYS/devices/$v/driver_override" 2>/dev/null; done
+        echo 0 >"$SYS/devices/$pf/sriov_numvfs" 2>/dev/null
+        echo 1 >"$SYS/devices/$pf/sriov_drivers_autoprobe" 2>/dev/null
+        return 0
+}
