@@ -191,6 +191,38 @@ int cmd_reserve(struct cli *cli, int argc, char **argv)
         return code;
 }
 
+static int group_now(vfioctl_host *host, const struct vfioctl_pci_addr *a)
+{
+        vfioctl_device *dev;
+
+        return vfioctl_host_get_device(host, a, &dev) < 0 ? -1
+                                                          : vfioctl_device_get_group_number(dev);
+}
+
+/* The rest of a group stays reserved: at boot it is left alone while the
+ * devices just unreserved are on host drivers. Say so, and what to run. */
+static void note_group_left(struct cli *cli, vfioctl_host *host, vfioctl_reservations *res,
+                            const struct vfioctl_pci_addr *addrs, size_t n)
+{
+        for (size_t i = 0; i < vfioctl_reservations_n(res) && !cli->json; i++) {
+                const struct vfioctl_reservation *e = vfioctl_reservations_at(res, i);
+                struct vfioctl_pci_addr a;
+                int g;
+
+                if (vfioctl_pci_addr_parse(e->address, &a) < 0 || (g = group_now(host, &a)) < 0)
+                        continue;
+                for (size_t j = 0; j < n; j++)
+                        if (group_now(host, &addrs[j]) == g) {
+                                print_note(cli, "Note: %s, in the same IOMMU group %d, stays "
+                                                "reserved; at boot it is left alone while the "
+                                                "group has devices on host drivers ('vfioctl "
+                                                "unreserve %s' drops it too)",
+                                           e->address, g, e->address);
+                                break;
+                        }
+        }
+}
+
 int cmd_unreserve(struct cli *cli, int argc, char **argv)
 {
         static const struct option options[] = {
@@ -250,8 +282,10 @@ int cmd_unreserve(struct cli *cli, int argc, char **argv)
         if (r >= 0)
                 r = vfioctl_unreserve(res, addrs, n, s.report);
         r = session_finish(&s, r);
-        if (r == EXIT_OK)
+        if (r == EXIT_OK) {
                 dry_run_note(cli, res);
+                note_group_left(cli, s.host, res, addrs, n);
+        }
         session_end(&s);
         return r;
 }
