@@ -59,7 +59,16 @@ if command -v gcovr >/dev/null && ls build-asan/lib/*.p/*.gcda >/dev/null 2>&1; 
                 --print-summary -o /dev/null 2>/dev/null | sed 's/^/coverage: /'
 fi
 
+# Reliability (DESIGN §7.4): libFuzzer harnesses, concurrent stress and
+# crash sweeps, each bounded (a few minutes in all); then their tables.
+meson test -C build --setup reliability --suite fuzz --suite stress --logbase reliability \
+        --print-errorlogs --num-processes 1 || status=1
+for t in build/fuzz/table build/stress/table; do
+        [ -f "$t" ] && sed "s|^|$(basename "$(dirname "$t")"): |" "$t"
+done
+
 CHECK_FAILED_STEPS=$failed_steps python3 scripts/count-tests.py build/meson-logs/testlog.json \
-        build/meson-logs/vm.json build-asan/meson-logs/testlog.json ||
+        build/meson-logs/vm.json build-asan/meson-logs/testlog.json \
+        build/meson-logs/reliability.json ||
         status=1
 exit $status
