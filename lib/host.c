@@ -474,7 +474,8 @@ static int parse_route4(char *text, char ***l, size_t *n)
                 if (sscanf(line, "%63s %15s %15s %x %u %u %u %15s", iface, dest, gw, &flags,
                            &refcnt, &use, &metric, mask) != 8)
                         continue;
-                if (streq(dest, "00000000") && streq(mask, "00000000") &&
+                /* A line naming no possible interface is damage, not a route. */
+                if (streq(dest, "00000000") && streq(mask, "00000000") && ifname_is_valid(iface) &&
                     strv_push(l, n, iface) < 0)
                         return -ENOMEM;
         }
@@ -495,7 +496,7 @@ static int parse_route6(char *text, char ***l, size_t *n)
                            &pos) != 3)
                         continue;
                 if (streq(dest, "00000000000000000000000000000000") && streq(plen, "00") &&
-                    !streq(iface, "lo") && strv_push(l, n, iface) < 0)
+                    !streq(iface, "lo") && ifname_is_valid(iface) && strv_push(l, n, iface) < 0)
                         return -ENOMEM;
         }
         return 0;

@@ -150,6 +150,8 @@ int sysfs_write_check(vfioctl_ctx *ctx, const char *relpath);
 int trusted_dir_check(vfioctl_ctx *ctx, const char *dir, const char *what);
 /* A driver name fit for a sysfs path: [A-Za-z0-9_.:+-], no leading '.'. */
 bool driver_name_is_valid(const char *name);
+/* A network interface name as the kernel allows one (dev_valid_name()). */
+bool ifname_is_valid(const char *name);
 /* s is a PCI address in its canonical "0000:03:00.0" form. */
 bool pci_addr_is_canonical(const char *s);
 

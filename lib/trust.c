@@ -55,6 +55,19 @@ bool driver_name_is_valid(const char *name)
                len;
 }
 
+/* As the kernel's dev_valid_name(): what a network interface can be called. */
+bool ifname_is_valid(const char *name)
+{
+        size_t len = name ? strlen(name) : 0;
+
+        if (len == 0 || len >= 16 || streq(name, ".") || streq(name, ".."))
+                return false;
+        for (const char *s = name; *s; s++)
+                if (*s == '/' || *s == ':' || (unsigned char) *s <= ' ' || *s == 0x7f)
+                        return false;
+        return true;
+}
+
 /* The canonical "DDDD:BB:DD.F" form, and nothing else. */
 bool pci_addr_is_canonical(const char *s)
 {

@@ -100,7 +100,7 @@ static void routes(const uint8_t *data, size_t size)
                 abort();
         if (host_default_route_ifs(host, &ifs) == 0)
                 for (char **p = ifs; p && *p; p++)
-                        fuzz_assert(**p && !strchr(*p, '/'), "interface '%s'", *p);
+                        fuzz_assert(ifname_is_valid(*p) && !strchr(*p, '/'), "interface '%s'", *p);
         vfioctl_host_unref(host);
 }
 
