@@ -63,7 +63,7 @@ fi
 # crash sweeps, each bounded (a few minutes in all); then their tables.
 meson test -C build --setup reliability --suite fuzz --suite stress --logbase reliability \
         --print-errorlogs --num-processes 1 || status=1
-for t in build/fuzz/table build/stress/table; do
+for t in build/fuzz/table build/stress/table build/stress/sweep-table; do
         [ -f "$t" ] && sed "s|^|$(basename "$(dirname "$t")"): |" "$t"
 done
 
