@@ -297,51 +297,6 @@ int plan_check_stub(vfioctl_host *host, const char *word, const char *stub,
                       word, word, avail);
 }
 
-/* Adds an IN_USE entry per thing the host visibly uses; returns how many. */
-int plan_check_safety(vfioctl_host *host, vfioctl_device *dev, vfioctl_report *report)
-{
-        const char *addr = vfioctl_device_get_name(dev);
-        const struct vfioctl_netif *nifs;
-        const struct vfioctl_blockdev *bdevs;
-        size_t n_nifs, n_bdevs;
-        bool console = false;
-        int found = 0, r;
-
-        r = vfioctl_device_get_netifs(dev, &nifs, &n_nifs);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < n_nifs; i++) {
-                if (nifs[i].default_route) {
-                        report_add(report, addr, VFIOCTL_ACTION_IN_USE, vfioctl_device_get_driver(dev),
-                                   NULL, "network interface %s holds the default route",
-                                   nifs[i].name);
-                        found++;
-                } else if (streq_ptr(nifs[i].operstate, "up")) {
-                        report_add(report, addr, VFIOCTL_ACTION_IN_USE, vfioctl_device_get_driver(dev),
-                                   NULL, "network interface %s is up", nifs[i].name);
-                        found++;
-                }
-        }
-        r = vfioctl_device_get_blockdevs(dev, &bdevs, &n_bdevs);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < n_bdevs; i++)
-                for (const char *const *m = bdevs[i].mounts; m && *m; m++) {
-                        report_add(report, addr, VFIOCTL_ACTION_IN_USE, vfioctl_device_get_driver(dev),
-                                   NULL, "%s is mounted on %s", bdevs[i].name, *m);
-                        found++;
-                }
-        r = vfioctl_device_has_console(dev, &console);
-        if (r < 0)
-                return r;
-        if (console) {
-                report_add(report, addr, VFIOCTL_ACTION_IN_USE, vfioctl_device_get_driver(dev), NULL,
-                           "it is the boot VGA device and the console is bound to it");
-                found++;
-        }
-        return found;
-}
-
 static bool addr_requested(const struct vfioctl_pci_addr *addrs, size_t n,
                            const struct vfioctl_pci_addr *a)
 {

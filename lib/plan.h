@@ -57,8 +57,13 @@ const struct vfioctl_state_device *plan_group_owner(vfioctl_host *host,
 /* Rule 11: a device in no IOMMU group is refused for a vfio driver (REFUSED). */
 int plan_check_group_exists(vfioctl_host *host, vfioctl_device *dev, const char *stub,
                             vfioctl_report *report);
-/* Adds an IN_USE entry per thing the host visibly uses (DESIGN rule 9); returns how many. */
-int plan_check_safety(vfioctl_host *host, vfioctl_device *dev, vfioctl_report *report);
+/* Rule 9, in usage.c: an IN_USE entry per thing the host visibly uses; returns how many. */
+static inline int plan_check_safety(vfioctl_host *host, vfioctl_device *dev,
+                                    vfioctl_report *report)
+{
+        (void) host;
+        return vfioctl_device_check_host_use(dev, report);
+}
 /* The driver_override a reattach or release leaves (rules 2, 11): none. */
 const char *plan_reattach_override(const struct vfioctl_state_device *row);
 /* "NIC: Intel Corporation 82574L Gigabit Network Connection" or "NIC 8086:10d3". */

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "internal.h"
+#include "driver.h"
 
 void usage_free(vfioctl_device *dev)
 {
@@ -112,6 +112,46 @@ static bool source_is_on(const char *source, const char *name)
         return true;
 }
 
+/* Appends s to the NULL-terminated l of n entries. */
+static int strv_append(char ***l, size_t *n, const char *s)
+{
+        char **nl = realloc(*l, (*n + 2) * sizeof(char *));
+
+        if (!nl)
+                return -ENOMEM;
+        *l = nl;
+        nl[*n] = strdup(s);
+        if (!nl[*n])
+                return -ENOMEM;
+        nl[++*n] = NULL;
+        return 0;
+}
+
+/* Active swap on name or its partitions (proc/swaps): "[SWAP]", as lsblk says. */
+static int swaps_of(vfioctl_host *host, const char *name, char ***l, size_t *n)
+{
+        _cleanup_free_ char *swaps = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        char *save = NULL;
+        int r;
+
+        if (sysfs_open_dir(host->ctx, "proc", &fd) < 0 ||
+            sysfs_read_text(host->ctx, fd, "proc", "swaps", 1 << 20, &swaps) < 0) {
+                ctx_clear_error(host->ctx); /* no swap support: no swap in use */
+                return 0;
+        }
+        for (char *line = strtok_r(swaps, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char source[256];
+
+                if (sscanf(line, "%255s", source) != 1 || !source_is_on(source, name))
+                        continue;
+                r = strv_append(l, n, "[SWAP]");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int mounts_of(vfioctl_host *host, const char *name, char ***ret)
 {
         _cleanup_free_ char *copy = NULL;
@@ -148,6 +188,11 @@ static int mounts_of(vfioctl_host *host, const char *name, char ***ret)
                         return -ENOMEM;
                 }
                 l[++n] = NULL;
+        }
+        r = swaps_of(host, name, &l, &n);
+        if (r < 0) {
+                strv_free(l);
+                return r;
         }
         *ret = l;
         return 0;
@@ -261,6 +306,58 @@ VFIOCTL_EXPORT int vfioctl_device_has_console(vfioctl_device *dev, bool *ret)
                 return r;
         *ret = boot_vga && console_bound(dev->host);
         return 0;
+}
+
+/* Rule 9 */
+VFIOCTL_EXPORT int vfioctl_device_check_host_use(vfioctl_device *dev, vfioctl_report *report)
+{
+        const char *addr, *drv;
+        const struct vfioctl_netif *nifs;
+        const struct vfioctl_blockdev *bdevs;
+        size_t n_nifs, n_bdevs;
+        bool console = false;
+        int found = 0, r;
+
+        if (!dev)
+                return -EINVAL;
+        addr = vfioctl_device_get_name(dev);
+        drv = vfioctl_device_get_driver(dev);
+        r = vfioctl_device_get_netifs(dev, &nifs, &n_nifs);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_nifs; i++) {
+                if (nifs[i].default_route) {
+                        report_add(report, addr, VFIOCTL_ACTION_IN_USE, drv, NULL,
+                                   "network interface %s holds the default route", nifs[i].name);
+                        found++;
+                } else if (streq_ptr(nifs[i].operstate, "up")) {
+                        report_add(report, addr, VFIOCTL_ACTION_IN_USE, drv, NULL,
+                                   "network interface %s is up", nifs[i].name);
+                        found++;
+                }
+        }
+        r = vfioctl_device_get_blockdevs(dev, &bdevs, &n_bdevs);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_bdevs; i++)
+                for (const char *const *m = bdevs[i].mounts; m && *m; m++) {
+                        if (streq(*m, "[SWAP]"))
+                                report_add(report, addr, VFIOCTL_ACTION_IN_USE, drv, NULL,
+                                           "%s is in use as swap", bdevs[i].name);
+                        else
+                                report_add(report, addr, VFIOCTL_ACTION_IN_USE, drv, NULL,
+                                           "%s is mounted on %s", bdevs[i].name, *m);
+                        found++;
+                }
+        r = vfioctl_device_has_console(dev, &console);
+        if (r < 0)
+                return r;
+        if (console) {
+                report_add(report, addr, VFIOCTL_ACTION_IN_USE, drv, NULL,
+                           "it is the boot VGA device and the console is bound to it");
+                found++;
+        }
+        return found;
 }
 
 int usage_load(vfioctl_device *dev)

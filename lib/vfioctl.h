@@ -656,6 +656,15 @@ struct vfioctl_report_entry {
         const char *detail; /* why, or for STUCK/BLOCKED what to run; may be NULL */
 };
 
+/*
+ * DESIGN rule 9: what the host visibly depends on the device for (an up
+ * interface or one holding the default route, a mounted filesystem on it
+ * or on what is built on it (LVM, dm-crypt, md), active swap, the boot VGA
+ * with the console bound). Adds one VFIOCTL_ACTION_IN_USE entry per use to
+ * report (may be NULL) and returns how many, or a negative errno.
+ */
+VFIOCTL_EXPORT int vfioctl_device_check_host_use(vfioctl_device *dev, vfioctl_report *report);
+
 VFIOCTL_EXPORT int vfioctl_report_new(vfioctl_report **ret);
 VFIOCTL_EXPORT vfioctl_report *vfioctl_report_free(vfioctl_report *r);
 VFIOCTL_EXPORT size_t vfioctl_report_n_entries(vfioctl_report *r);

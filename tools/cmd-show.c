@@ -88,22 +88,10 @@ static json_t *usage_json(vfioctl_device *dev)
 
 /* What DESIGN §3.9 protects: a mounted file system, an interface that is
  * up or holds the default route, the boot VGA with the console on it. */
+/* Rule 9, the same function detach asks. */
 static bool host_depends_on(vfioctl_device *dev)
 {
-        const struct vfioctl_netif *nifs;
-        const struct vfioctl_blockdev *blks;
-        size_t n_nifs, n_blks;
-        bool console = false;
-
-        if (vfioctl_device_get_netifs(dev, &nifs, &n_nifs) == 0)
-                for (size_t i = 0; i < n_nifs; i++)
-                        if (streq(nifs[i].operstate, "up") || nifs[i].default_route)
-                                return true;
-        if (vfioctl_device_get_blockdevs(dev, &blks, &n_blks) == 0)
-                for (size_t i = 0; i < n_blks; i++)
-                        if (blks[i].mounts[0])
-                                return true;
-        return vfioctl_device_has_console(dev, &console) == 0 && console;
+        return vfioctl_device_check_host_use(dev, NULL) > 0;
 }
 
 /* A member of the device's group that keeps the group from being viable. */

@@ -267,4 +267,23 @@ is "rule 4 moved groups: A's row survives" \
         "$(V --json status | python3 -c 'import json,sys; print(sorted((d["address"], d["owner"]) for d in json.load(sys.stdin)["devices"] if d["owner"]))')" \
         "[('0000:03:10.0', 'A'), ('0000:03:10.1', 'B')]"
 
+# --- Rule 9: active swap counts, in detach and in show alike.
+python3 - "$HOSTS/workstation.json" "$T/swap.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+for d in t["devices"]:
+    if d["address"] == "0000:00:17.0":      # the SATA controller: a disk with swap only
+        d["block"] = [{"name": "sda", "mounts": ["[SWAP]"]}]
+json.dump(t, open(sys.argv[2], "w"))
+PY
+sim_mount "$T/swap.json"
+like "rule 9 swap: the sim lists it in proc/swaps" "$(cat "$SIM/proc/swaps")" "^/dev/sda1[[:space:]]+partition"
+log_reset
+run V detach 00:17.0
+is "rule 9 swap: detach of the disk holding active swap refused, exit 1" "$RC" 1
+like "rule 9 swap: says so" "$OUT$ERR" "sda is in use as swap"
+is "rule 9 swap: nothing written" "$(log_get)" ""
+like "rule 9 swap: show says the host depends on it (the same function)" "$(V show 00:17.0)" \
+        "vfioctl refuses unless --force"
+
 done_testing

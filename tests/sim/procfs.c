@@ -54,7 +54,7 @@ static void put_mounts(FILE *f, bool root)
                         for (size_t m = 0; m < b->n_mounts; m++) {
                                 const char *path = b->mounts[m];
 
-                                if (streq(path, "/") != root)
+                                if (streq(path, "/") != root || streq(path, "[SWAP]"))
                                         continue;
                                 fprintf(f, "/dev/%s%s%zu ", b->name, digit ? "p" : "", m + 1);
                                 put_escaped(f, path);
@@ -220,6 +220,30 @@ char *modules_alias(void)
                                 d->ids[k].device);
                         put_module(f, d->name);
                         fputc('\n', f);
+                }
+        }
+        return buf_close(&b);
+}
+
+/* proc/swaps: a block entry's "[SWAP]" mount is an active swap partition. */
+char *proc_swaps(void)
+{
+        struct buf b;
+        FILE *f = buf_open(&b);
+
+        fputs("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n", f);
+        for (size_t i = 0; i < sim.n_devices; i++) {
+                const struct sim_device *d = sim.devices[i];
+
+                for (size_t k = 0; k < d->n_block; k++) {
+                        const struct sim_block *bl = &d->block[k];
+                        size_t l = strlen(bl->name);
+                        bool digit = l > 0 && bl->name[l - 1] >= '0' && bl->name[l - 1] <= '9';
+
+                        for (size_t m = 0; m < bl->n_mounts; m++)
+                                if (streq(bl->mounts[m], "[SWAP]"))
+                                        fprintf(f, "/dev/%s%s%zu\t\t\t\tpartition\t8388604\t\t0\t\t-2\n",
+                                                bl->name, digit ? "p" : "", m + 1);
                 }
         }
         return buf_close(&b);

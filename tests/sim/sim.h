@@ -234,6 +234,7 @@ char *proc_net_route(void);
 char *proc_net_ipv6_route(void);
 extern const char *const proc_osrelease;
 char *modules_alias(void);
+char *proc_swaps(void);
 
 /* Small string helpers (model.c). */
 char *xstrdup(const char *s);

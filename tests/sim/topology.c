@@ -272,8 +272,10 @@ static int load_block(struct ctx *c, struct sim_device *d, json_t *arr)
                         return fail(c, "block \"%s\": \"mounts\" must be an array of paths", b->name);
                 b->mounts = xrealloc(NULL, json_array_size(m), sizeof(char *));
                 json_array_foreach(m, j, v) {
-                        if (!json_is_string(v) || json_string_value(v)[0] != '/')
-                                return fail(c, "block \"%s\": mounts must be absolute paths", b->name);
+                        if (!json_is_string(v) || (json_string_value(v)[0] != '/' &&
+                                                   strcmp(json_string_value(v), "[SWAP]") != 0))
+                                return fail(c, "block \"%s\": mounts must be absolute paths "
+                                               "(or \"[SWAP]\")", b->name);
                         b->mounts[b->n_mounts++] = xstrdup(json_string_value(v));
                 }
         }

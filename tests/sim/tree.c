@@ -231,6 +231,7 @@ static void show_pid(const struct node *n, FILE *f) { fprintf(f, "%d\n", (int) g
 static void show_mounts(const struct node *n, FILE *f) { show_string(f, proc_mounts()); }
 static void show_route(const struct node *n, FILE *f) { show_string(f, proc_net_route()); }
 static void show_route6(const struct node *n, FILE *f) { show_string(f, proc_net_ipv6_route()); }
+static void show_swaps(const struct node *n, FILE *f) { show_string(f, proc_swaps()); }
 static void show_osrelease(const struct node *n, FILE *f) { fprintf(f, "%s\n", proc_osrelease); }
 static void show_modules_alias(const struct node *n, FILE *f) { show_string(f, modules_alias()); }
 
@@ -408,6 +409,10 @@ static const struct attr dev_container_attr = { "vfio", 0666, show_empty };
 
 static const struct attr proc_self_attrs[] = {
         { "mounts",     0444, show_mounts },
+};
+
+static const struct attr proc_attrs[] = {
+        { "swaps",      0444, show_swaps },
 };
 
 static const struct attr proc_sys_kernel_attrs[] = {
@@ -959,7 +964,8 @@ static bool children(struct walker *w, const struct node *dir)
                 return children_dev_vfio_devices(w, dir);
         case D_PROC:
                 return emit_link(w, dir, "mounts", "self/mounts") || emit_dir(w, dir, "net", D_PROC_NET) ||
-                       emit_dir(w, dir, "self", D_PROC_SELF) || emit_dir(w, dir, "sys", D_PROC_SYS);
+                       emit_dir(w, dir, "self", D_PROC_SELF) || emit_dir(w, dir, "sys", D_PROC_SYS) ||
+                       emit_attrs(w, dir, proc_attrs, ELEMENTSOF(proc_attrs));
         case D_PROC_SYS:
                 return emit_dir(w, dir, "kernel", D_PROC_SYS_KERNEL);
         case D_PROC_SYS_KERNEL:
