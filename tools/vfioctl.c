@@ -89,7 +89,7 @@ static const struct command commands[] = {
           "roll back an interrupted operation, release guests whose QEMU is gone",
           "  --timeout S      seconds to wait for each unbind, bind and the lock (default 10)\n" },
         { "reserve", cmd_reserve, "DEV... [--group] [--driver NAME] [--now] [--force] [--timeout S]",
-          "keep devices on a stub driver from boot on (DESIGN rule 13)",
+          "keep devices on a stub driver from boot on",
           "  DEV...           the devices; their IOMMU group's rule applies as in detach\n"
           "  --group          reserve the group's other members on host drivers too\n"
           "                   (default: refuse, naming them)\n"
