@@ -123,6 +123,7 @@ for f in "$here"/scenarios.d/[0-9][0-9]-*.sh; do
         fi
         meta=$(scenario_meta "$f")
         case $meta in
+        "") bail "scenario $id: sourcing $f stopped the shell (an unset variable at its top level? the runner uses set -u)" ;;
         error:*) bail "scenario $id: ${meta#error: }" ;;
         skip*) plan+="$id $meta"$'\n'; continue ;;
         esac

@@ -18,9 +18,12 @@ SCENARIO_LEGS="libvirt"
 SCENARIO_REQUIRES="bridge-group libvirt"
 SCENARIO_TIMEOUT=200
 
-S40_DIR=$OUT/s40
+# OUT and VFIOCTL are set in the guest; the host-side runner also sources
+# this file (under set -u) to read the declarations above.
+S40_DIR=${OUT:-}/s40
 # The hook as meson configured it, beside the vfioctl under test.
-S40_HOOK=${VFIOCTL%/tools/vfioctl}/contrib/libvirt-qemu-hook
+S40_HOOK=${VFIOCTL:-}
+S40_HOOK=${S40_HOOK%/tools/vfioctl}/contrib/libvirt-qemu-hook
 
 # s40_setup_etc DIR: what libvirtd reads from /etc/libvirt, written to DIR.
 s40_setup_etc() {
