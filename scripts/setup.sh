@@ -16,8 +16,13 @@ packages=(
         python3 sqlite3
         # CI's other checks: the clang build, coverage, the Debian package
         clang clang-tidy gcovr debhelper dpkg-dev lintian git
+        # the fuzzers (tests/fuzz): clang's libFuzzer and sanitizer runtimes
+        libclang-rt-14-dev
         # real-kernel tests (tests/vm): Debian's kernel under QEMU
         qemu-system-x86 busybox-static jq xz-utils zstd
+        # systemd-udevd in the guest (tests/vm scenario 30, the udev rule);
+        # never started on this machine itself
+        udev
         # libvirt in the real-kernel guest (tests/vm scenario 40, the hook);
         # never started on this machine itself
         libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
