@@ -61,6 +61,7 @@ fi
 
 # Reliability (DESIGN §7.4): libFuzzer harnesses, concurrent stress and
 # crash sweeps, each bounded (a few minutes in all); then their tables.
+# (meson adds the setup's name to the log's base: reliability-reliability.json)
 meson test -C build --setup reliability --suite fuzz --suite stress --logbase reliability \
         --print-errorlogs --num-processes 1 || status=1
 for t in build/fuzz/table build/stress/table build/stress/sweep-table; do
@@ -69,6 +70,6 @@ done
 
 CHECK_FAILED_STEPS=$failed_steps python3 scripts/count-tests.py build/meson-logs/testlog.json \
         build/meson-logs/vm.json build-asan/meson-logs/testlog.json \
-        build/meson-logs/reliability.json ||
+        build/meson-logs/reliability*.json ||
         status=1
 exit $status
