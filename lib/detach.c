@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The node-level half of device assignment: detach, reattach and recover
- * (DESIGN §3, §5). plan.c decides, driver.c writes and rolls back; this
+ * (DESIGN §3, §5). plan.c decides, op.c writes and rolls back; this
  * file ties them to the state: a change is recorded in the same
  * transaction that closes its journal entry, so the state never claims a
  * device that is not where it says, and never forgets one that is.

@@ -17,74 +17,12 @@
  * what makes recovery simple. Each write is journaled as intended before
  * it is made and marked done once verified.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <time.h>
 
 #include "driver.h"
-
-#define DEFAULT_TIMEOUT_MS 10000
-#define HELPER_COMM "vfioctl-write"
-#define PROGRESS_TICK_MS 1000
-/* How long an interrupted write may still take to answer before we leave it. */
-#define INTERRUPT_GRACE_MS 200
-
-/* What a write or a wait is waiting on: for progress, and for the message
- * when it gives up. */
-struct wait_info {
-        enum vfioctl_wait wait;
-        const char *address;
-        const char *driver;  /* unbind: the driver that has to let go; probe: the one wanted */
-        bool driver_is_vfio; /* then whoever holds one of the groups is the user to name */
-        char holder[256];    /* looked up once, on the first tick */
-        bool holder_looked;
-};
-
-static int group_set_add(struct op_run *run, int group);
-
-int op_run_init(struct op_run *run, vfioctl_ctx *ctx, vfioctl_state *st, unsigned timeout_ms,
-                vfioctl_report *report)
-{
-        *run = (struct op_run) {
-                .ctx = ctx,
-                .st = vfioctl_ctx_is_dry_run(ctx) ? NULL : st,
-                .timeout_ms = timeout_ms ? timeout_ms : DEFAULT_TIMEOUT_MS,
-                .report = report,
-                .next_seq = 1,
-        };
-        return sysfs_open_dir(ctx, SYSFS_PCI_DEVICES, &run->devices_fd);
-}
-
-void op_run_done(struct op_run *run)
-{
-        if (run->st && run->reserved_end > 0)
-                state_op_unreserve(run->st, run->reserved_end);
-        run->reserved_end = 0;
-        free(run->groups);
-        run->groups = NULL;
-        run->n_groups = 0;
-        free(run->forget);
-        run->forget = NULL;
-        run->n_forget = 0;
-        if (run->devices_fd >= 0)
-                close(run->devices_fd);
-        run->devices_fd = -EBADF;
-}
-
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "op.h"
 
 int driver_read(struct op_run *run, const char *address, char **ret_driver, char **ret_override)
 {
@@ -112,294 +50,12 @@ int driver_read(struct op_run *run, const char *address, char **ret_driver, char
         return 0;
 }
 
-/* ------------------------------------------------------------------ */
-/* Journaled, bounded writes                                          */
-
-static int journal_set(struct op_run *run, int seq, const char *status, int helper_pid)
-{
-        int r;
-
-        if (!run->st)
-                return 0;
-        r = state_op_step_set(run->st, run->op_id, seq, status, helper_pid);
-        /* A rollback goes on when it cannot journal (a full state file
-         * system): the changes recorded before the first write are what
-         * recover needs; the steps only say how far it got. */
-        if (r < 0 && run->rolling_back) {
-                log_debug(run->ctx, "rolling back without a journal step: %s",
-                          vfioctl_ctx_errmsg(run->ctx));
-                return 0;
-        }
-        return r;
-}
-
-static void sort_ints(int *v, size_t n)
-{
-        for (size_t i = 1; i < n; i++)
-                for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-                        int t = v[j];
-
-                        v[j] = v[j - 1];
-                        v[j - 1] = t;
-                }
-}
-
-/* Closes every descriptor but the ones in keep (sorted, all >= 3). */
-static void close_all_but(const int *keep, size_t n)
-{
-        unsigned from = 3;
-
-        for (size_t i = 0; i < n; i++) {
-                if ((unsigned) keep[i] > from)
-                        close_range(from, keep[i] - 1, 0);
-                from = keep[i] + 1;
-        }
-        close_range(from, ~0U, 0);
-}
-
-/*
- * The helper: only async-signal-safe calls (it is a fork of a caller that
- * may have threads), and it writes nothing until the parent has recorded
- * it in the journal (the byte on go_fd): a parent killed before that
- * leaves a helper that exits without writing, never an unrecorded write.
- */
-static __attribute__((noreturn)) void helper_run(int root_fd, int result_fd, int go_fd, const char *path,
-                                  const char *value)
-{
-        struct sigaction ign = { .sa_handler = SIG_IGN }, dfl = { .sa_handler = SIG_DFL };
-        int keep[3] = { result_fd, go_fd, root_fd };
-        int devnull, r;
-        char go;
-
-        /* The helper outlives us when the write blocks: it must not keep
-         * our lock, our database or the caller's pipes open, and a Ctrl-C
-         * meant for vfioctl must not reach it (the kernel would abandon
-         * the write half way, or the sim would). */
-        prctl(PR_SET_NAME, HELPER_COMM);
-        setpgid(0, 0);
-        sigaction(SIGINT, &ign, NULL);
-        sigaction(SIGHUP, &ign, NULL);
-        sigaction(SIGTERM, &dfl, NULL);
-        sigaction(SIGPIPE, &dfl, NULL);
-        sort_ints(keep, 3);
-        close_all_but(keep, 3);
-        devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (devnull >= 0) {
-                dup2(devnull, 0);
-                dup2(devnull, 1);
-                dup2(devnull, 2);
-        }
-        if (read(go_fd, &go, 1) != 1)
-                _exit(3);
-        r = sysfs_write_raw(root_fd, path, value);
-        if (write(result_fd, &r, sizeof(r)) != sizeof(r))
-                _exit(2);
-        _exit(0);
-}
-
-static void progress(struct op_run *run, struct wait_info *w, const char *path,
-                     const char *value, pid_t helper, int64_t elapsed)
-{
-        struct vfioctl_progress p;
-
-        if (!run->ctx->progress_fn)
-                return;
-        if (w->wait == VFIOCTL_WAIT_UNBIND && w->driver_is_vfio && !w->holder_looked) {
-                w->holder_looked = true;
-                if (driver_find_holder(run->ctx, run->groups, run->n_groups, w->holder,
-                                       sizeof(w->holder)) <= 0)
-                        w->holder[0] = '\0';
-        }
-        p = (struct vfioctl_progress) {
-                .wait = w->wait,
-                .address = w->address,
-                .path = path,
-                .value = value,
-                .driver = w->driver,
-                .driver_is_vfio = w->driver_is_vfio,
-                .holder = w->holder[0] ? w->holder : NULL,
-                .helper_pid = helper,
-                .elapsed_ms = (unsigned) elapsed,
-                .timeout_ms = run->timeout_ms,
-        };
-        run->ctx->progress_fn(run->ctx->progress_data, &p);
-}
-
-/* Whether an interruption should stop this wait: never while rolling back. */
-static bool run_interrupted(struct op_run *run)
-{
-        return run->ctx->interrupted && !run->rolling_back;
-}
-
-/*
- * Every write that can block (rule 12): override, unbind, bind and
- * drivers_probe take the device lock, which a blocked unbind holds, and
- * an unbind from vfio-pci waits in the kernel for the last close and
- * cannot be interrupted. So each runs in a child process that we can stop
- * waiting for; the child finishes the write whenever the kernel lets it.
- * The step is journaled as intended, with the child's pid, before the
- * child may write: a later recover knows a write is still in flight and
- * never writes behind it. Returns the kernel's answer, or -ETIMEDOUT /
- * -EINTR with *ret_helper set while the child still waits.
- */
-static int write_bounded(struct op_run *run, struct wait_info *w, const char *path,
-                         const char *value, int seq, pid_t *ret_helper, bool *ret_journal_failed)
-{
-        _cleanup_close_ int rfd = -EBADF, gofd = -EBADF;
-        int p[2], g[2], result = 0, status = 0, r;
-        int64_t start, deadline, next_tick;
-        struct pollfd pfd;
-        ssize_t n;
-        pid_t pid;
-
-        *ret_helper = 0;
-        if (vfioctl_ctx_is_dry_run(run->ctx))
-                return sysfs_write(run->ctx, path, value);
-        r = sysfs_write_check(run->ctx, path);
-        if (r < 0)
-                return r;
-        log_debug(run->ctx, "write '%s' to %s", value, path);
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return negative_errno();
-        if (pipe2(g, O_CLOEXEC) < 0) {
-                r = negative_errno();
-                close(p[0]);
-                close(p[1]);
-                return r;
-        }
-        pid = fork();
-        if (pid < 0) {
-                r = negative_errno();
-                close(p[0]);
-                close(p[1]);
-                close(g[0]);
-                close(g[1]);
-                return r;
-        }
-        if (pid == 0)
-                helper_run(run->ctx->root_fd, p[1], g[0], path, value);
-        close(p[1]);
-        close(g[0]);
-        rfd = p[0];
-        gofd = g[1];
-
-        r = run->st ? state_op_step_intended(run->st, run->op_id, seq, w->address, path, value,
-                                             (int) pid)
-                    : 0;
-        if (r < 0 && run->rolling_back) {
-                log_debug(run->ctx, "rolling back without a journal step: %s",
-                          vfioctl_ctx_errmsg(run->ctx));
-                r = 0;
-        }
-        if (r < 0)
-                *ret_journal_failed = true;
-        if (r < 0 || write(gofd, "", 1) != 1) {
-                /* No go: the helper exits without writing. */
-                close(TAKE_FD(gofd));
-                while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                        ;
-                return r < 0 ? r : -EIO;
-        }
-        close(TAKE_FD(gofd));
-
-        pfd = (struct pollfd) { .fd = rfd, .events = POLLIN };
-        start = now_ms();
-        deadline = start + run->timeout_ms;
-        next_tick = start + PROGRESS_TICK_MS;
-        for (;;) {
-                int64_t t = now_ms();
-                int64_t until = next_tick < deadline ? next_tick : deadline;
-                int k = poll(&pfd, 1, until > t ? (int) (until - t) : 0);
-
-                if (k > 0)
-                        break;
-                if (k < 0 && errno != EINTR)
-                        return negative_errno();
-                if (run_interrupted(run)) {
-                        /* A write that answers at once is let finish: only
-                         * one that really waits is left to its helper. */
-                        if (poll(&pfd, 1, INTERRUPT_GRACE_MS) > 0)
-                                break;
-                        *ret_helper = pid;
-                        return -EINTR;
-                }
-                t = now_ms();
-                if (t >= deadline) {
-                        *ret_helper = pid;
-                        return -ETIMEDOUT;
-                }
-                if (t >= next_tick) {
-                        progress(run, w, path, value, pid, t - start);
-                        next_tick += PROGRESS_TICK_MS;
-                }
-        }
-        n = read(rfd, &result, sizeof(result));
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-        if (n != sizeof(result))
-                /* The helper died before answering (killed): the write may
-                 * or may not have happened; the caller reads sysfs to see. */
-                return ctx_error(run->ctx, -ECHILD, "the process writing %s died (%s)", path,
-                                 WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "no answer");
-        return result == -EMSGSIZE ? -EIO : result;
-}
-
-/*
- * One journaled write. On -ETIMEDOUT/-EINTR the step stays "intended"
- * with its helper's pid (it has not completed, and may yet) and
- * *ret_blocked names the helper.
- */
-static int do_write(struct op_run *run, struct wait_info *w, const char *path,
-                    const char *value, int *ret_seq, pid_t *ret_blocked)
-{
-        bool journal_failed = false;
-        pid_t helper = 0;
-        int seq = run->next_seq++, r;
-
-        *ret_seq = seq;
-        *ret_blocked = 0;
-        r = write_bounded(run, w, path, value, seq, &helper, &journal_failed);
-        if ((r == -ETIMEDOUT || r == -EINTR) && helper > 0) {
-                *ret_blocked = helper;
-                return r;
-        }
-        if (journal_failed)
-                return r; /* nothing written; the state said why */
-        if (r < 0) {
-                ctx_error(run->ctx, r, "writing '%s' to %s failed: %s", value, path,
-                          r == -ECHILD ? "the writing process was killed" : strerror(-r));
-                (void) journal_set(run, seq, "failed", 0);
-                return r;
-        }
-        return 0;
-}
-
-int op_write(struct op_run *run, const char *address, const char *path, const char *value,
-             bool may_block)
-{
-        struct wait_info w = { .wait = VFIOCTL_WAIT_WRITE, .address = address };
-        pid_t blocked = 0;
-        int seq, r;
-
-        /* Every write runs in the bounded helper now; may_block says why it matters. */
-        (void) may_block;
-        r = do_write(run, &w, path, value, &seq, &blocked);
-        if (r == -ETIMEDOUT)
-                return ctx_error(run->ctx, r,
-                                 "writing '%s' to %s did not finish within %.1f s (the device "
-                                 "is busy); run 'vfioctl recover' once it is done",
-                                 value, path, run->timeout_ms / 1000.0);
-        if (r < 0)
-                return r;
-        return journal_set(run, seq, "done", 0);
-}
-
 /* Waits, bounded, until the driver link names want (or shows some other driver). */
 static int wait_for_driver(struct op_run *run, const char *address, const char *want,
                            char **ret_driver)
 {
         struct wait_info w = { .wait = VFIOCTL_WAIT_DRIVER, .address = address, .driver = want };
-        int64_t start = now_ms(), deadline = start + run->timeout_ms;
+        int64_t start = op_now_ms(), deadline = start + run->timeout_ms;
         int64_t next_tick = start + PROGRESS_TICK_MS;
         unsigned pause_us = 1000;
 
@@ -410,15 +66,15 @@ static int wait_for_driver(struct op_run *run, const char *address, const char *
 
                 if (r < 0)
                         return r;
-                t = now_ms();
+                t = op_now_ms();
                 /* Any driver settles it: the kernel binds synchronously on
                  * drivers_probe, so only "nothing yet" is worth waiting for. */
-                if (driver || t >= deadline || run_interrupted(run)) {
+                if (driver || t >= deadline || op_interrupted(run)) {
                         *ret_driver = TAKE_PTR(driver);
                         return streq_ptr(*ret_driver, want) ? 0 : -ENXIO;
                 }
                 if (t >= next_tick) {
-                        progress(run, &w, NULL, NULL, 0, t - start);
+                        op_progress(run, &w, NULL, NULL, 0, t - start);
                         next_tick += PROGRESS_TICK_MS;
                 }
                 usleep(pause_us);
@@ -430,44 +86,6 @@ static int wait_for_driver(struct op_run *run, const char *address, const char *
 /* ------------------------------------------------------------------ */
 /* Converging one device                                              */
 
-struct converge {
-        const char *address;
-        int group;
-        const char *driver;   /* wanted driver, NULL: unbound */
-        const char *override; /* wanted override, NULL: unset */
-        bool exact;           /* bind the wanted driver by name, not through drivers_probe */
-        bool blocked;         /* out: a write is left waiting in its helper */
-        pid_t blocked_pid;    /* out: that helper */
-        char blocked_what[160]; /* out: "the unbind from e1000e" */
-};
-
-/* Why a write that did not return is still waiting, as one clause. */
-static void waiting_on(struct op_run *run, struct wait_info *w, char *buf, size_t size)
-{
-        if (w->wait != VFIOCTL_WAIT_UNBIND) {
-                snprintf(buf, size, "the kernel has not finished with %s (another operation "
-                         "holds its device lock, or the driver's probe is still running)",
-                         w->address);
-                return;
-        }
-        if (!w->driver_is_vfio) {
-                /* Rule 12: blame who really holds it, a host driver's remove. */
-                snprintf(buf, size, "still waiting for %s to let go of %s (its remove is still "
-                         "running)", w->driver, w->address);
-                return;
-        }
-        if (!w->holder_looked) {
-                w->holder_looked = true;
-                if (driver_find_holder(run->ctx, run->groups, run->n_groups, w->holder,
-                                       sizeof(w->holder)) <= 0)
-                        w->holder[0] = '\0';
-        }
-        if (w->holder[0])
-                snprintf(buf, size, "the device is in use: %s", w->holder);
-        else
-                snprintf(buf, size, "the device is in use by a process vfioctl cannot see "
-                         "(its IOMMU group is held open)");
-}
 
 /*
  * One journaled write of a converge step, marked done once the kernel
@@ -482,7 +100,7 @@ static int converge_write(struct op_run *run, struct converge *c, struct wait_in
         pid_t helper;
         int r;
 
-        r = do_write(run, w, path, value, ret_seq, &helper);
+        r = op_do_write(run, w, path, value, ret_seq, &helper);
         if (r != -ETIMEDOUT && r != -EINTR)
                 return r;
         c->blocked = true;
@@ -493,7 +111,7 @@ static int converge_write(struct op_run *run, struct converge *c, struct wait_in
         else
                 snprintf(c->blocked_what, sizeof(c->blocked_what), "writing '%s' to /%s", value,
                          path);
-        waiting_on(run, w, why, sizeof(why));
+        op_waiting_on(run, w, why, sizeof(why));
         if (r == -EINTR)
                 return ctx_error(run->ctx, -EINTR, "interrupted while %s %s: %s",
                                  w->wait == VFIOCTL_WAIT_UNBIND ? "unbinding" : "writing to",
@@ -524,7 +142,7 @@ static int converge_unbind(struct op_run *run, struct converge *c, const char *f
         r = converge_write(run, c, &w, path, c->address, &seq);
         if (r < 0)
                 return r;
-        return journal_set(run, seq, "done", 0);
+        return op_journal_set(run, seq, "done", 0);
 }
 
 /* A bind, a drivers_probe or an override: bounded too, for the device lock. */
@@ -550,12 +168,12 @@ static int converge_probe(struct op_run *run, struct converge *c)
                 return 0;
         r = wait_for_driver(run, c->address, c->driver, &got);
         if (r == 0)
-                return journal_set(run, seq, "done", 0);
+                return op_journal_set(run, seq, "done", 0);
         if (r != -ENXIO)
                 return r;
         if (!got) {
-                (void) journal_set(run, seq, "failed", 0);
-                if (run_interrupted(run))
+                (void) op_journal_set(run, seq, "failed", 0);
+                if (op_interrupted(run))
                         return ctx_error(run->ctx, -EINTR, "interrupted while waiting for %s "
                                          "to bind to %s", c->address, c->driver);
                 return ctx_error(run->ctx, -ENXIO,
@@ -565,7 +183,7 @@ static int converge_probe(struct op_run *run, struct converge *c)
         }
         /* Another driver won the probe (the original one was bound by hand,
          * or a dynamic id matched first): take it off, bind the one asked for. */
-        (void) journal_set(run, seq, "done", 0);
+        (void) op_journal_set(run, seq, "done", 0);
         r = converge_unbind(run, c, got);
         if (r < 0)
                 return r;
@@ -579,7 +197,7 @@ static int converge_probe(struct op_run *run, struct converge *c)
         if (r < 0)
                 return ctx_error(run->ctx, -ENXIO, "%s did not bind to %s (driver: %s)",
                                  c->address, c->driver, got ? got : "none");
-        return journal_set(run, seq, "done", 0);
+        return op_journal_set(run, seq, "done", 0);
 }
 
 /*
@@ -601,20 +219,20 @@ static int converge_bind_exact(struct op_run *run, struct converge *c)
                 return 0;
         r = wait_for_driver(run, c->address, c->driver, &got);
         if (r == -ENXIO) {
-                (void) journal_set(run, seq, "failed", 0);
+                (void) op_journal_set(run, seq, "failed", 0);
                 return ctx_error(run->ctx, -ENXIO, "%s did not bind to %s (driver now: %s)",
                                  c->address, c->driver, got ? got : "none");
         }
         if (r < 0)
                 return r;
-        return journal_set(run, seq, "done", 0);
+        return op_journal_set(run, seq, "done", 0);
 }
 
 /*
  * First half of a move: the wanted override, and off the current driver
  * if that is not the wanted one. Writes only what differs from sysfs now.
  */
-static int converge_release(struct op_run *run, struct converge *c)
+int converge_release(struct op_run *run, struct converge *c)
 {
         _cleanup_free_ char *driver = NULL, *override = NULL;
         char path[VFIOCTL_PCI_ADDR_MAX + 64];
@@ -628,7 +246,7 @@ static int converge_release(struct op_run *run, struct converge *c)
                 r = converge_plain_write(run, c, path, c->override ? c->override : "", &seq);
                 if (r < 0)
                         return r;
-                r = journal_set(run, seq, "done", 0);
+                r = op_journal_set(run, seq, "done", 0);
                 if (r < 0)
                         return r;
         }
@@ -656,11 +274,11 @@ static int converge_probe_any(struct op_run *run, struct converge *c)
         if (r < 0)
                 return r;
         log_debug(run->ctx, "%s: the kernel bound %s", c->address, got ? got : "nothing");
-        return journal_set(run, seq, "done", 0);
+        return op_journal_set(run, seq, "done", 0);
 }
 
 /* Second half: probe for the wanted driver unless it is already bound. */
-static int converge_bind(struct op_run *run, struct converge *c)
+int converge_bind(struct op_run *run, struct converge *c)
 {
         _cleanup_free_ char *driver = NULL;
         int r;
@@ -679,39 +297,15 @@ static int converge_bind(struct op_run *run, struct converge *c)
         return c->exact ? converge_bind_exact(run, c) : converge_probe(run, c);
 }
 
-static int converge(struct op_run *run, struct converge *c)
+int converge(struct op_run *run, struct converge *c)
 {
         int r = converge_release(run, c);
 
         return r < 0 ? r : converge_bind(run, c);
 }
 
-/* ------------------------------------------------------------------ */
-/* Operations: apply, roll back, recover                              */
-
-/* The commands that put a device back by hand, for a STUCK report. */
-static void fix_commands(vfioctl_ctx *ctx, const struct vfioctl_state_change *ch, char *buf,
-                         size_t size)
-{
-        const char *root = vfioctl_ctx_get_root(ctx);
-        const char *sep = streq(root, "/") ? "" : root;
-        int n;
-
-        n = snprintf(buf, size, "echo '%s' > %s/" SYSFS_PCI_DEVICES "/%s/driver_override",
-                     ch->before_override ? ch->before_override : "", sep, ch->address);
-        if (n < 0 || (size_t) n >= size)
-                return;
-        n += snprintf(buf + n, size - n,
-                      "; [ -e %s/" SYSFS_PCI_DEVICES "/%s/driver ] && echo %s > %s/" SYSFS_PCI_DEVICES
-                      "/%s/driver/unbind",
-                      sep, ch->address, ch->address, sep, ch->address);
-        if (ch->before_driver && n > 0 && (size_t) n < size)
-                snprintf(buf + n, size - n, "; echo %s > %s/" SYSFS_PCI_DRIVERS "/%s/bind",
-                         ch->address, sep, ch->before_driver);
-}
-
-static void change_target(const struct vfioctl_state_change *ch, bool before,
-                          struct converge *c)
+void converge_for_change(const struct vfioctl_state_change *ch, bool before,
+                         struct converge *c)
 {
         *c = (struct converge) {
                 .address = ch->address,
@@ -723,449 +317,6 @@ static void change_target(const struct vfioctl_state_change *ch, bool before,
          * §3.3); a host driver is named, as drivers_probe would take
          * whichever driver matches first. */
         c->exact = c->driver && !streq_ptr(c->override, c->driver);
-}
-
-static void report_stuck(struct op_run *run, const struct vfioctl_state_change *ch,
-                         const struct converge *c)
-{
-        char fix[1024];
-
-        fix_commands(run->ctx, ch, fix, sizeof(fix));
-        report_add(run->report, ch->address,
-                   c->blocked ? VFIOCTL_ACTION_BLOCKED : VFIOCTL_ACTION_STUCK, NULL,
-                   ch->before_driver, "%s; to put it back by hand: %s",
-                   vfioctl_ctx_errmsg(run->ctx), fix);
-}
-
-/* A device whose sysfs entry is gone (hot-unplugged, removed): nothing to put back. */
-static int vanished(struct op_run *run, const char *address)
-{
-        return sysfs_exists(run->ctx, run->devices_fd, address) == 0;
-}
-
-static int forget_add(struct op_run *run, const char *address)
-{
-        char (*l)[VFIOCTL_PCI_ADDR_MAX] = reallocarray(run->forget, run->n_forget + 1,
-                                                       sizeof(*l));
-
-        if (!l)
-                return -ENOMEM;
-        run->forget = l;
-        snprintf(l[run->n_forget++], VFIOCTL_PCI_ADDR_MAX, "%s", address);
-        return 0;
-}
-
-/*
- * Puts changes [0, n) back as they were, last first, in two passes: every
- * device off the driver it should not have, then every device probed.
- * A host driver cannot bind into a group while VFIO may use it, so no
- * member goes back to its host driver while another is still on vfio-pci.
- * skip[i] (skip may be NULL) marks a device with a write still blocked:
- * touching it would block too (the kernel holds its device lock). A
- * device that is no longer on the host is forgotten (run->forget), with
- * a note. Returns whether everything was restored. An interruption does
- * not stop a rollback: it is what an interruption asks for.
- */
-static bool rollback(struct op_run *run, const struct vfioctl_state_change *changes, size_t n,
-                     const bool *skip)
-{
-        _cleanup_free_ bool *failed = calloc(n ? n : 1, sizeof(bool));
-        _cleanup_free_ bool *touched = calloc(n ? n : 1, sizeof(bool));
-        _cleanup_free_ bool *gone = calloc(n ? n : 1, sizeof(bool));
-        bool all = true, was = run->rolling_back;
-        int seq, r;
-
-        if (!failed || !touched || !gone)
-                return false;
-        run->rolling_back = true;
-        for (size_t i = n; i > 0; i--) {
-                struct converge c;
-
-                if (skip && skip[i - 1])
-                        continue;
-                if (vanished(run, changes[i - 1].address)) {
-                        gone[i - 1] = true;
-                        report_add(run->report, changes[i - 1].address,
-                                   VFIOCTL_ACTION_NOT_DETACHED, NULL, NULL,
-                                   "no longer on the host; forgotten");
-                        if (forget_add(run, changes[i - 1].address) < 0)
-                                all = false;
-                        continue;
-                }
-                change_target(&changes[i - 1], true, &c);
-                seq = run->next_seq;
-                r = converge_release(run, &c);
-                touched[i - 1] = run->next_seq != seq;
-                if (r < 0) {
-                        failed[i - 1] = true;
-                        all = false;
-                        report_stuck(run, &changes[i - 1], &c);
-                }
-        }
-        for (size_t i = n; i > 0; i--) {
-                const struct vfioctl_state_change *ch = &changes[i - 1];
-                int seq_before_bind = run->next_seq;
-                struct converge c;
-
-                if ((skip && skip[i - 1]) || failed[i - 1] || gone[i - 1])
-                        continue;
-                change_target(ch, true, &c);
-                if (converge_bind(run, &c) < 0) {
-                        all = false;
-                        report_stuck(run, ch, &c);
-                        continue;
-                }
-                if (touched[i - 1] || run->next_seq != seq_before_bind)
-                        report_add(run->report, ch->address, VFIOCTL_ACTION_ROLLED_BACK,
-                                   ch->target_driver, ch->before_driver, NULL);
-        }
-        run->rolling_back = was;
-        return all;
-}
-
-/* Drops the operation, and the rows of devices that left the host, in one transaction. */
-static int op_end(struct op_run *run)
-{
-        int r;
-
-        if (!run->st)
-                return 0;
-        r = state_begin(run->st);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < run->n_forget && r >= 0; i++)
-                r = state_device_delete(run->st, run->forget[i]);
-        if (r >= 0)
-                r = state_op_end(run->st, run->op_id);
-        if (r >= 0)
-                r = state_commit(run->st);
-        if (r < 0)
-                state_rollback(run->st);
-        return r;
-}
-
-/* The groups whose holders may keep an unbind waiting: the devices' own, and their VFs'. */
-static int collect_groups(struct op_run *run, const struct vfioctl_state_change *changes,
-                          size_t n)
-{
-        free(run->groups);
-        run->groups = NULL;
-        run->n_groups = 0;
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_strv_free_ char **entries = NULL;
-                _cleanup_close_ int fd = -EBADF;
-
-                if (changes[i].group >= 0 && group_set_add(run, changes[i].group) < 0)
-                        return -ENOMEM;
-                /* A PF's VFs may be open in a guest while the PF is unbound. */
-                if (sysfs_open_subdir(run->ctx, run->devices_fd, changes[i].address, &fd) < 0 ||
-                    sysfs_list_dir(run->ctx, fd, changes[i].address, &entries, NULL) < 0)
-                        continue;
-                for (char **e = entries; *e; e++) {
-                        _cleanup_free_ char *g = NULL;
-                        char link[64];
-                        unsigned long v;
-                        char *end;
-
-                        if (strncmp(*e, "virtfn", 6) != 0)
-                                continue;
-                        snprintf(link, sizeof(link), "%s/iommu_group", *e);
-                        if (sysfs_read_link_name(run->ctx, fd, changes[i].address, link, &g) < 0)
-                                continue;
-                        errno = 0;
-                        v = strtoul(g, &end, 10);
-                        if (errno == 0 && *end == '\0' && end != g && v < INT_MAX &&
-                            group_set_add(run, (int) v) < 0)
-                                return -ENOMEM;
-                }
-        }
-        ctx_clear_error(run->ctx);
-        return 0;
-}
-
-/* After a failure at changes[at]: put back [0, upto) and say what is left. */
-static int op_fail(struct op_run *run, const struct vfioctl_state_change *changes, size_t upto,
-                   size_t at, const struct converge *c, int error)
-{
-        _cleanup_free_ bool *skip = calloc(upto ? upto : 1, sizeof(bool));
-        char first_error[1024];
-        bool restored;
-
-        if (!skip)
-                return -ENOMEM;
-        /* Keep the first failure as the message: it is the cause. */
-        snprintf(first_error, sizeof(first_error), "%s", vfioctl_ctx_errmsg(run->ctx));
-        /* The message tells the why; the entry only what is still in flight. */
-        if (c->blocked) {
-                report_add(run->report, c->address, VFIOCTL_ACTION_BLOCKED, NULL, NULL,
-                           "%s is still in progress (pid %d)", c->blocked_what,
-                           (int) c->blocked_pid);
-                skip[at] = true;
-        }
-        restored = rollback(run, changes, upto, skip);
-        if (restored && !c->blocked) {
-                (void) op_end(run);
-                report_set_outcome(run->report, VFIOCTL_OUTCOME_REFUSED);
-        } else
-                report_set_outcome(run->report, VFIOCTL_OUTCOME_ATTENTION);
-        if (error == -EINTR)
-                ctx_error(run->ctx, error, "%s; %s", first_error,
-                          !restored   ? "not everything it changed could be put back"
-                          : c->blocked ? "everything else it changed was put back"
-                                       : "everything it changed was put back");
-        else
-                ctx_error(run->ctx, error, "%s", first_error);
-        return error;
-}
-
-static int interrupted_error(struct op_run *run, const char *address)
-{
-        return ctx_error(run->ctx, -EINTR, "interrupted before %s was changed", address);
-}
-
-int op_apply(struct op_run *run, const char *kind, const char *command,
-             const struct vfioctl_state_change *changes, size_t n, bool two_pass)
-{
-        struct converge c;
-        int r;
-
-        if (run_interrupted(run))
-                return ctx_error(run->ctx, -EINTR, "interrupted; nothing was changed");
-        r = collect_groups(run, changes, n);
-        if (r < 0)
-                return r;
-        if (run->st) {
-                r = state_op_reserve(run->st, n, &run->reserved_end);
-                if (r < 0)
-                        return r;
-                r = state_op_begin(run->st, kind, command, changes, n, &run->op_id);
-                if (r < 0)
-                        return r;
-        }
-        /* The failing device may be half changed: it is put back too,
-         * unless a write to it still blocks (its device lock is held). */
-        for (size_t i = 0; i < n; i++) {
-                change_target(&changes[i], false, &c);
-                /* Rule 12: a signal rolls back through the same path as a failure. */
-                r = run_interrupted(run) ? interrupted_error(run, c.address)
-                    : two_pass           ? converge_release(run, &c)
-                                         : converge(run, &c);
-                if (r < 0)
-                        return op_fail(run, changes, i + 1, i, &c, r);
-        }
-        for (size_t i = 0; two_pass && i < n; i++) {
-                change_target(&changes[i], false, &c);
-                r = run_interrupted(run) ? interrupted_error(run, c.address) : converge_bind(run, &c);
-                if (r < 0)
-                        return op_fail(run, changes, n, i, &c, r);
-        }
-        if (run_interrupted(run)) {
-                /* Every write done, but the caller was told to stop: undo. */
-                c = (struct converge) { .address = changes[n ? n - 1 : 0].address };
-                ctx_error(run->ctx, -EINTR, "interrupted");
-                return op_fail(run, changes, n, 0, &c, -EINTR);
-        }
-        return 0;
-}
-
-static bool pid_is_helper(pid_t pid)
-{
-        char path[64], stat[256] = "", *close_paren;
-        _cleanup_close_ int fd = -EBADF;
-        ssize_t n;
-
-        if (pid <= 0)
-                return false;
-        /* Our own helper process, not under --root: "PID (COMM) STATE ...".
-         * A recycled pid shows another name; a zombie has finished. */
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return false;
-        n = read(fd, stat, sizeof(stat) - 1);
-        if (n <= 0)
-                return false;
-        stat[n] = '\0';
-        close_paren = strrchr(stat, ')');
-        if (!close_paren || close_paren[1] != ' ' || close_paren[2] == 'Z' ||
-            close_paren[2] == 'X')
-                return false;
-        *close_paren = '\0';
-        return strstr(stat, "(" HELPER_COMM) != NULL;
-}
-
-/* The driver a journaled unbind step was taking the device from, or NULL. */
-static const char *step_unbind_driver(const struct vfioctl_state_step *s, char *buf, size_t size)
-{
-        const char *p = s->path, *prefix = SYSFS_PCI_DRIVERS "/";
-        size_t len;
-
-        if (strncmp(p, prefix, strlen(prefix)) != 0)
-                return NULL;
-        p += strlen(prefix);
-        len = strcspn(p, "/");
-        if (!streq(p + len, "/unbind") || len == 0 || len >= size)
-                return NULL;
-        memcpy(buf, p, len);
-        buf[len] = '\0';
-        return buf;
-}
-
-/* A write of op still waiting in its helper: report it, in the words of the command path. */
-static void report_in_flight(struct op_run *run, const struct vfioctl_state_op *op,
-                             const struct vfioctl_state_step *s)
-{
-        struct wait_info w = { .address = s->address };
-        char driver[64], why[512];
-
-        w.driver = step_unbind_driver(s, driver, sizeof(driver));
-        w.wait = w.driver ? VFIOCTL_WAIT_UNBIND : VFIOCTL_WAIT_WRITE;
-        w.driver_is_vfio = w.driver && (streq(w.driver, "vfio-pci") || strstr(w.driver, "vfio"));
-        waiting_on(run, &w, why, sizeof(why));
-        report_add(run->report, s->address, VFIOCTL_ACTION_BLOCKED, NULL, NULL,
-                   "writing '%s' to /%s, started by '%s', has not finished (pid %d): %s; "
-                   "run 'vfioctl recover' again once it has",
-                   s->value, s->path, op->command, s->helper_pid, why);
-}
-
-int op_recover(struct op_run *run, const struct vfioctl_state_op *op)
-{
-        _cleanup_free_ bool *skip = calloc(op->n_changes ? op->n_changes : 1, sizeof(bool));
-        bool restored, in_flight = false;
-        int r;
-
-        if (!skip)
-                return -ENOMEM;
-        run->op_id = op->id;
-        run->next_seq = 1;
-        run->n_forget = 0;
-        for (size_t i = 0; i < op->n_steps; i++)
-                if (op->steps[i].seq >= run->next_seq)
-                        run->next_seq = op->steps[i].seq + 1;
-        r = collect_groups(run, op->changes, op->n_changes);
-        if (r < 0)
-                return r;
-
-        /* Rule 12: a write still waiting in its helper (the command that
-         * started it was killed, or gave up) cannot be undone yet, and
-         * nothing may be written to that device behind it. */
-        for (size_t i = 0; i < op->n_steps; i++) {
-                const struct vfioctl_state_step *s = &op->steps[i];
-
-                if (!streq(s->status, "intended") || !pid_is_helper(s->helper_pid))
-                        continue;
-                for (size_t j = 0; j < op->n_changes; j++)
-                        if (streq(op->changes[j].address, s->address) && !skip[j]) {
-                                skip[j] = in_flight = true;
-                                report_in_flight(run, op, s);
-                        }
-        }
-
-        restored = rollback(run, op->changes, op->n_changes, skip);
-        if (restored && !in_flight && streq(op->kind, "sriov"))
-                restored = sriov_recover(run, op) >= 0; /* Rule 10: the VFs it made */
-        if (!restored || in_flight) {
-                report_set_outcome(run->report, VFIOCTL_OUTCOME_ATTENTION);
-                return 0;
-        }
-        return op_end(run) < 0 ? -EIO : 1;
-}
-
-/* ------------------------------------------------------------------ */
-/* Who holds /dev/vfio/N                                              */
-
-static int group_set_add(struct op_run *run, int group)
-{
-        int *l;
-
-        for (size_t i = 0; i < run->n_groups; i++)
-                if (run->groups[i] == group)
-                        return 0;
-        l = reallocarray(run->groups, run->n_groups + 1, sizeof(*l));
-        if (!l)
-                return -ENOMEM;
-        run->groups = l;
-        l[run->n_groups++] = group;
-        return 0;
-}
-
-/* The group of /dev/vfio/N a link target names (with or without the root), or -1. */
-static int vfio_target_group(const char *target, const char *root)
-{
-        const char *p = target;
-        unsigned long v;
-        char *end;
-
-        if (!streq(root, "/") && strncmp(p, root, strlen(root)) == 0)
-                p += strlen(root);
-        if (strncmp(p, "/dev/vfio/", 10) != 0)
-                return -1;
-        p += 10;
-        errno = 0;
-        v = strtoul(p, &end, 10);
-        return errno || end == p || *end || v > INT_MAX ? -1 : (int) v;
-}
-
-/* Whether pid has one of the groups open; its number in *ret_group. */
-static bool pid_holds(vfioctl_ctx *ctx, int proc_fd, const char *pid, const int *groups,
-                      size_t n, int *ret_group)
-{
-        _cleanup_strv_free_ char **fds = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        const char *root = vfioctl_ctx_get_root(ctx);
-        char sub[64], target[PATH_MAX];
-
-        snprintf(sub, sizeof(sub), "%s/fd", pid);
-        if (sysfs_open_subdir(ctx, proc_fd, sub, &fd) < 0 ||
-            sysfs_list_dir(ctx, fd, sub, &fds, NULL) < 0)
-                return false;
-        for (char **f = fds; *f; f++) {
-                int g;
-
-                if (sysfs_read_link(fd, *f, target, sizeof(target)) < 0)
-                        continue;
-                g = vfio_target_group(target, root);
-                for (size_t i = 0; g >= 0 && i < n; i++)
-                        if (groups[i] == g) {
-                                *ret_group = g;
-                                return true;
-                        }
-        }
-        return false;
-}
-
-int driver_find_holder(vfioctl_ctx *ctx, const int *groups, size_t n, char *buf, size_t size)
-{
-        _cleanup_strv_free_ char **pids = NULL;
-        _cleanup_close_ int proc_fd = -EBADF;
-        char errmsg[sizeof(ctx->errmsg)];
-        int found = 0, group = -1;
-
-        if (n == 0)
-                return 0;
-        /* Looking is best effort: keep the caller's error message. */
-        memcpy(errmsg, ctx->errmsg, sizeof(errmsg));
-        if (sysfs_open_dir(ctx, "proc", &proc_fd) < 0 ||
-            sysfs_list_dir(ctx, proc_fd, "proc", &pids, NULL) < 0)
-                goto out;
-        for (char **p = pids; *p; p++) {
-                _cleanup_free_ char *comm = NULL;
-                char sub[64];
-
-                if (strspn(*p, "0123456789") != strlen(*p) ||
-                    !pid_holds(ctx, proc_fd, *p, groups, n, &group))
-                        continue;
-                snprintf(sub, sizeof(sub), "%s/comm", *p);
-                if (sysfs_read_str(ctx, proc_fd, "proc", sub, &comm) < 0)
-                        comm = NULL;
-                snprintf(buf, size, "pid %s (%s) holds /dev/vfio/%d open", *p,
-                         comm ? comm : "?", group);
-                found = 1;
-                break;
-        }
-out:
-        memcpy(ctx->errmsg, errmsg, sizeof(errmsg));
-        return found;
 }
 
 /* ------------------------------------------------------------------ */

@@ -1,41 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Internal: moving devices between drivers (driver.c), journaled, with
- * rollback, and the report of what happened (report.c).
+ * Internal: moving one device between drivers the way the kernel wants
+ * it (driver.c, the bind protocol), for the step executor (op.h).
  */
 #pragma once
 
-#include "state.h"
-
-/* report.c */
-void report_set_outcome(vfioctl_report *r, enum vfioctl_outcome outcome);
-int report_add(vfioctl_report *r, const char *address, enum vfioctl_action action,
-               const char *from, const char *to, const char *detail_format, ...) _printf_(6, 7);
-struct vfioctl_report_entry *report_find(vfioctl_report *r, const char *address);
-
-/*
- * One operation in progress: the journal it writes to (none in a dry run)
- * and the bound on anything that waits.
- */
-struct op_run {
-        vfioctl_ctx *ctx;
-        vfioctl_state *st;   /* NULL: dry run, nothing journaled */
-        int64_t op_id;
-        int next_seq;        /* next journal step */
-        unsigned timeout_ms;
-        int devices_fd;      /* sys/bus/pci/devices */
-        vfioctl_report *report;
-        bool rolling_back;   /* an interruption no longer stops waits */
-        int *groups;         /* the IOMMU groups involved (a PF's VFs' too), for the holder */
-        size_t n_groups;
-        char (*forget)[VFIOCTL_PCI_ADDR_MAX]; /* rolled back: devices no longer on the host */
-        size_t n_forget;
-        off_t reserved_end;  /* journal space reserved up to here (state_op_reserve) */
-};
-
-int op_run_init(struct op_run *run, vfioctl_ctx *ctx, vfioctl_state *st, unsigned timeout_ms,
-                vfioctl_report *report);
-void op_run_done(struct op_run *run);
+#include "op.h"
 
 /*
  * A change's target_driver meaning "whatever the kernel binds": the
@@ -47,35 +17,29 @@ void op_run_done(struct op_run *run);
 /* The driver (NULL: unbound) and driver_override (NULL: unset) of a device now. */
 int driver_read(struct op_run *run, const char *address, char **ret_driver, char **ret_override);
 
-/*
- * Journals the changes, applies them in order (each device to its target
- * driver and override; with two_pass, first every device off its driver,
- * then every device bound to its driver by name: needed to give a group back to host drivers,
- * which cannot bind while a member is on vfio-pci), and on the first failure puts every device
- * changed so far back in reverse order. Returns 0 when all applied; on
- * failure the negative errno of the first failure, with the report saying
- * what was rolled back, stuck or blocked, and the operation left in the
- * journal only when something could not be put back.
- */
-int op_apply(struct op_run *run, const char *kind, const char *command,
-             const struct vfioctl_state_change *changes, size_t n, bool two_pass);
+/* One device's way to a wanted (driver, override) pair. */
+struct converge {
+        const char *address;
+        int group;
+        const char *driver;   /* wanted driver, NULL: unbound */
+        const char *override; /* wanted override, NULL: unset */
+        bool exact;           /* bind the wanted driver by name, not through drivers_probe */
+        bool blocked;         /* out: a write is left waiting in its helper */
+        pid_t blocked_pid;    /* out: that helper */
+        char blocked_what[160]; /* out: "the unbind from e1000e" */
+};
+
+/* The converge to a change's target (before: back to where it was). */
+void converge_for_change(const struct vfioctl_state_change *ch, bool before, struct converge *c);
 
 /*
- * Rolls back one unfinished operation from the journal. Returns 1 when
- * it was rolled back and dropped, 0 when it has to stay (an unbind still
- * blocked, or a device that could not be restored), negative on error.
+ * First half of a move: the wanted override, and off the current driver
+ * if that is not the wanted one. Writes only what differs from sysfs now.
  */
-int op_recover(struct op_run *run, const struct vfioctl_state_op *op);
+int converge_release(struct op_run *run, struct converge *c);
 
-/*
- * One journaled write outside a driver change (sriov_numvfs, sriov_drivers_autoprobe),
- * marked done once the kernel took it; may_block runs it in the bounded helper (rule 12).
- */
-int op_write(struct op_run *run, const char *address, const char *path, const char *value,
-             bool may_block);
+/* Second half: probe for the wanted driver unless it is already bound. */
+int converge_bind(struct op_run *run, struct converge *c);
 
-/* sriov.c: undoes what an interrupted "sriov" operation did to its PF (recover). */
-int sriov_recover(struct op_run *run, const struct vfioctl_state_op *op);
-
-/* Who holds one of the groups open, read under the root: "pid 123 (qemu) holds /dev/vfio/8 open". */
-int driver_find_holder(vfioctl_ctx *ctx, const int *groups, size_t n, char *buf, size_t size);
+/* Both halves. */
+int converge(struct op_run *run, struct converge *c);

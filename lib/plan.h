@@ -33,7 +33,7 @@ int plan_reattach(vfioctl_host *host, vfioctl_state *st, const struct vfioctl_pc
                   struct plan *ret);
 
 /*
- * Runs a plan through the executor (driver.c) and records its rows, as
+ * Runs a plan through the executor (op.c) and records its rows, as
  * detach and reattach do; boot-time reservations (reserve.c) run theirs
  * the same way. action names what each change did in the report.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Who holds an IOMMU group open (driver.c, rule 12 / issue 8 #14): the
+ * Who holds an IOMMU group open (holder.c, rule 12 / issue 8 #14): the
  * search covers every group an operation involves (a PF's VFs' groups
  * too), through /proc/PID/fd under the root, with or without the root in
  * the link target.
@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "driver.h"
+#include "holder.h"
 
 struct fixture {
         char root[64];
@@ -98,7 +98,7 @@ static void test_rule12_holder_of_any_group_involved(void **state)
         const int groups[] = { 8, 12 };
         char buf[256] = "";
 
-        assert_int_equal(driver_find_holder(f->ctx, groups, 2, buf, sizeof(buf)), 1);
+        assert_int_equal(holder_find(f->ctx, groups, 2, buf, sizeof(buf)), 1);
         assert_string_equal(buf, "pid 200 (qemu-system-x86) holds /dev/vfio/12 open");
 }
 
@@ -109,9 +109,9 @@ static void test_rule12_no_holder_no_blame(void **state)
         const int groups[] = { 8 };
         char buf[256] = "unchanged";
 
-        assert_int_equal(driver_find_holder(f->ctx, groups, 1, buf, sizeof(buf)), 0);
+        assert_int_equal(holder_find(f->ctx, groups, 1, buf, sizeof(buf)), 0);
         assert_string_equal(buf, "unchanged");
-        assert_int_equal(driver_find_holder(f->ctx, NULL, 0, buf, sizeof(buf)), 0);
+        assert_int_equal(holder_find(f->ctx, NULL, 0, buf, sizeof(buf)), 0);
 }
 
 static void test_rule12_holder_through_root_path(void **state)
@@ -120,7 +120,7 @@ static void test_rule12_holder_through_root_path(void **state)
         const int groups[] = { 9 };
         char buf[256] = "";
 
-        assert_int_equal(driver_find_holder(f->ctx, groups, 1, buf, sizeof(buf)), 1);
+        assert_int_equal(holder_find(f->ctx, groups, 1, buf, sizeof(buf)), 1);
         assert_string_equal(buf, "pid 300 (cloud-hypervisor) holds /dev/vfio/9 open");
 }
 
@@ -132,7 +132,7 @@ static void test_holder_keeps_errmsg(void **state)
         char buf[256];
 
         ctx_error(f->ctx, -ETIMEDOUT, "the cause");
-        driver_find_holder(f->ctx, groups, 1, buf, sizeof(buf));
+        holder_find(f->ctx, groups, 1, buf, sizeof(buf));
         assert_string_equal(vfioctl_ctx_errmsg(f->ctx), "the cause");
 }
 

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Internal: the step executor (op.c): an operation's changes journaled,
+ * applied through the bind protocol (driver.c), rolled back, recovered;
+ * and the report of what happened (report.c).
+ */
+#pragma once
+
+#include <time.h>
+
+#include "state.h"
+
+/* report.c */
+void report_set_outcome(vfioctl_report *r, enum vfioctl_outcome outcome);
+int report_add(vfioctl_report *r, const char *address, enum vfioctl_action action,
+               const char *from, const char *to, const char *detail_format, ...) _printf_(6, 7);
+struct vfioctl_report_entry *report_find(vfioctl_report *r, const char *address);
+
+/*
+ * One operation in progress: the journal it writes to (none in a dry run)
+ * and the bound on anything that waits.
+ */
+struct op_run {
+        vfioctl_ctx *ctx;
+        vfioctl_state *st;   /* NULL: dry run, nothing journaled */
+        int64_t op_id;
+        int next_seq;        /* next journal step */
+        unsigned timeout_ms;
+        int devices_fd;      /* sys/bus/pci/devices */
+        vfioctl_report *report;
+        bool rolling_back;   /* an interruption no longer stops waits */
+        int *groups;         /* the IOMMU groups involved (a PF's VFs' too), for the holder */
+        size_t n_groups;
+        char (*forget)[VFIOCTL_PCI_ADDR_MAX]; /* rolled back: devices no longer on the host */
+        size_t n_forget;
+        off_t reserved_end;  /* journal space reserved up to here (state_op_reserve) */
+};
+
+int op_run_init(struct op_run *run, vfioctl_ctx *ctx, vfioctl_state *st, unsigned timeout_ms,
+                vfioctl_report *report);
+void op_run_done(struct op_run *run);
+
+/*
+ * Journals the changes, applies them in order (each device to its target
+ * driver and override; with two_pass, first every device off its driver,
+ * then every device bound to its driver by name: needed to give a group back to host drivers,
+ * which cannot bind while a member is on vfio-pci), and on the first failure puts every device
+ * changed so far back in reverse order. Returns 0 when all applied; on
+ * failure the negative errno of the first failure, with the report saying
+ * what was rolled back, stuck or blocked, and the operation left in the
+ * journal only when something could not be put back.
+ */
+int op_apply(struct op_run *run, const char *kind, const char *command,
+             const struct vfioctl_state_change *changes, size_t n, bool two_pass);
+
+/*
+ * Rolls back one unfinished operation from the journal. Returns 1 when
+ * it was rolled back and dropped, 0 when it has to stay (an unbind still
+ * blocked, or a device that could not be restored), negative on error.
+ */
+int op_recover(struct op_run *run, const struct vfioctl_state_op *op);
+
+/*
+ * One journaled write outside a driver change (sriov_numvfs, sriov_drivers_autoprobe),
+ * marked done once the kernel took it; may_block runs it in the bounded helper (rule 12).
+ */
+int op_write(struct op_run *run, const char *address, const char *path, const char *value,
+             bool may_block);
+
+/* sriov.c: undoes what an interrupted "sriov" operation did to its PF (recover). */
+int sriov_recover(struct op_run *run, const struct vfioctl_state_op *op);
+
+/* ------------------------------------------------------------------ */
+/* For the bind protocol (driver.c): its writes and waits go through here. */
+
+#define PROGRESS_TICK_MS 1000
+
+/* What a write or a wait is waiting on: for progress, and for the message
+ * when it gives up. */
+struct wait_info {
+        enum vfioctl_wait wait;
+        const char *address;
+        const char *driver;  /* unbind: the driver that has to let go; probe: the one wanted */
+        bool driver_is_vfio; /* then whoever holds one of the groups is the user to name */
+        char holder[256];    /* looked up once, on the first tick */
+        bool holder_looked;
+};
+
+static inline int64_t op_now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Marks journal step seq (no journal in a dry run; best effort while rolling back). */
+int op_journal_set(struct op_run *run, int seq, const char *status, int helper_pid);
+
+/*
+ * One journaled write in the bounded helper. On -ETIMEDOUT/-EINTR the step
+ * stays "intended" with its helper's pid (it has not completed, and may
+ * yet) and *ret_blocked names the helper.
+ */
+int op_do_write(struct op_run *run, struct wait_info *w, const char *path, const char *value,
+                int *ret_seq, pid_t *ret_blocked);
+
+/* Tells the caller's progress callback how long w has been waiting. */
+void op_progress(struct op_run *run, struct wait_info *w, const char *path, const char *value,
+                 pid_t helper, int64_t elapsed);
+
+/* Whether an interruption should stop this wait: never while rolling back. */
+bool op_interrupted(struct op_run *run);
+
+/* Why a write that did not return is still waiting, as one clause. */
+void op_waiting_on(struct op_run *run, struct wait_info *w, char *buf, size_t size);
