@@ -319,6 +319,7 @@ static void print_sriov_cost(vfioctl_host *host, vfioctl_device *dev)
 static void print_cost(struct cli *cli, vfioctl_host *host, vfioctl_group *group,
                        vfioctl_device *dev)
 {
+        const char *owner = device_owner(cli, dev);
         char uses[2048];
         size_t n_leave = 0, n_fine = 0, n_vfs = 0;
 
@@ -335,7 +336,22 @@ static void print_cost(struct cli *cli, vfioctl_host *host, vfioctl_group *group
                 else if (m != dev)
                         n_fine++;
         }
-        if (n_leave == 0 && vfioctl_device_get_virtfns(dev, &(const struct vfioctl_pci_addr *){ NULL },
+        if (owner) {
+                /* Rule 4: the group is the guest's; the host's cost is paid already. */
+                const char *state = device_state_word(cli, dev);
+
+                if (streq(state, "assigned") || streq(state, "held"))
+                        printf("\n%s is %s guest '%s': no other guest can have it, or any "
+                               "device of IOMMU group %u, until 'vfioctl release %s'.\n",
+                               vfioctl_device_get_name(dev),
+                               streq(state, "held") ? "held for" : "assigned to", owner,
+                               vfioctl_group_get_number(group), owner);
+                else
+                        printf("\n%s is in IOMMU group %u, which belongs to guest '%s': no "
+                               "other guest can have it until 'vfioctl release %s'.\n",
+                               vfioctl_device_get_name(dev), vfioctl_group_get_number(group),
+                               owner, owner);
+        } else if (n_leave == 0 && vfioctl_device_get_virtfns(dev, &(const struct vfioctl_pci_addr *){ NULL },
                                                        &n_vfs) == 0 && n_vfs > 0)
                 printf("\nTo give %s to a guest, no other device of its group has to leave the "
                        "host, but its VFs do:\n",

@@ -1,0 +1,24 @@
+#!/bin/bash
+# The smaller defects of issue 8, item 16: what the commands say (show of an
+# owned device, the refusal of a multi-device detach, a held sibling, the
+# rollback lines, the order of stdout and stderr).
+. "$(dirname "$0")/../testlib.sh"
+. "$(dirname "$0")/detach-lib.sh"
+
+sim_mount workstation
+
+# --- show of a device a guest owns names the guest, not the host's cost
+run V assign g1 05:00.0 --group auto
+is "assign g1 05:00.0 --group auto: exit 0" "$RC" 0
+run V show 05:00.0
+like "show of an assigned device: names its guest and how to free it" "$OUT" \
+        "^0000:05:00.0 is assigned to guest 'g1': no other guest can have it, or any device of IOMMU group 8, until 'vfioctl release g1'.$"
+is "show of an assigned device: no host cost" "$(grep -c 'has to leave the host' <<<"$OUT")" 0
+run V show 00:1f.3
+like "show of a held sibling: held for the guest" "$OUT" \
+        "^0000:00:1f.3 is held for guest 'g1': no other guest can have it, or any device of IOMMU group 8, until 'vfioctl release g1'.$"
+run V show 00:1f.0
+like "show of an untouched member of an owned group: the group's guest" "$OUT" \
+        "^0000:00:1f.0 is in IOMMU group 8, which belongs to guest 'g1': no other guest can have it until 'vfioctl release g1'.$"
+
+done_testing
