@@ -617,8 +617,8 @@ static int give_back(struct reattach_ctx *c, const struct vfioctl_state_device *
                 c->n_owned++;
                 c->owner = row->owner;
                 return report_add(c->report, row->address, VFIOCTL_ACTION_OWNED, row->stub_driver,
-                                  NULL, "%s to guest '%s'",
-                                  row->role == VFIOCTL_ROLE_HELD ? "held for" : "assigned",
+                                  NULL, "%s guest '%s'",
+                                  row->role == VFIOCTL_ROLE_HELD ? "held for" : "assigned to",
                                   row->owner);
         }
         op = pending_find(c->k.ops, c->k.n_ops, row->address);

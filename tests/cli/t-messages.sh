@@ -21,4 +21,11 @@ run V show 00:1f.0
 like "show of an untouched member of an owned group: the group's guest" "$OUT" \
         "^0000:00:1f.0 is in IOMMU group 8, which belongs to guest 'g1': no other guest can have it until 'vfioctl release g1'.$"
 
+# --- a held device's refusal reads "held for guest", not "held for to guest"
+run V reattach 00:1f.3
+is "reattach of a held sibling: exit 1" "$RC" 1
+like "reattach of a held sibling: held for guest 'g1'" "$ERR" "^  0000:00:1f.3 \(vfio-pci\): held for guest 'g1'$"
+run V reattach 05:00.0
+like "reattach of an assigned device: assigned to guest 'g1'" "$ERR" "^  0000:05:00.0 \(vfio-pci\): assigned to guest 'g1'$"
+
 done_testing
