@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -24,9 +26,24 @@ static struct {
         char *first_error; /* for the error document */
 } out;
 
+/* Whether standard output and standard error are one file (2>&1 into a
+ * pipe or a log, as the libvirt hook and journald have them). */
+static bool streams_shared(void)
+{
+        struct stat a, b;
+
+        return fstat(STDOUT_FILENO, &a) == 0 && fstat(STDERR_FILENO, &b) == 0 &&
+               a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 void output_init(struct cli *cli)
 {
         out.cli = cli;
+        /* stdout is block-buffered into a pipe, stderr is not: into one file
+         * the lines would come out of order (a note before the lines it sums
+         * up). Line by line then; alone, stdout keeps its buffer (big lists). */
+        if (streams_shared())
+                setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
 /* The first error, its first line only: JSON readers get no layout. */

@@ -28,4 +28,14 @@ like "reattach of a held sibling: held for guest 'g1'" "$ERR" "^  0000:00:1f.3 \
 run V reattach 05:00.0
 like "reattach of an assigned device: assigned to guest 'g1'" "$ERR" "^  0000:05:00.0 \(vfio-pci\): assigned to guest 'g1'$"
 
+# --- stdout and stderr in the order they were written (one pipe, as a log or the libvirt hook has them)
+out=$( { V release g1; V status; } 2>&1)
+is "release then status, both streams in one pipe: in program order" "$out" \
+"0000:00:1f.3 given back: vfio-pci -> i801_smbus
+0000:00:1f.4 given back: vfio-pci -> intel-spi
+0000:05:00.0 given back: vfio-pci -> e1000e
+guest 'g1' released
+No devices detached or owned, and nothing unfinished."
+is "everything back after release" "$(ws_drivers)" "$WS_PRISTINE"
+
 done_testing
