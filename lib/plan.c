@@ -319,6 +319,7 @@ struct detach_ctx {
         size_t n_targets;
         int n_blockers;
         unsigned blocker_group;
+        const char *blocked; /* the first device named whose group holds the blockers */
 };
 
 /* A device already on a stub that we did not put there: remember, do not touch. */
@@ -401,7 +402,10 @@ static int detach_group_members(struct detach_ctx *d, vfioctl_device *dev,
                         continue;
                 }
                 d->n_blockers++;
-                d->blocker_group = vfioctl_group_get_number(group);
+                if (!d->blocked) {
+                        d->blocker_group = vfioctl_group_get_number(group);
+                        d->blocked = vfioctl_device_get_name(dev);
+                }
                 report_add(d->report, vfioctl_device_get_name(m), VFIOCTL_ACTION_GROUP_MEMBER,
                            vfioctl_device_get_driver(m), NULL, "%s",
                            plan_describe(m, desc, sizeof(desc)));
@@ -464,11 +468,8 @@ int plan_check_group_exists(vfioctl_host *host, vfioctl_device *dev, const char 
                       vfioctl_device_get_name(dev), stub);
 }
 
-static int refuse_group(struct detach_ctx *d, const struct vfioctl_pci_addr *addrs, size_t n)
+static int refuse_group(struct detach_ctx *d)
 {
-        char first[VFIOCTL_PCI_ADDR_MAX];
-
-        vfioctl_pci_addr_format(&addrs[0], first);
         return refuse(d->ctx, d->report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
                       "cannot detach %s alone: IOMMU group %u also holds %d device%s the host "
                       "still uses, and VFIO can only take the whole group:\n"
@@ -477,7 +478,7 @@ static int refuse_group(struct detach_ctx *d, const struct vfioctl_pci_addr *add
                       "  --driver kvm   only hold the device with pci-stub (legacy; it cannot be "
                       "given to a guest through VFIO while the group is shared)\n"
                       "  or move the card to a slot with an IOMMU group of its own",
-                      first, d->blocker_group, d->n_blockers, d->n_blockers == 1 ? "" : "s");
+                      d->blocked, d->blocker_group, d->n_blockers, d->n_blockers == 1 ? "" : "s");
 }
 
 static int build_changes(struct detach_ctx *d)
@@ -560,7 +561,7 @@ int plan_detach(vfioctl_host *host, vfioctl_state *st, const struct vfioctl_pci_
         if (r < 0)
                 goto out;
         if (d.n_blockers > 0) {
-                r = refuse_group(&d, addrs, n);
+                r = refuse_group(&d);
                 goto out;
         }
         for (size_t i = 0; i < d.n_targets && !(opts->flags & VFIOCTL_OP_FORCE); i++) {

@@ -38,4 +38,13 @@ guest 'g1' released
 No devices detached or owned, and nothing unfinished."
 is "everything back after release" "$(ws_drivers)" "$WS_PRISTINE"
 
+# --- a detach of several devices names the one whose group refuses, not the first given
+log_reset
+run V detach 00:14.0 05:00.0
+is "detach 00:14.0 05:00.0: exit 1" "$RC" 1
+like "detach 00:14.0 05:00.0: names 05:00.0, the device whose group is shared" "$ERR" \
+        "^vfioctl: cannot detach 0000:05:00.0 alone: IOMMU group 8 also holds 2 devices"
+is "detach 00:14.0 05:00.0: nothing written" "$(log_get)" ""
+
+
 done_testing
