@@ -129,7 +129,8 @@ int session_recover(struct session *s);
 struct vfioctl_state_op *session_pending(struct session *s, size_t *ret_n);
 /* Says which operations were rolled back ("'vfioctl detach 01:00.0' (pid
  * 123, started ...)"), on stderr, and keeps them for the JSON "undone". */
-void session_name_undone(struct session *s, struct vfioctl_state_op *ops, size_t n, bool changed);
+void session_name_undone(struct session *s, struct vfioctl_state_op *ops, size_t n,
+                         vfioctl_report *report);
 /* For commands that change anything: session_begin() with the lock, then
  * recover what an interrupted command left; on failure the session is
  * already ended and the exit code is returned. */

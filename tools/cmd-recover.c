@@ -65,7 +65,7 @@ int cmd_recover(struct cli *cli, int argc, char **argv)
         r = vfioctl_recover(s.host, s.st, timeout_ms, s.report);
         undone = r > 0 || (r == 0 && vfioctl_report_n_entries(s.report) > 0);
         if (undone)
-                session_name_undone(&s, ops, n_ops, vfioctl_report_n_entries(s.report) > 0);
+                session_name_undone(&s, ops, n_ops, s.report);
         vfioctl_state_ops_free(ops, n_ops);
         if (r >= 0)
                 r = release_dead(cli, &s, timeout_ms);

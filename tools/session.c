@@ -243,6 +243,61 @@ static void print_entry(struct session *s, const struct vfioctl_report_entry *e)
         }
 }
 
+static bool is_put_back(enum vfioctl_action a)
+{
+        return a == VFIOCTL_ACTION_ROLLED_BACK;
+}
+
+static bool is_not_put_back(enum vfioctl_action a)
+{
+        return a == VFIOCTL_ACTION_STUCK || a == VFIOCTL_ACTION_BLOCKED;
+}
+
+/* Whether a rollback in the report left something behind. */
+static bool report_has_stuck(vfioctl_report *report)
+{
+        for (size_t i = 0; i < vfioctl_report_n_entries(report); i++)
+                if (is_not_put_back(vfioctl_report_entry_at(report, i)->action))
+                        return true;
+        return false;
+}
+
+static bool report_has_put_back(vfioctl_report *report)
+{
+        for (size_t i = 0; i < vfioctl_report_n_entries(report); i++)
+                if (is_put_back(vfioctl_report_entry_at(report, i)->action))
+                        return true;
+        return false;
+}
+
+/*
+ * Every entry of the report. A rollback that put some devices back and not
+ * others gets two headings, so no "could NOT be put back" line stands under
+ * a "rolled back:" that is not true of it.
+ */
+static void print_entries(struct session *s, vfioctl_report *report)
+{
+        size_t n = vfioctl_report_n_entries(report);
+        bool split = report_has_put_back(report) && report_has_stuck(report);
+        for (size_t i = 0; i < n; i++) {
+                const struct vfioctl_report_entry *e = vfioctl_report_entry_at(report, i);
+
+                if (!split || (!is_put_back(e->action) && !is_not_put_back(e->action)))
+                        print_entry(s, e);
+        }
+        if (!split)
+                return;
+        fflush(stdout);
+        fputs("rolled back:\n", stderr);
+        for (size_t i = 0; i < n; i++)
+                if (is_put_back(vfioctl_report_entry_at(report, i)->action))
+                        print_entry(s, vfioctl_report_entry_at(report, i));
+        fputs("not rolled back:\n", stderr);
+        for (size_t i = 0; i < n; i++)
+                if (is_not_put_back(vfioctl_report_entry_at(report, i)->action))
+                        print_entry(s, vfioctl_report_entry_at(report, i));
+}
+
 static const char *outcome_word(enum vfioctl_outcome o)
 {
         switch (o) {
@@ -328,8 +383,7 @@ static void print_failure(struct session *s)
                 print_error("%.*s", (int) (nl - msg), msg);
         else if (*msg)
                 print_error("%s", msg);
-        for (size_t i = 0; i < vfioctl_report_n_entries(s->report); i++)
-                print_entry(s, vfioctl_report_entry_at(s->report, i));
+        print_entries(s, s->report);
         if (nl)
                 fprintf(stderr, "%s\n", nl + 1);
 }
@@ -349,8 +403,7 @@ int session_finish(struct session *s, int r)
                 print_error("SIG%s: stopped, and rolled back what was changed:",
                             sigabbrev_np(signal_caught) ? sigabbrev_np(signal_caught) : "signal");
         if (code == EXIT_OK) {
-                for (size_t i = 0; i < vfioctl_report_n_entries(s->report); i++)
-                        print_entry(s, vfioctl_report_entry_at(s->report, i));
+                print_entries(s, s->report);
                 if (s->cli->dry_run)
                         print_note(s->cli, "(dry run: nothing was changed)");
                 return code;
@@ -369,8 +422,12 @@ struct vfioctl_state_op *session_pending(struct session *s, size_t *ret_n)
         return ops;
 }
 
-void session_name_undone(struct session *s, struct vfioctl_state_op *ops, size_t n, bool changed)
+void session_name_undone(struct session *s, struct vfioctl_state_op *ops, size_t n,
+                         vfioctl_report *report)
 {
+        bool changed = vfioctl_report_n_entries(report) > 0, stuck = report_has_stuck(report);
+        bool back = report_has_put_back(report);
+
         for (size_t i = 0; i < n; i++) {
                 char when[64];
                 time_t t = (time_t) ops[i].started_at;
@@ -381,9 +438,12 @@ void session_name_undone(struct session *s, struct vfioctl_state_op *ops, size_t
                 if (!s->cli->json)
                         print_note(s->cli, "vfioctl: '%s' (pid %d, started %s) was interrupted%s",
                                    ops[i].command, ops[i].pid, when,
-                                   changed ? "; rolled back what it changed:"
-                                           : " before it changed anything; its record is "
-                                             "cleared");
+                                   !changed ? " before it changed anything; its record is "
+                                              "cleared"
+                                   : stuck && back ? "; only part of what it changed was "
+                                                     "rolled back:"
+                                   : stuck ? "; not rolled back:"
+                                           : "; rolled back what it changed:");
                 if (!s->undone)
                         s->undone = json_array();
                 json_array_append_new(s->undone,
@@ -414,13 +474,13 @@ int session_recover(struct session *s)
         }
         if (r > 0 || vfioctl_report_n_entries(report) > 0) {
                 if (n_ops)
-                        session_name_undone(s, ops, n_ops,
-                                            vfioctl_report_n_entries(report) > 0);
+                        session_name_undone(s, ops, n_ops, report);
                 else
-                        print_note(s->cli, "vfioctl: an earlier operation was interrupted; "
-                                           "rolled back:");
-                for (size_t i = 0; i < vfioctl_report_n_entries(report); i++)
-                        print_entry(s, vfioctl_report_entry_at(report, i));
+                        print_note(s->cli, "vfioctl: an earlier operation was interrupted%s",
+                                   !report_has_stuck(report)    ? "; rolled back:"
+                                   : report_has_put_back(report) ? ":"
+                                                                 : "; not rolled back:");
+                print_entries(s, report);
         }
         vfioctl_state_ops_free(ops, n_ops);
         if (r < 0)

@@ -47,4 +47,30 @@ like "detach 00:14.0 05:00.0: names 05:00.0, the device whose group is shared" "
 is "detach 00:14.0 05:00.0: nothing written" "$(log_get)" ""
 
 
+# --- a rollback that puts back some devices and not others says which is which
+sim_mount sriov-server
+log_reset
+echo 6 >"$SIM/.sim/crash_after"
+run V assign g1 03:00.0 03:00.1
+is "assign killed at its last write: exit 137" "$RC" 137
+fault "0000:03:00.1 bind fail=EIO"
+run V recover --timeout 1
+is "recover with a device that cannot go back: exit 3" "$RC" 3
+like "recover: the interrupted command, only part of it rolled back" "$ERR" \
+        "^vfioctl: '[^']*assign g1 03:00.0 03:00.1' \(pid [0-9]+, started [^)]*\) was interrupted; only part of what it changed was rolled back:$"
+is "recover: 'rolled back:' over what went back, 'not rolled back:' over what did not" \
+        "$(grep -E '^(rolled back:|not rolled back:|  0000:03:00.[01] )' <<<"$ERR" | sed 's/: writing.*//')" \
+"rolled back:
+  0000:03:00.0 put back: igb
+not rolled back:
+  0000:03:00.1 could NOT be put back on igb"
+is "recover: never 'rolled back what it changed' when something stayed" "$(grep -c 'rolled back what it changed' <<<"$ERR")" 0
+run V recover --timeout 1
+like "recover again, nothing goes back: 'not rolled back:'" "$ERR" \
+        "was interrupted; not rolled back:$"
+fault "0000:03:00.1 bind none"
+run V recover
+is "recover once the fault is gone: exit 0" "$RC" 0
+is "recover once the fault is gone: igb on both" "$(drv 0000:03:00.0) $(drv 0000:03:00.1)" "igb igb"
+
 done_testing
