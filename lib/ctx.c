@@ -35,8 +35,7 @@ VFIOCTL_EXPORT int vfioctl_ctx_new(const char *root, vfioctl_ctx **ret)
         struct stat st;
         int r;
 
-        if (!ret)
-                return -EINVAL;
+        assert_return(ret, -EINVAL);
 
         ctx = calloc(1, sizeof(*ctx));
         if (!ctx)
@@ -80,41 +79,46 @@ DEFINE_PUBLIC_REF_UNREF(vfioctl_ctx, vfioctl_ctx, ctx_free)
 
 VFIOCTL_EXPORT const char *vfioctl_ctx_get_root(vfioctl_ctx *ctx)
 {
-        return ctx ? ctx->root : NULL;
+        assert_return(ctx, NULL);
+        return ctx->root;
 }
 
 VFIOCTL_EXPORT const char *vfioctl_ctx_errmsg(vfioctl_ctx *ctx)
 {
-        return ctx ? ctx->errmsg : "";
+        assert_return(ctx, "");
+        return ctx->errmsg;
 }
 
 VFIOCTL_EXPORT void vfioctl_ctx_set_log_fn(vfioctl_ctx *ctx, vfioctl_log_fn fn, void *userdata)
 {
+        assert_return_void(ctx);
         ctx->log_fn = fn;
         ctx->log_data = userdata;
 }
 
 VFIOCTL_EXPORT void vfioctl_ctx_set_log_priority(vfioctl_ctx *ctx, int priority)
 {
+        assert_return_void(ctx);
         ctx->log_priority = priority;
 }
 
 VFIOCTL_EXPORT void vfioctl_ctx_set_dry_run(vfioctl_ctx *ctx, vfioctl_write_fn fn, void *userdata)
 {
+        assert_return_void(ctx);
         ctx->dry_run_fn = fn;
         ctx->dry_run_data = userdata;
 }
 
 VFIOCTL_EXPORT bool vfioctl_ctx_is_dry_run(vfioctl_ctx *ctx)
 {
+        assert_return(ctx, false);
         return ctx->dry_run_fn != NULL;
 }
 
 VFIOCTL_EXPORT void vfioctl_ctx_set_progress_fn(vfioctl_ctx *ctx, vfioctl_progress_fn fn,
                                                 void *userdata)
 {
-        if (!ctx)
-                return;
+        assert_return_void(ctx);
         ctx->progress_fn = fn;
         ctx->progress_data = userdata;
 }
@@ -122,13 +126,14 @@ VFIOCTL_EXPORT void vfioctl_ctx_set_progress_fn(vfioctl_ctx *ctx, vfioctl_progre
 /* Async-signal-safe: one store to a sig_atomic_t, nothing else. */
 VFIOCTL_EXPORT void vfioctl_ctx_interrupt(vfioctl_ctx *ctx)
 {
-        if (ctx)
-                ctx->interrupted = 1;
+        assert_return_void(ctx);
+        ctx->interrupted = 1;
 }
 
 VFIOCTL_EXPORT bool vfioctl_ctx_is_interrupted(vfioctl_ctx *ctx)
 {
-        return ctx && ctx->interrupted;
+        assert_return(ctx, false);
+        return ctx->interrupted;
 }
 
 void ctx_log(vfioctl_ctx *ctx, int priority, const char *file, int line, const char *fn,

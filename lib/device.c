@@ -260,16 +260,19 @@ VFIOCTL_EXPORT vfioctl_device *vfioctl_device_unref(vfioctl_device *dev)
 
 VFIOCTL_EXPORT const struct vfioctl_pci_addr *vfioctl_device_get_addr(vfioctl_device *dev)
 {
+        assert_return(dev, NULL);
         return &dev->addr;
 }
 
 VFIOCTL_EXPORT const char *vfioctl_device_get_name(vfioctl_device *dev)
 {
+        assert_return(dev, NULL);
         return dev->name;
 }
 
 VFIOCTL_EXPORT int vfioctl_device_get_error(vfioctl_device *dev, const char **ret_msg)
 {
+        assert_return(dev, -EINVAL);
         if (ret_msg)
                 *ret_msg = dev->errmsg;
         return dev->error;
@@ -277,50 +280,59 @@ VFIOCTL_EXPORT int vfioctl_device_get_error(vfioctl_device *dev, const char **re
 
 VFIOCTL_EXPORT uint16_t vfioctl_device_get_vendor_id(vfioctl_device *dev)
 {
+        assert_return(dev, 0);
         return dev->vendor_id;
 }
 
 VFIOCTL_EXPORT uint16_t vfioctl_device_get_device_id(vfioctl_device *dev)
 {
+        assert_return(dev, 0);
         return dev->device_id;
 }
 
 VFIOCTL_EXPORT uint16_t vfioctl_device_get_subsys_vendor_id(vfioctl_device *dev)
 {
+        assert_return(dev, 0);
         return dev->subsys_vendor_id;
 }
 
 VFIOCTL_EXPORT uint16_t vfioctl_device_get_subsys_device_id(vfioctl_device *dev)
 {
+        assert_return(dev, 0);
         return dev->subsys_device_id;
 }
 
 VFIOCTL_EXPORT uint32_t vfioctl_device_get_class(vfioctl_device *dev)
 {
+        assert_return(dev, 0);
         return dev->class;
 }
 
 VFIOCTL_EXPORT uint8_t vfioctl_device_get_revision(vfioctl_device *dev)
 {
+        assert_return(dev, 0);
         return dev->revision;
 }
 
 VFIOCTL_EXPORT uint8_t vfioctl_device_get_header_type(vfioctl_device *dev)
 {
+        assert_return(dev, 0);
         return dev->header_type;
 }
 
 VFIOCTL_EXPORT bool vfioctl_device_is_multifunction(vfioctl_device *dev)
 {
-        struct vfioctl_pci_addr f0 = dev->addr;
+        struct vfioctl_pci_addr f0;
         vfioctl_device *first;
 
+        assert_return(dev, false);
         /* Only function 0 has to carry the multifunction bit: the kernel
          * looks for functions 1-7 only when it does, and QEMU sets it on
          * function 0 alone. Another function belongs to a multifunction
          * device when its function 0 says so. */
         if (dev->multifunction || dev->addr.function == 0)
                 return dev->multifunction;
+        f0 = dev->addr;
         f0.function = 0;
         if (host_find_device(dev->host, &f0, &first) < 0)
                 return false;
@@ -329,15 +341,18 @@ VFIOCTL_EXPORT bool vfioctl_device_is_multifunction(vfioctl_device *dev)
 
 VFIOCTL_EXPORT bool vfioctl_device_is_bridge(vfioctl_device *dev)
 {
+        assert_return(dev, false);
         return !dev->error && dev->header_type != 0;
 }
 
 VFIOCTL_EXPORT bool vfioctl_device_is_plumbing(vfioctl_device *dev)
 {
-        unsigned base = dev->class >> 16;
+        unsigned base;
 
+        assert_return(dev, false);
         if (dev->error)
                 return false;
+        base = dev->class >> 16;
         /* Bridges of every kind, system peripherals (IOMMUs, root complex
          * event collectors, timers) and processors: nothing a guest takes. */
         return vfioctl_device_is_bridge(dev) || base == 0x06 || base == 0x08 || base == 0x0b;
@@ -379,6 +394,7 @@ static const struct class_word class_words[] = {
 
 VFIOCTL_EXPORT const char *vfioctl_device_get_class_word(vfioctl_device *dev)
 {
+        assert_return(dev, NULL);
         if (dev->error)
                 return "unknown";
         for (size_t i = 0; i < ELEMENTSOF(class_words); i++)
@@ -403,40 +419,48 @@ static void device_load_names(vfioctl_device *dev)
 
 VFIOCTL_EXPORT const char *vfioctl_device_get_vendor_name(vfioctl_device *dev)
 {
+        assert_return(dev, NULL);
         device_load_names(dev);
         return dev->vendor_name;
 }
 
 VFIOCTL_EXPORT const char *vfioctl_device_get_device_name(vfioctl_device *dev)
 {
+        assert_return(dev, NULL);
         device_load_names(dev);
         return dev->device_name;
 }
 
 VFIOCTL_EXPORT const char *vfioctl_device_get_driver(vfioctl_device *dev)
 {
+        assert_return(dev, NULL);
         return dev->driver;
 }
 
 VFIOCTL_EXPORT int vfioctl_device_get_group_number(vfioctl_device *dev)
 {
+        assert_return(dev, -1);
         return dev->group;
 }
 
 VFIOCTL_EXPORT bool vfioctl_device_is_on_vfio(vfioctl_device *dev)
 {
+        assert_return(dev, false);
         return driver_stub_kind(dev->host, dev->driver, dev) == DRIVER_STUB_VFIO;
 }
 
 VFIOCTL_EXPORT bool vfioctl_device_is_on_stub(vfioctl_device *dev)
 {
-        enum driver_stub k = driver_stub_kind(dev->host, dev->driver, dev);
+        enum driver_stub k;
 
+        assert_return(dev, false);
+        k = driver_stub_kind(dev->host, dev->driver, dev);
         return k == DRIVER_STUB_VFIO || k == DRIVER_STUB_HOLD;
 }
 
 VFIOCTL_EXPORT bool vfioctl_device_is_viable_member(vfioctl_device *dev)
 {
+        assert_return(dev, false);
         if (dev->error)
                 return false;
         if (!dev->driver)
@@ -590,7 +614,10 @@ int device_load_details(vfioctl_device *dev)
 
 VFIOCTL_EXPORT int vfioctl_device_get_driver_override(vfioctl_device *dev, const char **ret)
 {
-        int r = device_load_details(dev);
+        int r;
+
+        assert_return(dev && ret, -EINVAL);
+        r = device_load_details(dev);
         if (r < 0)
                 return r;
         *ret = dev->driver_override;
@@ -599,7 +626,10 @@ VFIOCTL_EXPORT int vfioctl_device_get_driver_override(vfioctl_device *dev, const
 
 VFIOCTL_EXPORT int vfioctl_device_get_numa_node(vfioctl_device *dev, int *ret)
 {
-        int r = device_load_details(dev);
+        int r;
+
+        assert_return(dev && ret, -EINVAL);
+        r = device_load_details(dev);
         if (r < 0)
                 return r;
         *ret = dev->numa_node;
@@ -608,7 +638,10 @@ VFIOCTL_EXPORT int vfioctl_device_get_numa_node(vfioctl_device *dev, int *ret)
 
 VFIOCTL_EXPORT int vfioctl_device_is_boot_vga(vfioctl_device *dev, bool *ret)
 {
-        int r = device_load_details(dev);
+        int r;
+
+        assert_return(dev && ret, -EINVAL);
+        r = device_load_details(dev);
         if (r < 0)
                 return r;
         *ret = dev->boot_vga;
@@ -618,7 +651,10 @@ VFIOCTL_EXPORT int vfioctl_device_is_boot_vga(vfioctl_device *dev, bool *ret)
 VFIOCTL_EXPORT int vfioctl_device_get_sriov(vfioctl_device *dev, unsigned *ret_total,
                                             unsigned *ret_num)
 {
-        int r = device_load_details(dev);
+        int r;
+
+        assert_return(dev, -EINVAL);
+        r = device_load_details(dev);
         if (r < 0)
                 return r;
         if (ret_total)
@@ -631,7 +667,10 @@ VFIOCTL_EXPORT int vfioctl_device_get_sriov(vfioctl_device *dev, unsigned *ret_t
 VFIOCTL_EXPORT int vfioctl_device_get_physfn(vfioctl_device *dev, struct vfioctl_pci_addr *ret,
                                              bool *ret_is_vf)
 {
-        int r = device_load_details(dev);
+        int r;
+
+        assert_return(dev && ret_is_vf, -EINVAL);
+        r = device_load_details(dev);
         if (r < 0)
                 return r;
         if (ret && dev->is_vf)
@@ -643,7 +682,10 @@ VFIOCTL_EXPORT int vfioctl_device_get_physfn(vfioctl_device *dev, struct vfioctl
 VFIOCTL_EXPORT int vfioctl_device_get_virtfns(vfioctl_device *dev,
                                               const struct vfioctl_pci_addr **ret, size_t *ret_n)
 {
-        int r = device_load_details(dev);
+        int r;
+
+        assert_return(dev && ret && ret_n, -EINVAL);
+        r = device_load_details(dev);
         if (r < 0)
                 return r;
         *ret = dev->virtfns;
@@ -715,8 +757,7 @@ VFIOCTL_EXPORT int vfioctl_device_get_reset(vfioctl_device *dev, const char **re
 {
         int r;
 
-        if (!dev || !ret_methods || !ret_flr)
-                return -EINVAL;
+        assert_return(dev && ret_methods && ret_flr, -EINVAL);
         r = device_load_reset(dev);
         if (r < 0)
                 return r;

@@ -83,21 +83,25 @@ int group_add_device(vfioctl_group *group, vfioctl_device *dev)
 
 VFIOCTL_EXPORT unsigned vfioctl_group_get_number(vfioctl_group *group)
 {
+        assert_return(group, 0);
         return group->number;
 }
 
 VFIOCTL_EXPORT size_t vfioctl_group_n_devices(vfioctl_group *group)
 {
+        assert_return(group, 0);
         return group->n_devices;
 }
 
 VFIOCTL_EXPORT vfioctl_device *vfioctl_group_device_at(vfioctl_group *group, size_t i)
 {
-        return i < group->n_devices ? group->devices[i] : NULL;
+        assert_return(group && i < group->n_devices, NULL);
+        return group->devices[i];
 }
 
 VFIOCTL_EXPORT bool vfioctl_group_is_viable(vfioctl_group *group)
 {
+        assert_return(group, false);
         for (size_t i = 0; i < group->n_devices; i++)
                 if (!vfioctl_device_is_viable_member(group->devices[i]))
                         return false;

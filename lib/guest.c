@@ -331,7 +331,8 @@ VFIOCTL_EXPORT int vfioctl_guest_set_pid(vfioctl_state *st, const char *name, in
 
 VFIOCTL_EXPORT bool vfioctl_guest_is_alive(vfioctl_guest *g)
 {
-        return !g || guest_pid_alive(g->pid);
+        assert_return(g, false);
+        return guest_pid_alive(g->pid);
 }
 
 VFIOCTL_EXPORT int64_t vfioctl_guest_get_created_at(vfioctl_guest *g)

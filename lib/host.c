@@ -16,8 +16,7 @@ VFIOCTL_EXPORT int vfioctl_host_new(vfioctl_ctx *ctx, vfioctl_host **ret)
         vfioctl_host *host;
         int r;
 
-        if (!ctx || !ret)
-                return -EINVAL;
+        assert_return(ctx && ret, -EINVAL);
         host = calloc(1, sizeof(*host));
         if (!host)
                 return -ENOMEM;
@@ -81,16 +80,19 @@ DEFINE_PUBLIC_REF_UNREF(vfioctl_host, vfioctl_host, host_free)
 
 VFIOCTL_EXPORT void vfioctl_host_invalidate(vfioctl_host *host)
 {
+        assert_return_void(host);
         host_clear(host);
 }
 
 VFIOCTL_EXPORT vfioctl_ctx *vfioctl_host_get_ctx(vfioctl_host *host)
 {
+        assert_return(host, NULL);
         return host->ctx;
 }
 
 VFIOCTL_EXPORT bool vfioctl_host_has_iommu(vfioctl_host *host)
 {
+        assert_return(host, false);
         if (host->has_iommu < 0) {
                 /* No folder at all (a kernel without IOMMU support) is no IOMMU too. */
                 host->has_iommu = sysfs_dir_is_empty(host->ctx, SYSFS_IOMMU_GROUPS) == 0;
@@ -235,6 +237,7 @@ VFIOCTL_EXPORT int vfioctl_host_get_device(vfioctl_host *host, const struct vfio
         char name[VFIOCTL_PCI_ADDR_MAX];
         int r;
 
+        assert_return(host && addr && ret, -EINVAL);
         r = host_find_device(host, addr, ret);
         vfioctl_pci_addr_format(addr, name);
         if (r == -ENODEV)
@@ -345,6 +348,7 @@ static int host_load_group(vfioctl_host *host, unsigned number, vfioctl_group **
 
 VFIOCTL_EXPORT int vfioctl_host_get_group(vfioctl_host *host, unsigned number, vfioctl_group **ret)
 {
+        assert_return(host && ret, -EINVAL);
         return host_load_group(host, number, ret);
 }
 
@@ -373,6 +377,7 @@ VFIOCTL_EXPORT int vfioctl_host_scan(vfioctl_host *host)
         _cleanup_strv_free_ char **names = NULL;
         int r;
 
+        assert_return(host, -EINVAL);
         if (host->scanned)
                 return 0;
         r = sysfs_list_dir(host->ctx, host->devices_fd, SYSFS_PCI_DEVICES, &names, NULL);
@@ -403,22 +408,26 @@ VFIOCTL_EXPORT int vfioctl_host_scan(vfioctl_host *host)
 
 VFIOCTL_EXPORT size_t vfioctl_host_n_devices(vfioctl_host *host)
 {
+        assert_return(host, 0);
         return host->n_devices;
 }
 
 VFIOCTL_EXPORT vfioctl_device *vfioctl_host_device_at(vfioctl_host *host, size_t i)
 {
-        return i < host->n_devices ? host->devices[i] : NULL;
+        assert_return(host && i < host->n_devices, NULL);
+        return host->devices[i];
 }
 
 VFIOCTL_EXPORT size_t vfioctl_host_n_groups(vfioctl_host *host)
 {
+        assert_return(host, 0);
         return host->n_groups;
 }
 
 VFIOCTL_EXPORT vfioctl_group *vfioctl_host_group_at(vfioctl_host *host, size_t i)
 {
-        return i < host->n_groups ? host->groups[i] : NULL;
+        assert_return(host && i < host->n_groups, NULL);
+        return host->groups[i];
 }
 
 /* ------------------------------------------------------------------ */

@@ -36,6 +36,24 @@ struct pci_access;
                 return NULL;                                     \
         }
 
+/*
+ * Argument checks at the top of every public entry point (sd-device's
+ * assert_return()): a caller's NULL handle, NULL out-parameter or index
+ * out of range comes back as r (-EINVAL, or NULL/0/false for a getter, as
+ * vfioctl.h says), never as a crash inside the library. Internal functions
+ * use assert() and _nonnull_ instead.
+ */
+#define assert_return(expr, r)                       \
+        do {                                         \
+                if (__builtin_expect(!(expr), 0))    \
+                        return (r);                  \
+        } while (0)
+#define assert_return_void(expr)                     \
+        do {                                         \
+                if (__builtin_expect(!(expr), 0))    \
+                        return;                      \
+        } while (0)
+
 struct vfioctl_ctx {
         int n_ref;
         char *root;             /* absolute, no trailing slash except "/" */

@@ -44,8 +44,7 @@ VFIOCTL_EXPORT int vfioctl_pci_addr_parse(const char *s, struct vfioctl_pci_addr
         size_t len;
         const char *p = s;
 
-        if (!s || !ret)
-                return -EINVAL;
+        assert_return(s && ret, -EINVAL);
         len = strlen(s);
         if (len == 12) {
                 if (parse_field(&p, 4, ':', &domain) < 0)
@@ -71,6 +70,7 @@ VFIOCTL_EXPORT int vfioctl_pci_addr_parse(const char *s, struct vfioctl_pci_addr
 VFIOCTL_EXPORT char *vfioctl_pci_addr_format(const struct vfioctl_pci_addr *a,
                                              char buf[VFIOCTL_PCI_ADDR_MAX])
 {
+        assert_return(a && buf, NULL);
         snprintf(buf, VFIOCTL_PCI_ADDR_MAX, "%04x:%02x:%02x.%x", a->domain, a->bus,
                  a->slot & 0x1fu, a->function & 7u);
         return buf;
@@ -79,6 +79,9 @@ VFIOCTL_EXPORT char *vfioctl_pci_addr_format(const struct vfioctl_pci_addr *a,
 VFIOCTL_EXPORT int vfioctl_pci_addr_compare(const struct vfioctl_pci_addr *a,
                                             const struct vfioctl_pci_addr *b)
 {
+        /* NULL sorts first, so a NULL never crashes a qsort() either. */
+        if (!a || !b)
+                return !!a - !!b;
         if (a->domain != b->domain)
                 return a->domain < b->domain ? -1 : 1;
         if (a->bus != b->bus)

@@ -530,8 +530,7 @@ VFIOCTL_EXPORT int vfioctl_state_open(vfioctl_ctx *ctx, const char *dir, unsigne
         vfioctl_state *st;
         int r;
 
-        if (!ctx || !dir || !*dir || !ret)
-                return -EINVAL;
+        assert_return(ctx && dir && *dir && ret, -EINVAL);
         st = calloc(1, sizeof(*st));
         if (!st)
                 return -ENOMEM;
@@ -582,6 +581,7 @@ DEFINE_PUBLIC_REF_UNREF(vfioctl_state, vfioctl_state, state_free)
 
 VFIOCTL_EXPORT const char *vfioctl_state_get_dir(vfioctl_state *st)
 {
+        assert_return(st, NULL);
         return st->dir;
 }
 
@@ -643,6 +643,7 @@ VFIOCTL_EXPORT int vfioctl_state_lock(vfioctl_state *st, const char *command,
         char holder[600];
         int r;
 
+        assert_return(st, -EINVAL);
         if (st->readonly)
                 return ctx_error(st->ctx, -EROFS, "state opened read-only cannot be locked");
         if (st->lock_fd >= 0)
@@ -682,6 +683,7 @@ VFIOCTL_EXPORT int vfioctl_state_lock(vfioctl_state *st, const char *command,
 
 VFIOCTL_EXPORT void vfioctl_state_unlock(vfioctl_state *st)
 {
+        assert_return_void(st);
         if (st->lock_fd < 0)
                 return;
         /* Empty the file first: a waiter reading it then sees no stale holder. */
@@ -880,8 +882,7 @@ VFIOCTL_EXPORT int vfioctl_state_get_devices(vfioctl_state *st, const char *owne
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
         int r;
 
-        if (!st || !ret || !ret_n)
-                return -EINVAL;
+        assert_return(st && ret && ret_n, -EINVAL);
         if (!st->db) {
                 *ret = NULL;
                 *ret_n = 0;
@@ -1360,8 +1361,7 @@ VFIOCTL_EXPORT int vfioctl_state_get_pending(vfioctl_state *st, struct vfioctl_s
         size_t n = 0;
         int rc, r = 0;
 
-        if (!st || !ret || !ret_n)
-                return -EINVAL;
+        assert_return(st && ret && ret_n, -EINVAL);
         if (!st->db) {
                 *ret = NULL;
                 *ret_n = 0;

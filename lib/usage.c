@@ -301,6 +301,7 @@ VFIOCTL_EXPORT int vfioctl_device_has_console(vfioctl_device *dev, bool *ret)
         bool boot_vga = false;
         int r;
 
+        assert_return(dev && ret, -EINVAL);
         r = vfioctl_device_is_boot_vga(dev, &boot_vga);
         if (r < 0)
                 return r;
@@ -318,8 +319,7 @@ VFIOCTL_EXPORT int vfioctl_device_check_host_use(vfioctl_device *dev, vfioctl_re
         bool console = false;
         int found = 0, r;
 
-        if (!dev)
-                return -EINVAL;
+        assert_return(dev, -EINVAL);
         addr = vfioctl_device_get_name(dev);
         drv = vfioctl_device_get_driver(dev);
         r = vfioctl_device_get_netifs(dev, &nifs, &n_nifs);
@@ -377,7 +377,10 @@ int usage_load(vfioctl_device *dev)
 VFIOCTL_EXPORT int vfioctl_device_get_netifs(vfioctl_device *dev, const struct vfioctl_netif **ret,
                                              size_t *ret_n)
 {
-        int r = usage_load(dev);
+        int r;
+
+        assert_return(dev && ret && ret_n, -EINVAL);
+        r = usage_load(dev);
         if (r < 0)
                 return r;
         *ret = dev->netifs;
@@ -388,7 +391,10 @@ VFIOCTL_EXPORT int vfioctl_device_get_netifs(vfioctl_device *dev, const struct v
 VFIOCTL_EXPORT int vfioctl_device_get_blockdevs(vfioctl_device *dev,
                                                 const struct vfioctl_blockdev **ret, size_t *ret_n)
 {
-        int r = usage_load(dev);
+        int r;
+
+        assert_return(dev && ret && ret_n, -EINVAL);
+        r = usage_load(dev);
         if (r < 0)
                 return r;
         *ret = dev->blockdevs;

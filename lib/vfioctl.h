@@ -14,8 +14,13 @@
  *    for devices and groups only until the host's cache is invalidated
  *    (every operation that changes drivers does that): take a reference
  *    with vfioctl_device_ref()/vfioctl_group_ref() to keep one longer;
- *  - output parameters come last and are untouched on failure; a NULL
- *    handle or out-parameter where one is required gives -EINVAL;
+ *  - output parameters come last and are untouched on failure;
+ *  - every entry point checks its arguments (sd-device's assert_return):
+ *    a NULL handle or out-parameter where one is required gives -EINVAL;
+ *    a getter that returns its value directly gives NULL, 0 or false for
+ *    a NULL handle or an index out of range (vfioctl_ctx_errmsg(): "",
+ *    vfioctl_device_get_group_number(): -1), a void function does
+ *    nothing; tests/api/null-args.c calls every function so;
  *  - threads: a context and everything made from it (hosts, devices,
  *    states, guests) belong to one thread at a time; use one context per
  *    thread. Nothing is global, so separate contexts need no locking;
