@@ -264,7 +264,7 @@ VFIOCTL_EXPORT const struct vfioctl_pci_addr *vfioctl_device_get_addr(vfioctl_de
         return &dev->addr;
 }
 
-VFIOCTL_EXPORT const char *vfioctl_device_get_name(vfioctl_device *dev)
+VFIOCTL_EXPORT const char *vfioctl_device_get_address(vfioctl_device *dev)
 {
         assert_return(dev, NULL);
         return dev->name;
@@ -636,7 +636,7 @@ VFIOCTL_EXPORT int vfioctl_device_get_numa_node(vfioctl_device *dev, int *ret)
         return 0;
 }
 
-VFIOCTL_EXPORT int vfioctl_device_is_boot_vga(vfioctl_device *dev, bool *ret)
+VFIOCTL_EXPORT int vfioctl_device_get_boot_vga(vfioctl_device *dev, bool *ret)
 {
         int r;
 

@@ -264,6 +264,10 @@ struct vfioctl_host {
         bool routes_loaded;
 };
 
+/* The 0.1 name, for the files still being restructured (plan.c, assign.c,
+ * pool.c) until they move to vfioctl_device_get_address(); not exported. */
+#define vfioctl_device_get_name vfioctl_device_get_address
+
 /* device.c: reads one device's eager fields; group number given or -2 to read the link. */
 int device_new(vfioctl_host *host, const struct vfioctl_pci_addr *addr, int group,
                vfioctl_device **ret);

@@ -652,7 +652,7 @@ static int check_group(vfioctl_host *host, vfioctl_reservations *res,
                 return r;
         for (size_t i = 0; i < vfioctl_group_n_devices(group); i++) {
                 vfioctl_device *m = vfioctl_group_device_at(group, i);
-                const char *name = vfioctl_device_get_name(m);
+                const char *name = vfioctl_device_get_address(m);
                 const struct vfioctl_reservation *other = find_entry(res, name);
                 const struct vfioctl_reservation_member *was = find_member(e, name);
 
@@ -823,7 +823,7 @@ static int reserve_group_members(struct reserve_ctx *c, vfioctl_device *dev,
                 return r;
         for (size_t i = 0; i < vfioctl_group_n_devices(group); i++) {
                 vfioctl_device *m = vfioctl_group_device_at(group, i);
-                const struct vfioctl_reservation *other = find_entry(c->res, vfioctl_device_get_name(m));
+                const struct vfioctl_reservation *other = find_entry(c->res, vfioctl_device_get_address(m));
 
                 if (m == dev || requested(addrs, n, m) || vfioctl_device_is_bridge(m) ||
                     (other && ids_match(other, m)) || vfioctl_device_is_on_stub(m))
@@ -842,8 +842,8 @@ static int reserve_group_members(struct reserve_ctx *c, vfioctl_device *dev,
                 }
                 c->n_blockers++;
                 c->blocker_group = vfioctl_device_get_group_number(dev);
-                c->first = c->first ?: vfioctl_device_get_name(dev);
-                report_add(c->report, vfioctl_device_get_name(m), VFIOCTL_ACTION_GROUP_MEMBER,
+                c->first = c->first ?: vfioctl_device_get_address(dev);
+                report_add(c->report, vfioctl_device_get_address(m), VFIOCTL_ACTION_GROUP_MEMBER,
                            vfioctl_device_get_driver(m), NULL, "%s",
                            plan_describe(m, desc, sizeof(desc)));
         }
@@ -866,12 +866,12 @@ static int reserve_requested(struct reserve_ctx *c, const struct vfioctl_pci_add
                 if (vfioctl_device_get_error(dev, &msg) < 0)
                         return refuse(c->ctx, c->report, VFIOCTL_OUTCOME_REFUSED, -EIO,
                                       "%s cannot be reserved: its sysfs entry is damaged (%s)",
-                                      vfioctl_device_get_name(dev), msg);
+                                      vfioctl_device_get_address(dev), msg);
                 if (vfioctl_device_is_bridge(dev))
                         return refuse(c->ctx, c->report, VFIOCTL_OUTCOME_REFUSED, -EINVAL,
                                       "%s is a bridge: bridges are never given to guests and "
                                       "never bound to a stub, so it cannot be reserved",
-                                      vfioctl_device_get_name(dev));
+                                      vfioctl_device_get_address(dev));
                 if (!streq(c->stub, "pci-stub") && !stub_is_hold_only(c->stub) &&
                     vfioctl_device_get_group_number(dev) < 0)
                         return refuse(c->ctx, c->report, VFIOCTL_OUTCOME_REFUSED, -ENODEV,
@@ -879,7 +879,7 @@ static int reserve_requested(struct reserve_ctx *c, const struct vfioctl_pci_add
                                       "nothing was reserved. Enable the IOMMU: VT-d or AMD-Vi in "
                                       "the firmware setup, intel_iommu=on or amd_iommu=on on the "
                                       "kernel command line",
-                                      vfioctl_device_get_name(dev));
+                                      vfioctl_device_get_address(dev));
                 r = add_target(c, dev);
                 if (r < 0)
                         return r;
@@ -904,7 +904,7 @@ static int make_entry(struct reserve_ctx *c, vfioctl_device *dev, struct vfioctl
                 .subsys_device_id = vfioctl_device_get_subsys_device_id(dev),
                 .driver = strdup(c->stub),
         };
-        snprintf(e->address, sizeof(e->address), "%s", vfioctl_device_get_name(dev));
+        snprintf(e->address, sizeof(e->address), "%s", vfioctl_device_get_address(dev));
         if (!e->driver)
                 return -ENOMEM;
         if (vfioctl_device_get_group_number(dev) < 0)
@@ -922,7 +922,7 @@ static int make_entry(struct reserve_ctx *c, vfioctl_device *dev, struct vfioctl
                 if (m == dev)
                         continue;
                 mm = &e->members[e->n_members++];
-                snprintf(mm->address, sizeof(mm->address), "%s", vfioctl_device_get_name(m));
+                snprintf(mm->address, sizeof(mm->address), "%s", vfioctl_device_get_address(m));
                 mm->vendor_id = vfioctl_device_get_vendor_id(m);
                 mm->device_id = vfioctl_device_get_device_id(m);
         }
@@ -965,27 +965,27 @@ static int reserve_build(struct reserve_ctx *c, struct vfioctl_reservation **ret
 
                 for (size_t j = 0; j < c->n_targets; j++)
                         replaced |= streq(c->res->entries[i].address,
-                                          vfioctl_device_get_name(c->targets[j]));
+                                          vfioctl_device_get_address(c->targets[j]));
                 if (!replaced)
                         r = entry_copy(&c->res->entries[i], &all[n++]);
         }
         for (size_t j = 0; j < c->n_targets && r >= 0; j++) {
                 vfioctl_device *dev = c->targets[j];
-                const struct vfioctl_reservation *old = find_entry(c->res, vfioctl_device_get_name(dev));
+                const struct vfioctl_reservation *old = find_entry(c->res, vfioctl_device_get_address(dev));
 
                 r = make_entry(c, dev, &all[n++]);
                 if (r < 0)
                         break;
                 if (old && streq(old->driver, c->stub))
-                        report_add(c->report, vfioctl_device_get_name(dev), VFIOCTL_ACTION_RESERVED,
+                        report_add(c->report, vfioctl_device_get_address(dev), VFIOCTL_ACTION_RESERVED,
                                    vfioctl_device_get_driver(dev), c->stub,
                                    "was reserved already; its entry is renewed");
                 else if (old)
-                        report_add(c->report, vfioctl_device_get_name(dev), VFIOCTL_ACTION_RESERVED,
+                        report_add(c->report, vfioctl_device_get_address(dev), VFIOCTL_ACTION_RESERVED,
                                    vfioctl_device_get_driver(dev), c->stub, "was reserved for %s",
                                    old->driver);
                 else
-                        report_add(c->report, vfioctl_device_get_name(dev), VFIOCTL_ACTION_RESERVED,
+                        report_add(c->report, vfioctl_device_get_address(dev), VFIOCTL_ACTION_RESERVED,
                                    vfioctl_device_get_driver(dev), c->stub, NULL);
         }
         if (r < 0) {
@@ -1163,7 +1163,7 @@ static int plan_override_only(struct boot_ctx *b, vfioctl_device **devs, size_t 
                         break;
                 if (streq_ptr(override, stub) && !vfioctl_device_get_driver(devs[i]))
                         continue; /* done by an earlier event of this boot */
-                snprintf(row.address, sizeof(row.address), "%s", vfioctl_device_get_name(devs[i]));
+                snprintf(row.address, sizeof(row.address), "%s", vfioctl_device_get_address(devs[i]));
                 row.original_override = (char *) override;
                 /* Held for the stub: a later boot run finds it there, bound
                  * when the stub loaded, and leaves it (already detached). */
@@ -1211,7 +1211,7 @@ static int boot_apply(struct boot_ctx *b, vfioctl_device **devs, size_t n, const
 
                 snprintf(first, sizeof(first), "%.*s", (int) strcspn(msg, "\n"), msg);
                 for (size_t i = 0; i < n; i++)
-                        not_applied(b, vfioctl_device_get_name(devs[i]), first);
+                        not_applied(b, vfioctl_device_get_address(devs[i]), first);
                 ctx_clear_error(b->ctx);
         }
         vfioctl_report_free(tmp);
@@ -1257,7 +1257,7 @@ static int boot_group(struct boot_ctx *b, const struct vfioctl_reservation **es,
                 if (!devs[i])
                         continue;
                 for (size_t j = 0; j < n; j++)
-                        if (streq(es[j]->address, vfioctl_device_get_name(devs[i])))
+                        if (streq(es[j]->address, vfioctl_device_get_address(devs[i])))
                                 stub = es[j]->driver;
                 for (size_t j = i; j < n_devs; j++) {
                         const char *s = NULL;
@@ -1265,7 +1265,7 @@ static int boot_group(struct boot_ctx *b, const struct vfioctl_reservation **es,
                         if (!devs[j])
                                 continue;
                         for (size_t e = 0; e < n; e++)
-                                if (streq(es[e]->address, vfioctl_device_get_name(devs[j])))
+                                if (streq(es[e]->address, vfioctl_device_get_address(devs[j])))
                                         s = es[e]->driver;
                         if (streq_ptr(s, stub)) {
                                 part[k++] = devs[j];

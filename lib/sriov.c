@@ -174,7 +174,7 @@ static int sriov_verdict_rows(vfioctl_host *host, vfioctl_device *pf,
                               vfioctl_report *report, enum vfioctl_sriov_verdict *ret)
 {
         const struct vfioctl_pci_addr *vfs;
-        const char *pfname = vfioctl_device_get_name(pf);
+        const char *pfname = vfioctl_device_get_address(pf);
         size_t n_vfs = 0;
         int busy = 0, r;
 
@@ -282,12 +282,12 @@ int sriov_check_detach(vfioctl_host *host, vfioctl_device *pf,
                                  "removes them (its driver disables SR-IOV, vfio-pci refuses a "
                                  "PF with VFs), but some are owned, detached or in use (below); "
                                  "nothing was changed. Release or reattach them first",
-                                 vfioctl_device_get_name(pf), n, n == 1 ? "" : "s");
+                                 vfioctl_device_get_address(pf), n, n == 1 ? "" : "s");
         return ctx_error(ctx, -EBUSY,
                          "detaching %s removes its %d VF%s (its driver disables SR-IOV, and "
                          "vfio-pci refuses a PF with VFs); nothing was changed. Force it to "
                          "detach anyway: reattach makes the VFs again",
-                         vfioctl_device_get_name(pf), n, n == 1 ? "" : "s");
+                         vfioctl_device_get_address(pf), n, n == 1 ? "" : "s");
 }
 
 /* ------------------------------------------------------------------ */
@@ -299,7 +299,7 @@ static int read_autoprobe(vfioctl_host *host, vfioctl_device *pf, int *ret)
         uint64_t v;
         int r;
 
-        snprintf(path, sizeof(path), "%s/sriov_drivers_autoprobe", vfioctl_device_get_name(pf));
+        snprintf(path, sizeof(path), "%s/sriov_drivers_autoprobe", vfioctl_device_get_address(pf));
         r = sysfs_read_hex(host->ctx, host->devices_fd, SYSFS_PCI_DEVICES, path, 1, &v);
         if (r < 0)
                 return r;
@@ -316,11 +316,11 @@ static int predict_vfs(vfioctl_host *host, vfioctl_device *pf, unsigned n,
         uint64_t offset, stride;
         int r;
 
-        snprintf(path, sizeof(path), "%s/sriov_offset", vfioctl_device_get_name(pf));
+        snprintf(path, sizeof(path), "%s/sriov_offset", vfioctl_device_get_address(pf));
         r = sysfs_read_hex(host->ctx, host->devices_fd, SYSFS_PCI_DEVICES, path, 0xffff, &offset);
         if (r < 0)
                 return r;
-        snprintf(path, sizeof(path), "%s/sriov_stride", vfioctl_device_get_name(pf));
+        snprintf(path, sizeof(path), "%s/sriov_stride", vfioctl_device_get_address(pf));
         r = sysfs_read_hex(host->ctx, host->devices_fd, SYSFS_PCI_DEVICES, path, 0xffff, &stride);
         if (r < 0)
                 return r;
@@ -481,7 +481,7 @@ static int bind_new_vfs(struct sriov_run *s, const char *stub, const struct srio
                         break;
                 vrow.group = vfioctl_device_get_group_number(vf);
                 vrow.original_driver = (char *) vfioctl_device_get_driver(vf);
-                snprintf(vrow.address, sizeof(vrow.address), "%s", vfioctl_device_get_name(vf));
+                snprintf(vrow.address, sizeof(vrow.address), "%s", vfioctl_device_get_address(vf));
                 r = plan_add_change(&p, vf, stub, stub);
                 if (r >= 0)
                         r = plan_add_row(&p, &vrow);
@@ -901,7 +901,7 @@ VFIOCTL_EXPORT int vfioctl_sriov_set_numvfs(vfioctl_host *host, vfioctl_state *s
                 report_set_outcome(report, VFIOCTL_OUTCOME_INVALID);
                 return r;
         }
-        snprintf(s.pfname, sizeof(s.pfname), "%s", vfioctl_device_get_name(s.pf));
+        snprintf(s.pfname, sizeof(s.pfname), "%s", vfioctl_device_get_address(s.pf));
         r = sriov_set(&s, n);
         if (s.run_open)
                 op_run_done(&s.run);

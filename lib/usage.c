@@ -296,13 +296,13 @@ static bool console_bound(vfioctl_host *host)
         return bound;
 }
 
-VFIOCTL_EXPORT int vfioctl_device_has_console(vfioctl_device *dev, bool *ret)
+VFIOCTL_EXPORT int vfioctl_device_get_console_bound(vfioctl_device *dev, bool *ret)
 {
         bool boot_vga = false;
         int r;
 
         assert_return(dev && ret, -EINVAL);
-        r = vfioctl_device_is_boot_vga(dev, &boot_vga);
+        r = vfioctl_device_get_boot_vga(dev, &boot_vga);
         if (r < 0)
                 return r;
         *ret = boot_vga && console_bound(dev->host);
@@ -320,7 +320,7 @@ VFIOCTL_EXPORT int vfioctl_device_check_host_use(vfioctl_device *dev, vfioctl_re
         int found = 0, r;
 
         assert_return(dev, -EINVAL);
-        addr = vfioctl_device_get_name(dev);
+        addr = vfioctl_device_get_address(dev);
         drv = vfioctl_device_get_driver(dev);
         r = vfioctl_device_get_netifs(dev, &nifs, &n_nifs);
         if (r < 0)
@@ -349,7 +349,7 @@ VFIOCTL_EXPORT int vfioctl_device_check_host_use(vfioctl_device *dev, vfioctl_re
                                            "%s is mounted on %s", bdevs[i].name, *m);
                         found++;
                 }
-        r = vfioctl_device_has_console(dev, &console);
+        r = vfioctl_device_get_console_bound(dev, &console);
         if (r < 0)
                 return r;
         if (console) {

@@ -15,6 +15,10 @@
  *    (every operation that changes drivers does that): take a reference
  *    with vfioctl_device_ref()/vfioctl_group_ref() to keep one longer;
  *  - output parameters come last and are untouched on failure;
+ *  - names: vfioctl_X_is_Y()/has_Y() answer from what is read already and
+ *    return bool, never an error; a question that needs a sysfs read that
+ *    can fail is vfioctl_X_get_Y(X, bool *ret) returning 0 or a negative
+ *    errno, as every other getter with an out-parameter;
  *  - every entry point checks its arguments (sd-device's assert_return):
  *    a NULL handle or out-parameter where one is required gives -EINVAL;
  *    a getter that returns its value directly gives NULL, 0 or false for
@@ -194,7 +198,8 @@ VFIOCTL_EXPORT vfioctl_group *vfioctl_group_unref(vfioctl_group *group);
 
 /* Device: what `list` shows is read eagerly, the rest on first use. */
 VFIOCTL_EXPORT const struct vfioctl_pci_addr *vfioctl_device_get_addr(vfioctl_device *dev);
-VFIOCTL_EXPORT const char *vfioctl_device_get_name(vfioctl_device *dev); /* "dddd:bb:dd.f" */
+/* The address as text, "dddd:bb:dd.f" (the pci.ids name is vfioctl_device_get_device_name()). */
+VFIOCTL_EXPORT const char *vfioctl_device_get_address(vfioctl_device *dev);
 /* A device whose sysfs entry could not be read is kept and marked: errno and why. */
 VFIOCTL_EXPORT int vfioctl_device_get_error(vfioctl_device *dev, const char **ret_msg);
 VFIOCTL_EXPORT uint16_t vfioctl_device_get_vendor_id(vfioctl_device *dev);
@@ -231,7 +236,8 @@ VFIOCTL_EXPORT bool vfioctl_device_is_viable_member(vfioctl_device *dev);
 /* driver_override, NULL when unset (the kernel shows "(null)"). */
 VFIOCTL_EXPORT int vfioctl_device_get_driver_override(vfioctl_device *dev, const char **ret);
 VFIOCTL_EXPORT int vfioctl_device_get_numa_node(vfioctl_device *dev, int *ret);
-VFIOCTL_EXPORT int vfioctl_device_is_boot_vga(vfioctl_device *dev, bool *ret);
+/* sysfs boot_vga: the firmware's boot display (false when the file is absent). */
+VFIOCTL_EXPORT int vfioctl_device_get_boot_vga(vfioctl_device *dev, bool *ret);
 /* SR-IOV: total VFs (0 when not a PF), enabled VFs, and for a VF its PF. */
 VFIOCTL_EXPORT int vfioctl_device_get_sriov(vfioctl_device *dev, unsigned *ret_total,
                                             unsigned *ret_num);
@@ -290,9 +296,9 @@ VFIOCTL_EXPORT int vfioctl_device_get_netifs(vfioctl_device *dev, const struct v
                                              size_t *ret_n);
 VFIOCTL_EXPORT int vfioctl_device_get_blockdevs(vfioctl_device *dev,
                                                 const struct vfioctl_blockdev **ret, size_t *ret_n);
-/* The boot VGA device with a (non-dummy) console bound (sys/class/vtconsole):
- * detaching it takes the console away. */
-VFIOCTL_EXPORT int vfioctl_device_has_console(vfioctl_device *dev, bool *ret);
+/* Whether dev is the boot VGA device with a (non-dummy) console bound
+ * (sys/class/vtconsole): detaching it takes the console away. */
+VFIOCTL_EXPORT int vfioctl_device_get_console_bound(vfioctl_device *dev, bool *ret);
 
 /* Group */
 VFIOCTL_EXPORT unsigned vfioctl_group_get_number(vfioctl_group *group);

@@ -254,7 +254,7 @@ static void add_device_row(struct listing *l, struct table *t, vfioctl_device *d
         const char *errmsg, *reserved;
         size_t n_vfs;
 
-        table_add(t, vfioctl_device_get_name(dev));
+        table_add(t, vfioctl_device_get_address(dev));
         table_add(t, vfioctl_device_get_class_word(dev));
         table_add(t, vfioctl_device_get_driver(dev) ?: "-");
         table_add(t, device_state_word(cli, dev));

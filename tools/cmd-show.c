@@ -28,7 +28,7 @@ static int usage_text(vfioctl_device *dev, char *buf, size_t size)
         r = vfioctl_device_get_blockdevs(dev, &blks, &n_blks);
         if (r < 0)
                 return r;
-        r = vfioctl_device_is_boot_vga(dev, &boot_vga);
+        r = vfioctl_device_get_boot_vga(dev, &boot_vga);
         if (r < 0)
                 return r;
 
@@ -47,7 +47,7 @@ static int usage_text(vfioctl_device *dev, char *buf, size_t size)
         }
         if (boot_vga)
                 APPEND("%sboot VGA%s", len ? "; " : "",
-                       vfioctl_device_has_console(dev, &console) == 0 && console
+                       vfioctl_device_get_console_bound(dev, &console) == 0 && console
                                ? " with the console on it"
                                : " (no console bound to it)");
 #undef APPEND
@@ -66,8 +66,8 @@ static json_t *usage_json(vfioctl_device *dev)
                 n_nifs = 0;
         if (vfioctl_device_get_blockdevs(dev, &blks, &n_blks) < 0)
                 n_blks = 0;
-        (void) vfioctl_device_is_boot_vga(dev, &boot_vga);
-        (void) vfioctl_device_has_console(dev, &console);
+        (void) vfioctl_device_get_boot_vga(dev, &boot_vga);
+        (void) vfioctl_device_get_console_bound(dev, &console);
         for (size_t i = 0; i < n_nifs; i++)
                 json_array_append_new(net, json_pack("{s:s, s:s, s:b}", "name", nifs[i].name,
                                                      "operstate", nifs[i].operstate,
@@ -231,7 +231,7 @@ static void print_details(struct cli *cli, vfioctl_host *host, vfioctl_device *d
         bool is_vf = false;
         struct vfioctl_pci_addr pf;
 
-        printf("%s  %s\n", vfioctl_device_get_name(dev), device_full_name(dev, name, sizeof(name)));
+        printf("%s  %s\n", vfioctl_device_get_address(dev), device_full_name(dev, name, sizeof(name)));
         if (vfioctl_device_get_error(dev, &errmsg)) {
                 printf("  error:      %s\n", errmsg);
                 return;
@@ -306,7 +306,7 @@ static void print_sriov_cost(vfioctl_host *host, vfioctl_device *dev)
                 return;
         printf("Detaching %s removes its %zu VF%s (its driver disables SR-IOV; vfio-pci refuses "
                "a PF with VFs), so vfioctl refuses %s:\n",
-               vfioctl_device_get_name(dev), vfioctl_report_n_entries(r),
+               vfioctl_device_get_address(dev), vfioctl_report_n_entries(r),
                vfioctl_report_n_entries(r) == 1 ? "" : "s",
                v == VFIOCTL_SRIOV_VFS_BUSY ? "while one is owned, detached or in use"
                                            : "unless --force (reattach makes them again)");
@@ -326,7 +326,7 @@ static void print_cost(struct cli *cli, vfioctl_host *host, vfioctl_group *group
         if (vfioctl_device_is_bridge(dev)) {
                 printf("\n%s is a bridge: bridges cannot be given to a guest (vfio-pci refuses "
                        "them); give the devices behind it instead.\n",
-                       vfioctl_device_get_name(dev));
+                       vfioctl_device_get_address(dev));
                 return;
         }
         for (size_t i = 0; i < vfioctl_group_n_devices(group); i++) {
@@ -343,26 +343,26 @@ static void print_cost(struct cli *cli, vfioctl_host *host, vfioctl_group *group
                 if (streq(state, "assigned") || streq(state, "held"))
                         printf("\n%s is %s guest '%s': no other guest can have it, or any "
                                "device of IOMMU group %u, until 'vfioctl release %s'.\n",
-                               vfioctl_device_get_name(dev),
+                               vfioctl_device_get_address(dev),
                                streq(state, "held") ? "held for" : "assigned to", owner,
                                vfioctl_group_get_number(group), owner);
                 else
                         printf("\n%s is in IOMMU group %u, which belongs to guest '%s': no "
                                "other guest can have it until 'vfioctl release %s'.\n",
-                               vfioctl_device_get_name(dev), vfioctl_group_get_number(group),
+                               vfioctl_device_get_address(dev), vfioctl_group_get_number(group),
                                owner, owner);
         } else if (n_leave == 0 && vfioctl_device_get_virtfns(dev, &(const struct vfioctl_pci_addr *){ NULL },
                                                        &n_vfs) == 0 && n_vfs > 0)
                 printf("\nTo give %s to a guest, no other device of its group has to leave the "
                        "host, but its VFs do:\n",
-                       vfioctl_device_get_name(dev));
+                       vfioctl_device_get_address(dev));
         else if (n_leave == 0)
                 printf("\nTo give %s to a guest, no other device has to leave the host.\n",
-                       vfioctl_device_get_name(dev));
+                       vfioctl_device_get_address(dev));
         else {
                 printf("\nTo give %s to a guest, these devices must leave the host too "
                        "(vfioctl detach --group):\n",
-                       vfioctl_device_get_name(dev));
+                       vfioctl_device_get_address(dev));
                 for (size_t i = 0; i < vfioctl_group_n_devices(group); i++) {
                         vfioctl_device *m = vfioctl_group_device_at(group, i);
                         if (must_leave(m, dev))
@@ -385,9 +385,9 @@ static void print_cost(struct cli *cli, vfioctl_host *host, vfioctl_group *group
                        "clean (a GPU may need a host reboot); VFIO can only fall back to a bus "
                        "reset of every device on its bus, if all of them are given to the same "
                        "guest.\n",
-                       vfioctl_device_get_name(dev));
+                       vfioctl_device_get_address(dev));
         if (usage_text(dev, uses, sizeof(uses)) == 0 && uses[0])
-                printf("The host itself uses %s: %s%s.\n", vfioctl_device_get_name(dev), uses,
+                printf("The host itself uses %s: %s%s.\n", vfioctl_device_get_address(dev), uses,
                        host_depends_on(dev) ? "; detaching it takes that away, so vfioctl "
                                               "refuses unless --force"
                                             : "");
@@ -402,7 +402,7 @@ static int show_text(struct cli *cli, vfioctl_host *host, vfioctl_device *dev, v
                 else
                         printf("\n%s is in no IOMMU group: the kernel will not let VFIO give it to "
                                "a guest.\n",
-                               vfioctl_device_get_name(dev));
+                               vfioctl_device_get_address(dev));
                 return EXIT_OK;
         }
         printf("\nIOMMU group %u (%s), %zu device%s:\n", vfioctl_group_get_number(group),
@@ -445,7 +445,7 @@ static json_t *reset_json(struct cli *cli, vfioctl_host *host, vfioctl_device *d
         if (bus_reset_reach(host, dev, &reach, &n)) {
                 bus = json_array();
                 for (size_t i = 0; i < n; i++)
-                        json_array_append_new(bus, json_string(vfioctl_device_get_name(reach[i])));
+                        json_array_append_new(bus, json_string(vfioctl_device_get_address(reach[i])));
         } else
                 bus = json_null();
         json_object_set_new(o, "bus_reset_reaches", bus);
@@ -504,7 +504,7 @@ static int show_json(struct cli *cli, vfioctl_host *host, vfioctl_device *dev, v
                         if (m == dev)
                                 continue;
                         json_array_append_new(must_leave(m, dev) ? leave : fine,
-                                              json_string(vfioctl_device_get_name(m)));
+                                              json_string(vfioctl_device_get_address(m)));
                 }
                 json_object_set_new(g, "devices", members);
                 json_object_set_new(doc, "group", g);

@@ -243,7 +243,7 @@ const char *device_line(vfioctl_device *dev, char *buf, size_t size)
 {
         char name[512];
 
-        snprintf(buf, size, "%s (%s, %s): %s", vfioctl_device_get_name(dev),
+        snprintf(buf, size, "%s (%s, %s): %s", vfioctl_device_get_address(dev),
                  vfioctl_device_get_class_word(dev), vfioctl_device_get_driver(dev) ?: "unbound",
                  device_full_name(dev, name, sizeof(name)));
         return buf;
@@ -437,7 +437,7 @@ static const struct vfioctl_state_device *state_row(struct cli *cli, vfioctl_dev
 {
         owners_load(cli);
         for (size_t i = 0; i < cli->n_owner_rows; i++)
-                if (streq(cli->owner_rows[i].address, vfioctl_device_get_name(dev)))
+                if (streq(cli->owner_rows[i].address, vfioctl_device_get_address(dev)))
                         return &cli->owner_rows[i];
         return NULL;
 }
@@ -515,7 +515,7 @@ json_t *device_json(struct cli *cli, vfioctl_device *dev)
         json_t *o, *reserved;
 
         o = json_object();
-        json_object_set_new(o, "address", json_string(vfioctl_device_get_name(dev)));
+        json_object_set_new(o, "address", json_string(vfioctl_device_get_address(dev)));
         json_object_set_new(o, "vendor", hex_string(vfioctl_device_get_vendor_id(dev), 4));
         json_object_set_new(o, "device", hex_string(vfioctl_device_get_device_id(dev), 4));
         json_object_set_new(o, "class", json_string(vfioctl_device_get_class_word(dev)));

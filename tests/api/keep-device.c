@@ -40,7 +40,7 @@ int main(int argc, char **argv)
                 return fail(ctx, "group");
         kept = vfioctl_device_ref(dev);
         kept_group = vfioctl_group_ref(group);
-        printf("before %s %s\n", vfioctl_device_get_name(kept), vfioctl_device_get_driver(kept));
+        printf("before %s %s\n", vfioctl_device_get_address(kept), vfioctl_device_get_driver(kept));
 
         if (vfioctl_state_open(ctx, argv[2], 0, &st) < 0 ||
             vfioctl_state_lock(st, "keep-device", 2000) < 0)
@@ -52,17 +52,17 @@ int main(int argc, char **argv)
 
         /* The host is gone for this program; the references keep what it read. */
         vfioctl_host_unref(host);
-        printf("kept %s %s\n", vfioctl_device_get_name(kept), vfioctl_device_get_driver(kept));
+        printf("kept %s %s\n", vfioctl_device_get_address(kept), vfioctl_device_get_driver(kept));
         printf("group %u members %zu first %s\n", vfioctl_group_get_number(kept_group),
                vfioctl_group_n_devices(kept_group),
-               vfioctl_device_get_name(vfioctl_group_device_at(kept_group, 0)));
+               vfioctl_device_get_address(vfioctl_group_device_at(kept_group, 0)));
         vfioctl_group_unref(kept_group);
         vfioctl_device_unref(kept);
 
         /* A new host reads the device as it is now. */
         if (vfioctl_host_new(ctx, &host) < 0 || vfioctl_host_get_device(host, &addr, &dev) < 0)
                 return fail(ctx, "device again");
-        printf("now %s %s\n", vfioctl_device_get_name(dev), vfioctl_device_get_driver(dev));
+        printf("now %s %s\n", vfioctl_device_get_address(dev), vfioctl_device_get_driver(dev));
         vfioctl_host_unref(host);
         vfioctl_ctx_unref(ctx);
         return 0;

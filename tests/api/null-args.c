@@ -115,7 +115,7 @@ static void null_handles(void)
         NUL(vfioctl_device_ref(NULL));
         NUL(vfioctl_device_unref(NULL));
         NUL(vfioctl_device_get_addr(NULL));
-        NUL(vfioctl_device_get_name(NULL));
+        NUL(vfioctl_device_get_address(NULL));
         EINVAL_(vfioctl_device_get_error(NULL, &s));
         INT(vfioctl_device_get_vendor_id(NULL), 0);
         INT(vfioctl_device_get_device_id(NULL), 0);
@@ -137,7 +137,7 @@ static void null_handles(void)
         INT(vfioctl_device_is_viable_member(NULL), false);
         EINVAL_(vfioctl_device_get_driver_override(NULL, &s));
         EINVAL_(vfioctl_device_get_numa_node(NULL, &i));
-        EINVAL_(vfioctl_device_is_boot_vga(NULL, &b));
+        EINVAL_(vfioctl_device_get_boot_vga(NULL, &b));
         EINVAL_(vfioctl_device_get_sriov(NULL, &u, &u));
         EINVAL_(vfioctl_device_get_physfn(NULL, &a, &b));
         EINVAL_(vfioctl_device_get_reset(NULL, &s, &b));
@@ -145,7 +145,7 @@ static void null_handles(void)
         EINVAL_(vfioctl_device_get_parent_pf(NULL, &a));
         EINVAL_(vfioctl_device_get_netifs(NULL, &nifs, &n));
         EINVAL_(vfioctl_device_get_blockdevs(NULL, &bdevs, &n));
-        EINVAL_(vfioctl_device_has_console(NULL, &b));
+        EINVAL_(vfioctl_device_get_console_bound(NULL, &b));
         EINVAL_(vfioctl_device_check_host_use(NULL, NULL));
 
         /* Group */
@@ -310,14 +310,14 @@ static int real_handles(const char *root, const char *address)
 
         EINVAL_(vfioctl_device_get_driver_override(dev, NULL));
         EINVAL_(vfioctl_device_get_numa_node(dev, NULL));
-        EINVAL_(vfioctl_device_is_boot_vga(dev, NULL));
+        EINVAL_(vfioctl_device_get_boot_vga(dev, NULL));
         EINVAL_(vfioctl_device_get_physfn(dev, NULL, NULL));
         EINVAL_(vfioctl_device_get_reset(dev, NULL, &b));
         EINVAL_(vfioctl_device_get_virtfns(dev, NULL, &n));
         EINVAL_(vfioctl_device_get_parent_pf(dev, NULL));
         EINVAL_(vfioctl_device_get_netifs(dev, NULL, &n));
         EINVAL_(vfioctl_device_get_blockdevs(dev, NULL, &n));
-        EINVAL_(vfioctl_device_has_console(dev, NULL));
+        EINVAL_(vfioctl_device_get_console_bound(dev, NULL));
         EINVAL_(vfioctl_sriov_pf_verdict(host, NULL, dev, NULL, NULL));
 
         /* An operation without a state, or with addresses missing. */

@@ -38,6 +38,13 @@ for line in out.splitlines():
         name, _, version = parts[2].partition("@@")
         exported[name] = version
 
+# One convention for questions: vfioctl_X_is_Y()/has_Y() return bool and
+# cannot fail; one that can fail is a _get_ with a bool out-parameter.
+returns = dict((m.group(2), " ".join(m.group(1).split())) for m in
+               re.finditer(r"VFIOCTL_EXPORT\s([^;{]*?)\b(vfioctl_\w+)\s*\(", text))
+not_bool = sorted(f"{f} returns {t}" for f, t in returns.items()
+                  if re.search(r"_(is|has)_", f) and t != "bool")
+report(not not_bool, "every _is_/_has_ function returns bool", not_bool)
 report(len(declared) > 100, f"vfioctl.h declares the public functions ({len(declared)})")
 dups = sorted({s for s in listed if listed.count(s) > 1})
 report(not dups, "each symbol is listed once in libvfioctl.sym", dups)

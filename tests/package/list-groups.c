@@ -36,7 +36,7 @@ int main(int argc, char **argv)
                 const char *driver = vfioctl_device_get_driver(dev);
 
                 printf("%d %s %s\n", vfioctl_device_get_group_number(dev),
-                       vfioctl_device_get_name(dev), driver ? driver : "-");
+                       vfioctl_device_get_address(dev), driver ? driver : "-");
         }
         vfioctl_host_unref(host);
         vfioctl_ctx_unref(ctx);

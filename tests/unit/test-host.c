@@ -121,9 +121,9 @@ static void test_group_reads_only_its_members(void **state)
         assert_int_equal(vfioctl_host_get_group(host, 8, &group), 0);
         assert_int_equal(vfioctl_group_n_devices(group), 3);
         /* Sorted by address, whatever the directory order. */
-        assert_string_equal(vfioctl_device_get_name(vfioctl_group_device_at(group, 0)),
+        assert_string_equal(vfioctl_device_get_address(vfioctl_group_device_at(group, 0)),
                             "0000:00:1c.0");
-        assert_string_equal(vfioctl_device_get_name(vfioctl_group_device_at(group, 2)),
+        assert_string_equal(vfioctl_device_get_address(vfioctl_group_device_at(group, 2)),
                             "0000:05:00.0");
         /* Only group 8 was read. */
         assert_int_equal(vfioctl_host_n_devices(host), 3);
