@@ -32,11 +32,17 @@
  *    assign, release, recover) forks a short-lived helper per write that
  *    can block (every write to a device: override, unbind, bind,
  *    drivers_probe), so that a write the kernel holds can be bounded and
- *    abandoned; the child makes only async-signal-safe calls: it moves to
- *    its own process group (a terminal's Ctrl-C is not for it), waits
- *    for the journal to name it, writes the value (openat, write),
- *    reports the result through a pipe, then _exit()s. SIGCHLD handlers
- *    see these children.
+ *    abandoned. The child (named "vfioctl-write") makes only
+ *    async-signal-safe calls, so a caller with threads is safe: it moves
+ *    to its own process group and ignores SIGINT/SIGHUP (a terminal's
+ *    Ctrl-C is not for it), closes every file descriptor but its two
+ *    pipes and the root's (stdio on /dev/null), waits for the journal to
+ *    name it, writes the value (openat, write), reports the result
+ *    through a pipe, then _exit()s; it formats no message and allocates
+ *    nothing. A write the kernel holds past the timeout leaves the child
+ *    running after the call returns (the report names its pid). SIGCHLD
+ *    handlers see these children; one that reaps them does no harm, as
+ *    the result comes through the pipe. Dry runs fork nothing;
  */
 #pragma once
 
