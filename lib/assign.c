@@ -781,8 +781,9 @@ static int record(struct prep *p, struct op_run *run)
 }
 
 /* Rolls back this call's journaled operation (rule: any failure undoes the call). */
-static void undo(struct prep *p, struct op_run *run)
+static void undo(struct prep *p, struct op_run *run, int error)
 {
+        _cleanup_free_ char *why = strdup(vfioctl_ctx_errmsg(p->ctx));
         struct vfioctl_state_op *ops = NULL;
         size_t n = 0;
 
@@ -793,6 +794,9 @@ static void undo(struct prep *p, struct op_run *run)
                         (void) op_recover(run, &ops[i]);
         vfioctl_state_ops_free(ops, n);
         vfioctl_host_invalidate(p->host);
+        /* The rollback's own reads and writes must not replace why it ran. */
+        if (why)
+                (void) ctx_error(p->ctx, error, "%s", why);
 }
 
 /* After the writes: every group must now be viable, whatever raced us. */
@@ -849,17 +853,19 @@ static int apply(struct prep *p)
         }
         if (r < 0)
                 goto out;
+        if (run.st) {
+                r = verify_groups(p, groups, n_groups);
+                if (r < 0) {
+                        undo(p, &run, r); /* nothing of it stays detached: say nothing of it */
+                        goto out;
+                }
+        }
         for (size_t i = 0; i < p->plan.n_changes; i++)
                 report_add(p->report, p->plan.changes[i].address, VFIOCTL_ACTION_DETACHED,
                            p->plan.changes[i].before_driver, p->plan.changes[i].target_driver,
                            NULL);
         if (!run.st)
                 goto out; /* dry run */
-        r = verify_groups(p, groups, n_groups);
-        if (r < 0) {
-                undo(p, &run);
-                goto out;
-        }
         r = record(p, &run);
         if (r < 0) {
                 report_set_outcome(p->report, VFIOCTL_OUTCOME_ATTENTION);

@@ -47,6 +47,25 @@ like "detach 00:14.0 05:00.0: names 05:00.0, the device whose group is shared" "
 is "detach 00:14.0 05:00.0: nothing written" "$(log_get)" ""
 
 
+# --- an assign rolled back after its writes (the group not viable once they were done)
+# prints what it put back, and no "detached:" line for what is no longer detached
+fault "0000:05:00.0 probe block=held"
+V assign g1 05:00.0 --group auto >"$T/race.out" 2>"$T/race.err" &
+apid=$!
+for _ in $(seq 200); do grep -q '^0000:05:00.0 waiting=1' "$SIM/.sim/release" && break; sleep 0.05; done
+# Meanwhile something binds the group's LPC bridge (unbound, so viable until now) to a host driver.
+echo "8086 a305" >"$SIM/sys/bus/pci/drivers/e1000e/new_id"
+echo 0000:05:00.0 >"$SIM/.sim/release"
+wait $apid
+is "assign whose group became non-viable meanwhile: exit 1" "$?" 1
+is "rolled-back assign: no 'detached:' line on stdout" "$(cat "$T/race.out")" ""
+like "rolled-back assign: says why" "$(cat "$T/race.err")" \
+        "^vfioctl: IOMMU group 8 is still not viable after detaching: 0000:00:1f.0 is on e1000e .*everything was rolled back$"
+like "rolled-back assign: what it put back" "$(cat "$T/race.err")" "^  0000:05:00.0 put back: e1000e$"
+is "rolled-back assign: the rest back on their drivers" "$(drv 0000:05:00.0) $(drv 0000:00:1f.3) $(drv 0000:00:1f.4)" "e1000e i801_smbus intel-spi"
+is "rolled-back assign: nothing recorded" "$(state_rows)" "0 0"
+fault clear
+
 # --- a rollback that puts back some devices and not others says which is which
 sim_mount sriov-server
 log_reset
