@@ -29,6 +29,8 @@ struct cli {
         bool json;
         bool dry_run;
         int verbosity;         /* -1 quiet, 0 normal, 1+ verbose */
+        bool stdout_is_data;   /* stdout carries a result alone (assign --print-qemu-args):
+                                  the dry run's writes go to stderr with the rest */
         vfioctl_ctx *ctx;
         const struct command *cmd;          /* the command running */
         const struct option *cmd_options;   /* its options, for messages */

@@ -390,6 +390,7 @@ int cmd_assign(struct cli *cli, int argc, char **argv)
                         break;
                 case 'P':
                         a.print_args = true;
+                        cli->stdout_is_data = true;
                         break;
                 case 'I':
                         a.iommufd = true;

@@ -94,7 +94,9 @@ static void print_write(void *userdata, const char *path, const char *value)
                 return;
         }
         /* Exactly what is written, as a line a shell would run. */
-        printf("echo '%s' > /%s\n", value, path);
+        if (s->cli->stdout_is_data)
+                fflush(stdout);
+        fprintf(s->cli->stdout_is_data ? stderr : stdout, "echo '%s' > /%s\n", value, path);
 }
 
 int parse_timeout(const char *arg, unsigned *ret_ms)

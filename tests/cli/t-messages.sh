@@ -47,6 +47,19 @@ like "detach 00:14.0 05:00.0: names 05:00.0, the device whose group is shared" "
 is "detach 00:14.0 05:00.0: nothing written" "$(log_get)" ""
 
 
+# --- --dry-run assign --print-qemu-args: standard output holds the QEMU arguments alone
+log_reset
+run V --dry-run assign g1 05:00.0 --group auto --print-qemu-args
+is "--dry-run assign --print-qemu-args: exit 0" "$RC" 0
+is "--dry-run assign --print-qemu-args: stdout is the arguments alone" "$OUT" "-device vfio-pci,host=0000:05:00.0,id=hostdev0"
+like "--dry-run assign --print-qemu-args: the writes on stderr" "$ERR" \
+        "^echo 'vfio-pci' > /sys/bus/pci/devices/0000:05:00.0/driver_override$"
+like "--dry-run assign --print-qemu-args: what it would do on stderr" "$ERR" "^0000:05:00.0 would detach: e1000e -> vfio-pci$"
+run V --dry-run assign g1 05:00.0 --group auto
+like "--dry-run assign without it: the writes stay on stdout" "$OUT" \
+        "^echo 'vfio-pci' > /sys/bus/pci/devices/0000:05:00.0/driver_override$"
+is "--dry-run assign: nothing written" "$(log_get)" ""
+
 # --- an assign rolled back after its writes (the group not viable once they were done)
 # prints what it put back, and no "detached:" line for what is no longer detached
 fault "0000:05:00.0 probe block=held"
