@@ -22,6 +22,19 @@ static const char *row_state(const struct vfioctl_state_device *d)
         }
 }
 
+/* A recorded device that is on a driver other than its stub now: the
+ * kernel or someone else took it back (remove + rescan, a manual bind). */
+static bool left_its_stub(const char *cur, bool gone, const struct vfioctl_state_device *d)
+{
+        return !gone && !streq_ptr(cur, d->stub_driver);
+}
+
+/* What the device is now: the record's word, unless it left its stub. */
+static const char *state_now(const char *cur, bool gone, const struct vfioctl_state_device *d)
+{
+        return left_its_stub(cur, gone, d) ? (cur ? "host" : "unbound") : row_state(d);
+}
+
 static const char *when(int64_t t, char *buf, size_t size)
 {
         time_t tt = (time_t) t;
@@ -59,7 +72,8 @@ static json_t *device_row_json(vfioctl_host *host, const struct vfioctl_state_de
 
         json_object_set_new(o, "address", json_string(d->address));
         json_object_set_new(o, "group", d->group >= 0 ? json_integer(d->group) : json_null());
-        json_object_set_new(o, "state", json_string(row_state(d)));
+        json_object_set_new(o, "state", json_string(state_now(cur, gone, d)));
+        json_object_set_new(o, "recorded_state", json_string(row_state(d)));
         json_object_set_new(o, "driver", str_or_null(cur));
         json_object_set_new(o, "present", json_boolean(!gone));
         json_object_set_new(o, "original_driver", str_or_null(d->original_driver));
@@ -106,6 +120,31 @@ static json_t *op_json(const struct vfioctl_state_op *op)
         return o;
 }
 
+/* Each device whose record no longer matches sysfs: what happened, what to do. */
+static void print_left_stub(vfioctl_host *host, const struct vfioctl_state_device *rows, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                const struct vfioctl_state_device *d = &rows[i];
+                bool gone;
+                const char *cur = current_driver(host, d->address, &gone);
+
+                if (!left_its_stub(cur, gone, d))
+                        continue;
+                printf("%s is recorded as %s%s%s%s but is %s%s now, not on %s (removed and "
+                       "rescanned, or bound by hand?): ",
+                       d->address, row_state(d),
+                       !d->owner                       ? ""
+                       : d->role == VFIOCTL_ROLE_HELD ? " for guest '"
+                                                      : " to guest '",
+                       d->owner ? d->owner : "", d->owner ? "'" : "", cur ? "on " : "unbound",
+                       cur ? cur : "", d->stub_driver ? d->stub_driver : "its stub");
+                if (d->owner)
+                        printf("'vfioctl release %s' ends the record\n", d->owner);
+                else
+                        printf("'vfioctl reattach %s' ends the record\n", d->address);
+        }
+}
+
 static void print_text(vfioctl_host *host, const struct vfioctl_state_device *rows, size_t n,
                        const struct vfioctl_state_op *ops, size_t n_ops)
 {
@@ -126,7 +165,7 @@ static void print_text(vfioctl_host *host, const struct vfioctl_state_device *ro
                         table_add(t, d->address);
                         snprintf(buf, sizeof(buf), "%d", d->group);
                         table_add(t, d->group >= 0 ? buf : "-");
-                        table_add(t, row_state(d));
+                        table_add(t, state_now(cur, gone, d));
                         table_add(t, gone ? "(gone)" : cur ? cur : "(none)");
                         table_add(t, d->original_driver ? d->original_driver : "(none)");
                         table_add(t, d->owner ? d->owner : "-");
@@ -134,6 +173,7 @@ static void print_text(vfioctl_host *host, const struct vfioctl_state_device *ro
                         table_add(t, d->detached_by);
                 }
                 table_print(t, stdout);
+                print_left_stub(host, rows, n);
         }
 }
 

@@ -79,6 +79,25 @@ is "rolled-back assign: the rest back on their drivers" "$(drv 0000:05:00.0) $(d
 is "rolled-back assign: nothing recorded" "$(state_rows)" "0 0"
 fault clear
 
+# --- status after remove + rescan: the device is on its host driver again, not "held"
+sim_mount workstation
+run V assign g2 02:00.0 --force
+is "assign g2 the NVMe (--force): exit 0" "$RC" 0
+echo 1 >"$SIM/sys/bus/pci/devices/0000:02:00.0/remove"
+echo 1 >"$SIM/sys/bus/pci/rescan"
+is "remove + rescan: the NVMe is on nvme again" "$(drv 0000:02:00.0)" nvme
+run V status
+like "status: the state it is in now, with its driver" "$OUT" "^0000:02:00.0  6      host   nvme    nvme      g2 "
+like "status: what the record says and what ends it" "$OUT" \
+        "^0000:02:00.0 is recorded as assigned to guest 'g2' but is on nvme now, not on vfio-pci \(removed and rescanned, or bound by hand\?\): 'vfioctl release g2' ends the record$"
+is "status --json: state now and as recorded" \
+        "$(V --json status | python3 -c 'import json,sys; d=json.load(sys.stdin)["devices"][0]; print(d["state"], d["recorded_state"], d["driver"])')" "host assigned nvme"
+log_reset
+run V release g2
+is "release ends the record: exit 0" "$RC" 0
+is "release ends the record: nothing to write" "$(log_get)" ""
+is "release ends the record: state empty" "$(state_rows)" "0 0"
+
 # --- a rollback that puts back some devices and not others says which is which
 sim_mount sriov-server
 log_reset
