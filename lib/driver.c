@@ -213,6 +213,15 @@ static int converge_bind_exact(struct op_run *run, struct converge *c)
 
         snprintf(path, sizeof(path), SYSFS_PCI_DRIVERS "/%s/bind", c->driver);
         r = converge_plain_write(run, c, path, c->address, &seq);
+        /* bind_store() says ENODEV when the driver matches no id of the
+         * device (the device itself is there: it was just unbound). */
+        if (r == -ENODEV)
+                return ctx_error(run->ctx, -ENODEV,
+                                 "%s cannot go back to %s: the kernel found none of its ids in "
+                                 "%s's id table, static or dynamic. It was bound there by a "
+                                 "dynamic id (new_id) or a driver_override that is gone since "
+                                 "(the driver was reloaded, say)",
+                                 c->address, c->driver, c->driver);
         if (r < 0)
                 return r;
         if (vfioctl_ctx_is_dry_run(run->ctx))

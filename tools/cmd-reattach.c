@@ -47,6 +47,52 @@ static int all_detached(struct session *s, bool force, struct vfioctl_pci_addr *
         return 0;
 }
 
+/*
+ * The original driver would not take the device back (ENODEV: none of its
+ * ids in the driver's tables, as after a boot-time new_id whose driver
+ * reloaded): the two ways to give it back, as commands to run.
+ */
+static void advise_no_id(struct session *s, const struct vfioctl_pci_addr *addrs, size_t n)
+{
+        struct vfioctl_state_device *rows = NULL;
+        const char *root = streq(s->cli->root, "/") ? "" : s->cli->root;
+        size_t n_rows = 0;
+
+        if (vfioctl_state_get_devices(s->st, NULL, &rows, &n_rows) < 0)
+                return;
+        vfioctl_host_invalidate(s->host);
+        for (size_t i = 0; i < n; i++) {
+                char name[VFIOCTL_PCI_ADDR_MAX];
+                const struct vfioctl_state_device *row = NULL;
+                vfioctl_device *dev;
+
+                vfioctl_pci_addr_format(&addrs[i], name);
+                for (size_t j = 0; j < n_rows && !row; j++)
+                        if (streq(rows[j].address, name) && rows[j].original_driver)
+                                row = &rows[j];
+                if (!row || vfioctl_host_get_device(s->host, &addrs[i], &dev) < 0 ||
+                    streq_ptr(vfioctl_device_get_driver(dev), row->original_driver))
+                        continue;
+                fflush(stdout);
+                fprintf(stderr,
+                        "To give %s back to %s, either add its id to the driver and run "
+                        "reattach again:\n"
+                        "  echo '%04x %04x' > %s/sys/bus/pci/drivers/%s/new_id\n"
+                        "  vfioctl reattach %s\n"
+                        "or bind it there with a driver_override, then let reattach end the "
+                        "record:\n"
+                        "  echo %s > %s/sys/bus/pci/devices/%s/driver_override\n"
+                        "  echo %s > %s/sys/bus/pci/drivers/%s/unbind\n"
+                        "  echo %s > %s/sys/bus/pci/drivers_probe\n"
+                        "  vfioctl reattach %s\n",
+                        name, row->original_driver, vfioctl_device_get_vendor_id(dev),
+                        vfioctl_device_get_device_id(dev), root, row->original_driver, name,
+                        row->original_driver, root, name, name, root,
+                        vfioctl_device_get_driver(dev) ?: row->stub_driver, name, root, name);
+        }
+        vfioctl_state_devices_free(rows, n_rows);
+}
+
 int cmd_reattach(struct cli *cli, int argc, char **argv)
 {
         static const struct option options[] = {
@@ -61,7 +107,7 @@ int cmd_reattach(struct cli *cli, int argc, char **argv)
         struct session s;
         bool all = false;
         size_t n = 0;
-        int c, r;
+        int c, r, lib_r;
 
         while ((c = cli_getopt(cli, argc, argv, "agft:", options)) >= 0) {
                 switch (c) {
@@ -110,7 +156,10 @@ int cmd_reattach(struct cli *cli, int argc, char **argv)
                                            : " (devices found on a stub need --force)");
         }
         r = n == 0 && all ? 0 : vfioctl_reattach(s.host, s.st, addrs, n, &opts, s.report);
+        lib_r = r;
         r = session_finish(&s, r);
+        if (lib_r == -ENODEV && !cli->json)
+                advise_no_id(&s, addrs, n);
         for (size_t i = 0; i < vfioctl_report_n_entries(s.report) && !cli->json; i++)
                 if (vfioctl_report_entry_at(s.report, i)->action == VFIOCTL_ACTION_LEFT_ALONE) {
                         print_note(cli, "('vfioctl reattach --force DEV' gives such a device back: "

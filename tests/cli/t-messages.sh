@@ -98,6 +98,45 @@ is "release ends the record: exit 0" "$RC" 0
 is "release ends the record: nothing to write" "$(log_get)" ""
 is "release ends the record: state empty" "$(state_rows)" "0 0"
 
+# --- reattach to a driver that has no id for the device: why, and the two ways back
+# An RTL8125 on an r8169 whose table lacks 10ec:8125: bound by a boot-time
+# new_id, then the module was reloaded and the dynamic id went with it.
+cat >"$T/rtl8125.json" <<'JSON'
+{"iommu": true,
+ "drivers": [{"name": "pcieport", "ids": ["8086:a33c"]}, {"name": "r8169", "ids": ["10ec:8168", "10ec:8161"]},
+             {"name": "vfio-pci"}],
+ "devices": [
+  {"address": "0000:00:1c.0", "vendor": "0x8086", "device": "0xa33c", "class": "0x060400", "header_type": 1,
+   "secondary_bus": 3, "subordinate_bus": 3, "driver": "pcieport", "group": 9, "pcie": true},
+  {"address": "0000:03:00.0", "vendor": "0x10ec", "device": "0x8125", "class": "0x020000", "driver": "r8169",
+   "group": 10, "pcie": true, "net": [{"name": "enp3s0", "operstate": "down", "address": "00:e0:4c:68:00:01"}]}]}
+JSON
+sim_mount "$T/rtl8125.json"
+run V detach 03:00.0
+is "RTL8125: detach: exit 0" "$RC" 0
+run V reattach 03:00.0
+is "RTL8125: reattach refused by the kernel: exit 1" "$RC" 1
+like "RTL8125: says why (no id in the driver's tables)" "$ERR" \
+        "^vfioctl: 0000:03:00.0 cannot go back to r8169: the kernel found none of its ids in r8169's id table, static or dynamic. It was bound there by a dynamic id \(new_id\) or a driver_override that is gone since"
+like "RTL8125: way 1, new_id with the device's ids" "$ERR" "^  echo '10ec 8125' > $SIM/sys/bus/pci/drivers/r8169/new_id$"
+like "RTL8125: way 2, a driver_override of the right driver" "$ERR" "^  echo r8169 > $SIM/sys/bus/pci/devices/0000:03:00.0/driver_override$"
+is "RTL8125: still on vfio-pci, still recorded" "$(drv 0000:03:00.0) $(state_rows)" "vfio-pci 1 0"
+# Way 1, as printed.
+eval "$(grep -E "^  echo '10ec 8125'" <<<"$ERR")"
+run V reattach 03:00.0
+is "RTL8125: after new_id, reattach: exit 0" "$RC" 0
+is "RTL8125: back on r8169, record ended" "$(drv 0000:03:00.0) $(ovr 0000:03:00.0) $(state_rows)" "r8169 (null) 0 0"
+# Way 2, as printed (the dynamic id removed again first).
+echo "10ec 8125" >"$SIM/sys/bus/pci/drivers/r8169/remove_id"
+run V detach 03:00.0
+run V reattach 03:00.0
+is "RTL8125: refused again without the id" "$RC" 1
+eval "$(grep -E '^  echo ' <<<"$ERR" | tail -3)"
+is "RTL8125: the override way binds r8169" "$(drv 0000:03:00.0)" r8169
+run V reattach 03:00.0
+is "RTL8125: then reattach ends the record: exit 0" "$RC" 0
+is "RTL8125: override cleared, record ended" "$(drv 0000:03:00.0) $(ovr 0000:03:00.0) $(state_rows)" "r8169 (null) 0 0"
+
 # --- a rollback that puts back some devices and not others says which is which
 sim_mount sriov-server
 log_reset
