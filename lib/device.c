@@ -354,7 +354,12 @@ VFIOCTL_EXPORT bool vfioctl_device_is_plumbing(vfioctl_device *dev)
                 return false;
         base = dev->class >> 16;
         /* Bridges of every kind, system peripherals (IOMMUs, root complex
-         * event collectors, timers) and processors: nothing a guest takes. */
+         * event collectors, timers) and processors: nothing a guest takes.
+         * But an "other bridge" (0x0680) with a type 0 header is an endpoint
+         * that only calls itself a bridge, and guests do take it: NVIDIA's
+         * NVSwitches go to the guest with their GPUs (HGX). */
+        if ((dev->class >> 8) == 0x0680 && !vfioctl_device_is_bridge(dev))
+                return false;
         return vfioctl_device_is_bridge(dev) || base == 0x06 || base == 0x08 || base == 0x0b;
 }
 

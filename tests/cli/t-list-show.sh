@@ -21,6 +21,7 @@ declare -A shows=(
         [sriov-server]="0000:41:00.0 0000:03:00.1"
         [bcm5719]="0000:03:00.2"
         [no-iommu]=""
+        [hgx]="0000:c2:00.0 0000:03:00.0"
 )
 # Devices to show on the topologies whose addresses the file itself gives.
 first_endpoint() {
@@ -31,7 +32,7 @@ for x in d["devices"]:
         print(x["address"]); break' "$HOSTS/$1.json"
 }
 
-for topo in workstation sriov-server bcm5719 no-iommu; do
+for topo in workstation sriov-server bcm5719 no-iommu hgx; do
         sim_mount "$topo"
         golden "$topo-list.txt" list
         golden "$topo-list-all.txt" list --all

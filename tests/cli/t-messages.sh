@@ -137,6 +137,18 @@ run V reattach 03:00.0
 is "RTL8125: then reattach ends the record: exit 0" "$RC" 0
 is "RTL8125: override cleared, record ended" "$(drv 0000:03:00.0) $(ovr 0000:03:00.0) $(state_rows)" "r8169 (null) 0 0"
 
+# --- list without --all shows NVSwitches (class 0x0680, header type 0: endpoints guests take)
+sim_mount hgx
+run V list
+like "list: an NVSwitch is listed without --all" "$OUT" "^22 +no +0000:c2:00.0  bridge +nvidia .*NVIDIA Corporation GA100 \[A100 NVSwitch\]$"
+is "list: all six NVSwitches" "$(grep -c 'A100 NVSwitch' <<<"$OUT")" 6
+is "list: the PCIe switch ports stay hidden" "$(grep -c 'PEX880xx' <<<"$OUT")" 0
+is "list --json: an NVSwitch is no bridge" \
+        "$(V --json list 0000:c2:00.0 | python3 -c 'import json,sys; d=json.load(sys.stdin)["groups"][0]["devices"][0]; print(d["class"], d["bridge"])')" "bridge False"
+run V --dry-run assign hgx1 03:00.0 c2:00.0
+is "--dry-run assign of a GPU with an NVSwitch: exit 0" "$RC" 0
+like "--dry-run assign: the NVSwitch goes too" "$OUT" "^0000:c2:00.0 would detach: nvidia -> vfio-pci$"
+
 # --- a rollback that puts back some devices and not others says which is which
 sim_mount sriov-server
 log_reset
