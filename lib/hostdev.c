@@ -775,6 +775,7 @@ static int parse_hostdev(struct guest_parser *gp, xmlNode *n, struct device_info
         h->kind = VFIOCTL_HOSTDEV_PCI;
         h->line = (unsigned) xmlGetLineNo(n);
         h->assigned = true;
+        h->vlan = -1;
 
         r = parse_yesno(p, n, "<hostdev", "managed", &h->managed);
         if (r < 0)
@@ -844,6 +845,80 @@ static int parse_hostdev(struct guest_parser *gp, xmlNode *n, struct device_info
         return 0;
 }
 
+/*
+ * <mac address='52:54:00:12:34:56'/>: the address the guest's VF gets
+ * (rule 10, set through its PF). libvirt's virMacAddrParse and its
+ * "expected unicast mac address": a multicast or all-zero address is no
+ * address a NIC can have.
+ */
+static int parse_mac(struct parser *p, xmlNode *n, vfioctl_guest_hostdev *h)
+{
+        const char *mac = attr(n, "address");
+        uint8_t b[6];
+
+        if (!mac)
+                return 0;
+        if (netlink_parse_mac(mac, b) < 0)
+                return perr(p, n, "<mac address='%s'>: not a MAC address (six hex bytes with "
+                                  "colons, as 52:54:00:12:34:56)",
+                            mac);
+        if (b[0] & 1)
+                return perr(p, n, "<mac address='%s'>: expected a unicast MAC address, found a "
+                                  "multicast one (the lowest bit of the first byte is set)",
+                            mac);
+        if (!(b[0] | b[1] | b[2] | b[3] | b[4] | b[5]))
+                return perr(p, n, "<mac address='%s'>: the all-zero address is no address a "
+                                  "network card can have",
+                            mac);
+        free(h->mac);
+        h->mac = NULL;
+        if (asprintf(&h->mac, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4],
+                     b[5]) < 0) {
+                h->mac = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/*
+ * <vlan><tag id='42'/></vlan> (libvirt's virNetDevVlanParse). A trunk is
+ * legal on an ordinary network; a VF takes one tag, which is checked once
+ * the interface is known to be a hostdev (check_hostdev_interface).
+ */
+static int parse_vlan(struct parser *p, xmlNode *n, vfioctl_guest_hostdev *h)
+{
+        const char *trunk = attr(n, "trunk");
+        unsigned n_tags = 0;
+
+        if (h->vlan >= 0 || h->vlan_trunk)
+                return perr(p, n, "<vlan>: given twice");
+        if (trunk && !streq(trunk, "yes") && !streq(trunk, "no"))
+                return perr(p, n, "<vlan trunk='%s'>: trunk must be 'yes' or 'no'", trunk);
+        for (xmlNode *c = n->children; c; c = c->next) {
+                const char *id = attr(c, "id");
+                unsigned long v;
+
+                if (c->type != XML_ELEMENT_NODE || !is_elem(c, "tag"))
+                        continue;
+                if (!id || parse_number(id, ULONG_MAX, &v) < 0)
+                        return perr(p, c, "<vlan><tag id='%s'>: missing or invalid vlan tag id",
+                                    strempty(id));
+                if (v > 4095)
+                        return perr(p, c, "<vlan><tag id='%s'>: vlan tag id %lu too large "
+                                          "(maximum 4095)",
+                                    id, v);
+                if (attr(c, "nativeMode"))
+                        h->vlan_trunk = true;
+                if (n_tags++ == 0)
+                        h->vlan = (int) v;
+        }
+        if (n_tags == 0)
+                return perr(p, n, "<vlan>: missing <tag id='…'/> (a VLAN needs its id)");
+        if (n_tags > 1 || (trunk && streq(trunk, "yes")))
+                h->vlan_trunk = true;
+        return 0;
+}
+
 /* What libvirt refuses for a hostdev interface (qemuDomainValidateActualNetDef). */
 static int check_hostdev_interface(struct parser *p, vfioctl_guest_hostdev *h, xmlNode *n)
 {
@@ -865,6 +940,10 @@ static int check_hostdev_interface(struct parser *p, vfioctl_guest_hostdev *h, x
         if (h->has_bandwidth)
                 return perr(p, n, "%s - bandwidth settings are not supported for hostdev "
                                   "interfaces",
+                            who);
+        if (h->vlan_trunk)
+                return perr(p, n, "%s - vlan trunking is not supported by SR-IOV network "
+                                  "devices: give one <tag id='…'/>",
                             who);
         return 0;
 }
@@ -888,6 +967,7 @@ static int parse_interface(struct guest_parser *gp, xmlNode *n, struct device_in
         p->elem = hostdev_kind_element(h->kind);
         h->line = (unsigned) xmlGetLineNo(n);
         h->assigned = true;
+        h->vlan = -1;
 
         if (h->kind == VFIOCTL_HOSTDEV_INTERFACE) {
                 r = parse_yesno(p, n, "<interface", "managed", &h->managed);
@@ -904,10 +984,13 @@ static int parse_interface(struct guest_parser *gp, xmlNode *n, struct device_in
                                             xmlGetLineNo(source));
                         source = c;
                 } else if (is_elem(c, "mac")) {
-                        const char *mac = attr(c, "address");
-
-                        if (mac && strdup_to(mac, &h->mac) < 0)
-                                return -ENOMEM;
+                        r = parse_mac(p, c, h);
+                        if (r < 0)
+                                return r;
+                } else if (is_elem(c, "vlan")) {
+                        r = parse_vlan(p, c, h);
+                        if (r < 0)
+                                return r;
                 } else if (is_elem(c, "driver")) {
                         const char *queues = attr(c, "queues");
 
@@ -1442,7 +1525,8 @@ VFIOCTL_EXPORT int vfioctl_guest_def_resolve_network(vfioctl_guest_def *def, siz
 
         /* libvirt checks these once the interface's actual type is hostdev. */
         p = (struct parser){ .ctx = def->ctx, .prefix = "", .elem = hostdev_kind_element(h->kind) };
-        if (h->has_tap || h->has_filterref || h->queues > 1 || h->has_bandwidth) {
+        if (h->has_tap || h->has_filterref || h->queues > 1 || h->has_bandwidth ||
+            h->vlan_trunk) {
                 char who[64];
 
                 snprintf(who, sizeof(who), "interface %s", h->mac ? h->mac : "(no <mac>)");
@@ -1458,7 +1542,8 @@ VFIOCTL_EXPORT int vfioctl_guest_def_resolve_network(vfioctl_guest_def *def, siz
                                  h->line, p.elem, h->network, who,
                                  h->has_filterref ? "filterref" :
                                  h->queues > 1   ? "multiqueue" :
-                                                   "bandwidth setting");
+                                 h->has_bandwidth ? "bandwidth setting" :
+                                                   "vlan trunking");
         }
 
         had = h->has_addr;

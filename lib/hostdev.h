@@ -34,7 +34,9 @@ struct vfioctl_guest_hostdev {
         unsigned boot_order;
         char *alias;
         char *failover_pair;
-        char *mac;
+        char *mac;                      /* <mac address>: checked unicast, lower case */
+        int vlan;                       /* <vlan><tag id>: 0-4095, -1 when not given */
+        bool vlan_trunk;                /* trunk='yes', several tags or nativeMode */
 
         /* Interface settings a hostdev interface cannot use; checked when
          * an <interface type='network'> turns out to be a hostdev. */

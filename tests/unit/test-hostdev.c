@@ -593,6 +593,8 @@ static void test_interface_hostdev(void **state)
         assert_true(vfioctl_guest_hostdev_is_managed(h));
         assert_int_equal(vfioctl_guest_hostdev_get_group_mode(h), VFIOCTL_GROUP_AUTO);
         assert_string_equal(vfioctl_guest_hostdev_get_mac(h), "00:11:22:33:44:55");
+        assert_int_equal(h->vlan, 42);
+        assert_false(h->vlan_trunk);
         assert_int_equal(vfioctl_guest_hostdev_get_boot_order(h), 1);
         assert_int_equal(vfioctl_guest_hostdev_get_rom_bar(h), VFIOCTL_SWITCH_OFF);
         assert_int_equal(vfioctl_guest_hostdev_get_guest_addr(h)->slot, 9);
@@ -649,6 +651,75 @@ static void test_interface_errors(void **state)
                  "<interface type='hostdev'>" SRC("0", "1", "0", "0") "</interface>",
                  "line 7: <interface type='hostdev'>: Hostdev already exists in the domain "
                  "configuration: 0000:01:00.0 is also used at line 6");
+}
+
+/* Rule 10: what the VF gets through its PF must be something a NIC can have. */
+static void test_interface_mac_vlan(void **state)
+{
+        static const char xml[] = DOMAIN("pc",
+                "<interface type='hostdev'><mac address='52:54:00:AB:cd:0E'/>" SRC("0", "1", "0", "0") "<vlan trunk='no'><tag id='0'/></vlan></interface>\n"
+                "<interface type='hostdev'>" SRC("0", "1", "0", "1") "<vlan><tag id='4095'/></vlan></interface>\n"
+                "<interface type='hostdev'>" SRC("0", "1", "0", "2") "</interface>\n");
+        vfioctl_guest_def *def = parse_ok(xml, NULL, 0);
+        vfioctl_guest_hostdev *h;
+
+        h = vfioctl_guest_def_hostdev_at(def, 0);
+        assert_string_equal(vfioctl_guest_hostdev_get_mac(h), "52:54:00:ab:cd:0e");
+        assert_int_equal(h->vlan, 0);
+        h = vfioctl_guest_def_hostdev_at(def, 1);
+        assert_null(vfioctl_guest_hostdev_get_mac(h));
+        assert_int_equal(h->vlan, 4095);
+        h = vfioctl_guest_def_hostdev_at(def, 2);
+        assert_int_equal(h->vlan, -1);
+        vfioctl_guest_def_unref(def);
+
+        fail_dev("<interface type='hostdev'><mac address='01:00:5e:00:00:01'/>" SRC("0", "1", "0", "0") "</interface>",
+                 "line 6: <interface type='hostdev'>: <mac address='01:00:5e:00:00:01'>: expected "
+                 "a unicast MAC address, found a multicast one (the lowest bit of the first byte "
+                 "is set)");
+        fail_dev("<interface type='hostdev'><mac address='00:00:00:00:00:00'/>" SRC("0", "1", "0", "0") "</interface>",
+                 "line 6: <interface type='hostdev'>: <mac address='00:00:00:00:00:00'>: the "
+                 "all-zero address is no address a network card can have");
+        fail_dev("<interface type='hostdev'><mac address='52:54:00:12:34'/>" SRC("0", "1", "0", "0") "</interface>",
+                 "line 6: <interface type='hostdev'>: <mac address='52:54:00:12:34'>: not a MAC "
+                 "address (six hex bytes with colons, as 52:54:00:12:34:56)");
+        /* An ordinary network interface is refused too: libvirt's parser does. */
+        fail_dev("<interface type='network'><mac address='ff:ff:ff:ff:ff:ff'/><source network='default'/></interface>",
+                 "line 6: <interface type='network'>: <mac address='ff:ff:ff:ff:ff:ff'>: expected "
+                 "a unicast MAC address, found a multicast one (the lowest bit of the first byte "
+                 "is set)");
+        fail_dev("<interface type='hostdev'>" SRC("0", "1", "0", "0") "<vlan><tag id='4096'/></vlan></interface>",
+                 "line 6: <interface type='hostdev'>: <vlan><tag id='4096'>: vlan tag id 4096 too "
+                 "large (maximum 4095)");
+        fail_dev("<interface type='hostdev'>" SRC("0", "1", "0", "0") "<vlan><tag id='x'/></vlan></interface>",
+                 "line 6: <interface type='hostdev'>: <vlan><tag id='x'>: missing or invalid vlan "
+                 "tag id");
+        fail_dev("<interface type='hostdev'>" SRC("0", "1", "0", "0") "<vlan/></interface>",
+                 "line 6: <interface type='hostdev'>: <vlan>: missing <tag id='…'/> (a VLAN needs "
+                 "its id)");
+        fail_dev("<interface type='hostdev'>" SRC("0", "1", "0", "0") "<vlan trunk='yes'><tag id='4'/></vlan></interface>",
+                 "line 6: <interface type='hostdev'>: interface (no <mac>) - vlan trunking is not "
+                 "supported by SR-IOV network devices: give one <tag id='…'/>");
+        fail_dev("<interface type='hostdev'>" SRC("0", "1", "0", "0") "<vlan><tag id='4'/><tag id='5'/></vlan></interface>",
+                 "line 6: <interface type='hostdev'>: interface (no <mac>) - vlan trunking is not "
+                 "supported by SR-IOV network devices: give one <tag id='…'/>");
+}
+
+/* A trunk is fine on an ordinary network, not once the network is a hostdev pool. */
+static void test_network_interface_vlan_trunk(void **state)
+{
+        static const char xml[] = DOMAIN("pc",
+                "<interface type='network'><source network='pool'/><vlan trunk='yes'><tag id='4'/><tag id='5'/></vlan></interface>\n");
+        struct vfioctl_pci_addr vf = { .bus = 3, .slot = 0x10, .function = 2 };
+        vfioctl_guest_def *def = parse_ok(xml, NULL, 0);
+
+        assert_int_equal(vfioctl_guest_def_resolve_network(def, 0, &vf, false, VFIOCTL_GROUP_NONE), -EINVAL);
+        assert_string_equal(vfioctl_ctx_errmsg(ctx),
+                            "line 6: <interface type='network'>: network 'pool' is a hostdev pool: "
+                            "interface (no <mac>) - vlan trunking is not supported for hostdev "
+                            "interfaces");
+        assert_int_equal(vfioctl_guest_def_ignore_network(def, 0), 0);
+        vfioctl_guest_def_unref(def);
 }
 
 static void test_network_interface(void **state)
@@ -916,6 +987,8 @@ int main(void)
                 cmocka_unit_test(test_cross_device_checks),
                 cmocka_unit_test(test_interface_hostdev),
                 cmocka_unit_test(test_interface_errors),
+                cmocka_unit_test(test_interface_mac_vlan),
+                cmocka_unit_test(test_network_interface_vlan_trunk),
                 cmocka_unit_test(test_network_interface),
                 cmocka_unit_test(test_network_interface_unsupported),
                 cmocka_unit_test(test_ids),
