@@ -69,6 +69,30 @@ static const char schema_v1[] =
         "  helper_pid INTEGER NOT NULL DEFAULT 0,"
         "  PRIMARY KEY (op_id, seq));";
 
+/*
+ * Migrations: migrations[v - 1] takes a database of schema version v to
+ * v + 1. A new database is made at version 1 and taken through every one,
+ * so that a fresh file and an upgraded one are the same schema. Append
+ * here and bump VFIOCTL_STATE_SCHEMA; never change a step that shipped.
+ */
+static const char *const migrations[] = {
+        /* 1 -> 2, rule 10: the MAC and VLAN a VF had before a guest's were set through
+         * its PF (vfnet.c), put back at release and by recover. */
+        "CREATE TABLE vf_net ("
+        "  address TEXT PRIMARY KEY,"   /* the VF */
+        "  owner TEXT NOT NULL,"        /* the guest they were set for */
+        "  pf TEXT NOT NULL,"           /* the PF's network interface */
+        "  vf INTEGER NOT NULL,"        /* the VF's index on its PF */
+        "  mac TEXT,"                   /* set; NULL: left as it was */
+        "  vlan INTEGER,"
+        "  orig_mac TEXT,"              /* before; NULL: not known (nothing was set) */
+        "  orig_vlan INTEGER,"
+        "  status TEXT NOT NULL CHECK (status IN ('intended', 'set', 'not_applied')),"
+        "  set_at INTEGER NOT NULL);",
+};
+_Static_assert(ELEMENTSOF(migrations) == VFIOCTL_STATE_SCHEMA - 1,
+               "one migration per schema version after the first");
+
 DEFINE_TRIVIAL_CLEANUP_FUNC(sqlite3_stmt *, sqlite3_finalize);
 #define _cleanup_stmt_ _cleanup_(sqlite3_finalizep)
 
@@ -368,8 +392,48 @@ static int state_create_schema(vfioctl_state *st)
                  STATE_APP_ID, VFIOCTL_STATE_SCHEMA);
         rc = sqlite3_exec(st->db, schema_v1, NULL, NULL, NULL);
         r = rc == SQLITE_OK ? 0 : db_error(st, rc, "creating the schema");
+        for (size_t i = 0; i < ELEMENTSOF(migrations) && r >= 0; i++) {
+                rc = sqlite3_exec(st->db, migrations[i], NULL, NULL, NULL);
+                r = rc == SQLITE_OK ? 0 : db_error(st, rc, "creating the schema");
+        }
         if (r >= 0)
                 r = db_exec(st, sql);
+        if (r < 0) {
+                state_rollback(st);
+                return r;
+        }
+        return state_commit(st);
+}
+
+/*
+ * An older vfioctl's database, taken to this schema in one write
+ * transaction (a crash leaves it as it was), and only the steps still
+ * missing once the write lock is held: two commands may open it at once.
+ * Nothing it records changes meaning; only tables and columns are added.
+ */
+static int state_migrate(vfioctl_state *st)
+{
+        int64_t version = 0;
+        char sql[64];
+        int rc, r;
+
+        r = state_begin(st);
+        if (r < 0)
+                return r;
+        r = pragma_int(st, "PRAGMA user_version", &version);
+        for (int64_t v = version; r >= 0 && v >= 1 && v < VFIOCTL_STATE_SCHEMA; v++) {
+                char what[96];
+
+                snprintf(what, sizeof(what), "upgrading the schema from version %" PRId64
+                         " (left as it was)", v);
+                rc = sqlite3_exec(st->db, migrations[v - 1], NULL, NULL, NULL);
+                if (rc != SQLITE_OK)
+                        r = db_error(st, rc, what);
+        }
+        if (r >= 0 && version < VFIOCTL_STATE_SCHEMA) {
+                snprintf(sql, sizeof(sql), "PRAGMA user_version = %d;", VFIOCTL_STATE_SCHEMA);
+                r = db_exec(st, sql);
+        }
         if (r < 0) {
                 state_rollback(st);
                 return r;
@@ -516,11 +580,18 @@ static int state_open_db(vfioctl_state *st, const char *path)
         }
         if (r < 0)
                 return r;
+        st->version = version;
         if (st->readonly)
                 return 0;
         if (version == 0)
-                return state_first_use(st);
-        return state_set_pragmas(st);
+                r = state_first_use(st);
+        else
+                r = state_set_pragmas(st);
+        if (r >= 0 && version > 0 && version < VFIOCTL_STATE_SCHEMA)
+                r = state_migrate(st);
+        if (r >= 0)
+                st->version = VFIOCTL_STATE_SCHEMA;
+        return r;
 }
 
 VFIOCTL_EXPORT int vfioctl_state_open(vfioctl_ctx *ctx, const char *dir, unsigned flags,

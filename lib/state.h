@@ -20,6 +20,7 @@ struct vfioctl_state {
         sqlite3 *db;  /* NULL: opened read-only and there is no state yet */
         int lock_fd;  /* held while >= 0 */
         bool readonly;
+        int64_t version; /* the schema: older than VFIOCTL_STATE_SCHEMA only when read-only */
 };
 
 /* Explicit transactions; a failed body calls state_rollback(). */

@@ -559,7 +559,7 @@ VFIOCTL_EXPORT vfioctl_state *vfioctl_state_ref(vfioctl_state *st);
 VFIOCTL_EXPORT vfioctl_state *vfioctl_state_unref(vfioctl_state *st);
 VFIOCTL_EXPORT const char *vfioctl_state_get_dir(vfioctl_state *st);
 /* The schema version this library writes. */
-#define VFIOCTL_STATE_SCHEMA 1
+#define VFIOCTL_STATE_SCHEMA 2
 
 /*
  * Takes the exclusive lock (flock on DIR/lock) that serializes commands

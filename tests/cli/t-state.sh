@@ -10,7 +10,7 @@ run V detach --group 01:00.0
 is "detach: exit 0" "$RC" 0
 check "state.db created" test -f "$T/state/state.db"
 is "journal mode is WAL" "$(sqlite3 "$T/state/state.db" 'PRAGMA journal_mode')" wal
-is "schema version 1" "$(sqlite3 "$T/state/state.db" 'PRAGMA user_version')" 1
+is "schema version 2" "$(sqlite3 "$T/state/state.db" 'PRAGMA user_version')" 2
 run V status
 like "a new invocation sees what the last one did" "$OUT" "0000:01:00.1 +1 +detached +vfio-pci +snd_hda_intel"
 is "nothing pending" "$(state_rows)" "2 0"

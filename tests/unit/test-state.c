@@ -239,6 +239,103 @@ static void test_newer(void **state)
         assert_non_null(strstr(vfioctl_ctx_errmsg(f->ctx), "schema version 99"));
 }
 
+static void sql(const char *dir, const char *query, char *out, size_t size)
+{
+        char cmd[512];
+        FILE *p;
+        size_t n;
+
+        snprintf(cmd, sizeof(cmd), "sqlite3 '%s/state.db' \"%s\"", dir, query);
+        p = popen(cmd, "r");
+        assert_non_null(p);
+        n = fread(out, 1, size - 1, p);
+        out[n] = 0;
+        if (n > 0 && out[n - 1] == '\n')
+                out[n - 1] = 0;
+        assert_int_equal(pclose(p), 0);
+}
+
+/* A new database is made at version 1 and taken through every migration. */
+static void test_schema_new(void **state)
+{
+        struct fixture *f = *state;
+        char out[256];
+
+        sql(f->dir, "PRAGMA user_version", out, sizeof(out));
+        assert_string_equal(out, "2");
+        sql(f->dir, "SELECT group_concat(name) FROM pragma_table_info('vf_net')", out, sizeof(out));
+        assert_string_equal(out, "address,owner,pf,vf,mac,vlan,orig_mac,orig_vlan,status,set_at");
+}
+
+/*
+ * A version-1 database (what vfioctl wrote before rule 10's MAC/VLAN) is
+ * upgraded by the first command that writes, keeping every row; read-only
+ * opens leave it as it is.
+ */
+static void test_schema_upgrade(void **state)
+{
+        struct fixture *f = *state;
+        struct vfioctl_state_device *rows = NULL;
+        vfioctl_state *st = NULL;
+        size_t n = 0;
+        char out[256];
+
+        put_row(f->st, "0000:05:00.0", "e1000e");
+        vfioctl_state_unref(f->st);
+        f->st = NULL;
+        /* As version 1 left it. */
+        sql(f->dir, "DROP TABLE vf_net; PRAGMA user_version = 1", out, sizeof(out));
+
+        assert_int_equal(vfioctl_state_open(f->ctx, f->dir, VFIOCTL_STATE_READONLY, &st), 0);
+        assert_int_equal(st->version, 1);
+        assert_int_equal(vfioctl_state_get_devices(st, NULL, &rows, &n), 0);
+        assert_int_equal(n, 1);
+        vfioctl_state_devices_free(rows, n);
+        st = vfioctl_state_unref(st);
+        sql(f->dir, "PRAGMA user_version", out, sizeof(out));
+        assert_string_equal(out, "1");
+
+        assert_int_equal(vfioctl_state_open(f->ctx, f->dir, 0, &f->st), 0);
+        assert_int_equal(f->st->version, 2);
+        sql(f->dir, "PRAGMA user_version", out, sizeof(out));
+        assert_string_equal(out, "2");
+        sql(f->dir, "SELECT count(*) FROM vf_net", out, sizeof(out));
+        assert_string_equal(out, "0");
+        assert_int_equal(vfioctl_state_get_devices(f->st, NULL, &rows, &n), 0);
+        assert_int_equal(n, 1);
+        assert_string_equal(rows[0].original_driver, "e1000e");
+        vfioctl_state_devices_free(rows, n);
+
+        /* Opening it again changes nothing. */
+        f->st = vfioctl_state_unref(f->st);
+        assert_int_equal(vfioctl_state_open(f->ctx, f->dir, 0, &f->st), 0);
+        sql(f->dir, "PRAGMA user_version", out, sizeof(out));
+        assert_string_equal(out, "2");
+}
+
+/* A step that fails leaves the database at its old version, rows and all. */
+static void test_schema_upgrade_fails(void **state)
+{
+        struct fixture *f = *state;
+        vfioctl_state *st = NULL;
+        char out[256];
+
+        put_row(f->st, "0000:05:00.0", "e1000e");
+        vfioctl_state_unref(f->st);
+        f->st = NULL;
+        /* Version 1 with a table in the way of the migration's CREATE TABLE. */
+        sql(f->dir, "DROP TABLE vf_net; CREATE TABLE vf_net (x); PRAGMA user_version = 1", out,
+            sizeof(out));
+        assert_int_equal(vfioctl_state_open(f->ctx, f->dir, 0, &st), -EIO);
+        assert_null(st);
+        assert_non_null(strstr(vfioctl_ctx_errmsg(f->ctx),
+                               "upgrading the schema from version 1 (left as it was)"));
+        sql(f->dir, "PRAGMA user_version", out, sizeof(out));
+        assert_string_equal(out, "1");
+        sql(f->dir, "SELECT count(*) FROM devices", out, sizeof(out));
+        assert_string_equal(out, "1");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -248,6 +345,9 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_newer, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_schema_new, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_schema_upgrade, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_schema_upgrade_fails, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
