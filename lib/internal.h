@@ -309,6 +309,13 @@ int netlink_vf_msg(void *buf, size_t size, int pf_ifindex, unsigned vf, const ui
 int netlink_vf_set(vfioctl_ctx *ctx, const char *pf_ifname, unsigned vf, const uint8_t *mac,
                    int vlan);
 int netlink_parse_mac(const char *s, uint8_t mac[6]);
+/* RTM_GETLINK of one interface with its VFs' settings (RTEXT_FILTER_VF). */
+int netlink_getlink_msg(void *buf, size_t size, int ifindex, uint32_t seq, struct nlmsghdr **ret);
+/* VF vf's MAC and VLAN (0: untagged) in an RTM_NEWLINK; -ENXIO when it lists no such VF. */
+int netlink_vf_parse(const struct nlmsghdr *nlh, unsigned vf, uint8_t mac[6], int *vlan);
+/* What VF vf of pf_ifname has now, asked of the kernel. */
+int netlink_vf_get(vfioctl_ctx *ctx, const char *pf_ifname, unsigned vf, uint8_t mac[6],
+                   int *vlan);
 
 /* usage.c */
 int usage_load(vfioctl_device *dev);
