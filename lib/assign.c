@@ -22,6 +22,7 @@
 
 #include "assign.h"
 #include "metadata.h"
+#include "vfnet.h"
 
 /* A device the guest will own: listed in its definition, or a group sibling. */
 struct member {
@@ -54,6 +55,7 @@ struct prep {
         struct member *members;
         size_t n_members;
         struct plan plan;
+        struct vfnet_plan vfnet;        /* rule 10: MAC/VLAN of VFs */
         char *definition;               /* the XML to record */
 };
 
@@ -855,6 +857,8 @@ static int apply(struct prep *p)
                 goto out;
         if (run.st) {
                 r = verify_groups(p, groups, n_groups);
+                if (r >= 0)
+                        r = vfnet_apply(p->host, p->st, p->name, &p->vfnet, p->report);
                 if (r < 0) {
                         undo(p, &run, r); /* nothing of it stays detached: say nothing of it */
                         goto out;
@@ -890,6 +894,7 @@ static void prep_clear(struct prep *p)
                 device_unref(p->members[i].dev);
         free(p->members);
         plan_clear(&p->plan);
+        vfnet_plan_clear(&p->vfnet);
         free(p->definition);
         vfioctl_guest_def_unref(p->def);
 }
@@ -968,6 +973,8 @@ static int prepare(struct prep *p)
         if (r >= 0)
                 r = build_plan(p);
         if (r >= 0)
+                r = vfnet_plan(p->host, p->def, p->report, &p->vfnet);
+        if (r >= 0)
                 r = guest_resolved_xml(p->def, p->xml, &p->definition);
         return r;
 }
@@ -991,6 +998,8 @@ static int result_guest(struct prep *p, vfioctl_guest **ret)
                                      p->members[i].stub);
         if (r >= 0)
                 r = guest_finish(g);
+        if (r >= 0)
+                r = vfnet_guest_set(g, &p->vfnet);
         if (r < 0) {
                 vfioctl_guest_unref(g);
                 return r;

@@ -18,6 +18,8 @@ struct vfioctl_guest {
         vfioctl_guest_def *def;       /* parsed from it; NULL when there is none */
         struct vfioctl_guest_device *devices; /* sorted by address; strings owned */
         size_t n_devices;
+        struct vfioctl_vf_net *vf_nets;       /* rule 10 (vfnet.c) */
+        size_t n_vf_nets;
 };
 
 /* guest.c */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "plan.h"
+#include "vfnet.h"
 
 static int require_lock(vfioctl_ctx *ctx, vfioctl_state *st)
 {
@@ -201,7 +202,9 @@ VFIOCTL_EXPORT int vfioctl_recover(vfioctl_host *host, vfioctl_state *st, unsign
         if (!host || !st)
                 return -EINVAL;
         ctx = vfioctl_host_get_ctx(host);
-        r = vfioctl_state_get_pending(st, &ops, &n);
+        r = vfnet_recover(st, report);
+        if (r >= 0)
+                r = vfioctl_state_get_pending(st, &ops, &n);
         if (r < 0 || n == 0)
                 return r;
         if (vfioctl_ctx_is_dry_run(ctx))

@@ -16,6 +16,7 @@
 
 #include "assign.h"
 #include "qemu.h"
+#include "vfnet.h"
 
 int guest_new(vfioctl_ctx *ctx, const char *name, vfioctl_guest **ret)
 {
@@ -41,6 +42,7 @@ static void guest_free(vfioctl_guest *g)
                 free((char *) g->devices[i].id);
         }
         free(g->devices);
+        free(g->vf_nets);
         vfioctl_guest_def_unref(g->def);
         free(g->definition);
         free(g->name);
@@ -278,6 +280,8 @@ VFIOCTL_EXPORT int vfioctl_guest_load(vfioctl_state *st, const char *name, vfioc
                                      rows[i].managed, rows[i].stub_driver);
         if (r >= 0)
                 r = guest_finish(g);
+        if (r >= 0)
+                r = vfnet_load(st, name, &g->vf_nets, &g->n_vf_nets);
 out:
         vfioctl_state_devices_free(rows, n);
         state_guest_clear(&sg);

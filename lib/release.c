@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "assign.h"
+#include "vfnet.h"
 
 struct release {
         vfioctl_host *host;
@@ -194,6 +195,10 @@ static int release_apply(struct release *c, const struct vfioctl_op_options *opt
         struct op_run run;
         int r;
 
+        /* Rule 10, libvirt's order: the VFs' MAC/VLAN go back before the VFs do. */
+        r = vfnet_restore(c->st, c->name, c->rows, c->selected, c->n_rows, c->report);
+        if (r < 0)
+                return r;
         r = op_run_init(&run, c->ctx, c->st, opts->timeout_ms, c->report);
         if (r < 0)
                 return r;

@@ -656,6 +656,11 @@ enum vfioctl_action {
         VFIOCTL_ACTION_GROUP_MEMBER,     /* refused: another member of the group, on a host
                                           * driver, keeps it from being viable (detail: what) */
         VFIOCTL_ACTION_OWNED,            /* refused: a guest owns it (detail names the guest) */
+        /* Rule 10: a VF's MAC/VLAN set through its PF (from: what it had, NULL when not
+         * known; to: what it got, "mac M, vlan V"; detail: "PF VF N", and why when it
+         * was not applied), and put back at release or by recover. */
+        VFIOCTL_ACTION_NET_SET,
+        VFIOCTL_ACTION_NET_RESTORED,
 };
 
 enum vfioctl_outcome {
@@ -857,6 +862,26 @@ VFIOCTL_EXPORT int vfioctl_release(vfioctl_host *host, vfioctl_state *st, const 
 VFIOCTL_EXPORT int vfioctl_release_dead(vfioctl_host *host, vfioctl_state *st,
                                         const struct vfioctl_op_options *opts,
                                         vfioctl_report *report);
+
+/*
+ * Rule 10: the MAC and VLAN an <interface type='hostdev'> (or a pool's
+ * interface) gave a VF, set through its PF by netlink, and what the VF had
+ * before (put back at release). Netlink reaches the network namespace of
+ * the process, never a --root tree: under a root other than "/" the
+ * settings are recorded but not applied.
+ */
+struct vfioctl_vf_net {
+        char address[VFIOCTL_PCI_ADDR_MAX]; /* the VF */
+        char pf[16];                        /* its PF's network interface */
+        unsigned vf;                        /* its index on the PF (virtfnN) */
+        char mac[18];                       /* set; "": left as it was */
+        int vlan;                           /* set (0: untagged) */
+        char original_mac[18];              /* before; "": not known */
+        int original_vlan;                  /* before; -1: not known */
+        bool applied;                       /* false: recorded only (another root, dry run) */
+};
+VFIOCTL_EXPORT size_t vfioctl_guest_n_vf_nets(vfioctl_guest *g);
+VFIOCTL_EXPORT const struct vfioctl_vf_net *vfioctl_guest_vf_net_at(vfioctl_guest *g, size_t i);
 
 /* A recorded guest; -ENOENT with a message when there is none of that name. */
 VFIOCTL_EXPORT int vfioctl_guest_load(vfioctl_state *st, const char *name, vfioctl_guest **ret);

@@ -103,6 +103,9 @@ const char *reservation_word(struct cli *cli, vfioctl_device *dev);
 /* cmd-assign.c: QEMU arguments on one line (refused when one holds whitespace), or as JSON. */
 int print_qemu_args(FILE *f, char **args);
 json_t *qemu_args_json(char **args);
+/* Rule 10: a guest's VF MAC/VLAN settings, as assign --json and status --json give them. */
+json_t *vf_net_json(vfioctl_guest *g);
+void print_net_entry(FILE *f, struct cli *cli, const struct vfioctl_report_entry *e);
 DEFINE_TRIVIAL_CLEANUP_FUNC(char **, vfioctl_qemu_args_free);
 /* A NULL-terminated list of strings the library handed out (vfioctl_guest_list()). */
 static inline void names_free(char **l)

@@ -127,6 +127,13 @@ static void print_done(struct cli *cli, FILE *f, vfioctl_report *report)
                                 cli->dry_run ? "would detach" : "detached",
                                 e->from ? e->from : "no driver", e->to ? e->to : "unbound");
         }
+        /* Rule 10: after the detaches, as they happened. */
+        for (size_t i = 0; i < vfioctl_report_n_entries(report) && cli->verbosity >= 0; i++) {
+                const struct vfioctl_report_entry *e = vfioctl_report_entry_at(report, i);
+
+                if (e->action == VFIOCTL_ACTION_NET_SET)
+                        print_net_entry(f, cli, e);
+        }
 }
 
 static void print_guest(struct cli *cli, FILE *f, vfioctl_guest *g)
@@ -207,6 +214,36 @@ static void note_ignored_networks(struct cli *cli, const struct assign_args *a, 
         }
 }
 
+static json_t *int_or_null(int v)
+{
+        return v >= 0 ? json_integer(v) : json_null();
+}
+
+static json_t *mac_or_null(const char *mac)
+{
+        return *mac ? json_string(mac) : json_null();
+}
+
+/* Rule 10: "vf_net": what each VF's MAC/VLAN were set to through its PF. */
+json_t *vf_net_json(vfioctl_guest *g)
+{
+        json_t *a = json_array();
+
+        for (size_t i = 0; i < vfioctl_guest_n_vf_nets(g); i++) {
+                const struct vfioctl_vf_net *n = vfioctl_guest_vf_net_at(g, i);
+
+                json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:o, s:i, s:o, s:o, s:b}",
+                                                   "address", n->address, "pf", n->pf, "vf",
+                                                   (int) n->vf, "mac", mac_or_null(n->mac),
+                                                   "vlan", n->vlan, "original_mac",
+                                                   mac_or_null(n->original_mac),
+                                                   "original_vlan",
+                                                   int_or_null(n->original_vlan), "applied",
+                                                   n->applied));
+        }
+        return a;
+}
+
 static json_t *assign_json(struct session *s, vfioctl_guest *g, char **args)
 {
         json_t *doc = json_object(), *devs = json_array(), *skipped = json_array();
@@ -230,6 +267,7 @@ static json_t *assign_json(struct session *s, vfioctl_guest *g, char **args)
         json_object_set_new(doc, "dry_run", json_boolean(s->cli->dry_run));
         json_object_set_new(doc, "devices", devs);
         json_object_set_new(doc, "qemu_args", qemu_args_json(args));
+        json_object_set_new(doc, "vf_net", vf_net_json(g));
         json_object_set_new(doc, "unsupported", skipped);
         if (s->writes)
                 json_object_set(doc, "writes", s->writes);

@@ -212,6 +212,7 @@ static json_t *guests_json(vfioctl_state *st, const char *only)
                                                         ? json_boolean(vfioctl_guest_is_alive(g))
                                                         : json_null());
                 json_object_set_new(o, "devices", json_integer(vfioctl_guest_n_devices(g)));
+                json_object_set_new(o, "vf_net", vf_net_json(g));
                 json_object_set_new(o, "created_at", json_integer(vfioctl_guest_get_created_at(g)));
                 json_array_append_new(a, o);
                 vfioctl_guest_unref(g);

@@ -167,6 +167,22 @@ static const char *drv(const char *d)
         return d ? d : "no driver";
 }
 
+/*
+ * Rule 10: "0000:03:10.0 MAC/VLAN set: mac 52:54:00:12:34:56, vlan 42
+ * (through eth5 VF 0; was mac 00:00:00:00:00:00, vlan 0)".
+ */
+void print_net_entry(FILE *f, struct cli *cli, const struct vfioctl_report_entry *e)
+{
+        bool set = e->action == VFIOCTL_ACTION_NET_SET;
+        const char *what = set ? e->to : e->to ? e->to : "as it was";
+
+        fprintf(f, "%s MAC/VLAN %s: %s (through %s%s%s)\n", e->address,
+                cli->dry_run ? (set ? "would be set" : "would be put back")
+                             : (set ? "set" : "put back"),
+                what, e->detail ? e->detail : "its PF",
+                set && e->from ? "; was " : "", set && e->from ? e->from : "");
+}
+
 /* One line per device, on stdout for what was done, stderr for what went wrong. */
 static void print_entry(struct session *s, const struct vfioctl_report_entry *e)
 {
@@ -241,6 +257,11 @@ static void print_entry(struct session *s, const struct vfioctl_report_entry *e)
                 break;
         case VFIOCTL_ACTION_NOT_APPLIED:
                 fprintf(stderr, "  %s %s\n", e->address, detail);
+                break;
+        case VFIOCTL_ACTION_NET_SET:
+        case VFIOCTL_ACTION_NET_RESTORED:
+                if (cli->verbosity >= 0)
+                        print_net_entry(stdout, cli, e);
                 break;
         }
 }
@@ -333,6 +354,8 @@ static const char *action_word(enum vfioctl_action a)
                 [VFIOCTL_ACTION_NOT_APPLIED] = "not_applied",
                 [VFIOCTL_ACTION_GROUP_MEMBER] = "group_member",
                 [VFIOCTL_ACTION_OWNED] = "owned",
+                [VFIOCTL_ACTION_NET_SET] = "net_set",
+                [VFIOCTL_ACTION_NET_RESTORED] = "net_restored",
         };
 
         return (size_t) a < ELEMENTSOF(words) && words[a] ? words[a] : "?";
