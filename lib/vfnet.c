@@ -55,7 +55,10 @@ static char *settings_text(const char *mac, int vlan, char *buf, size_t size)
         return buf;
 }
 
-/* The PF's network interface and the VF's index on it (its virtfnN link). */
+/*
+ * The PF's network interface and the VF's index on it (its virtfnN link);
+ * 0 for a function that is no VF (nothing to set it through).
+ */
 static int find_pf(vfioctl_host *host, vfioctl_device *vf, const char *where,
                    struct vfioctl_vf_net *e)
 {
@@ -73,11 +76,7 @@ static int find_pf(vfioctl_host *host, vfioctl_device *vf, const char *where,
         if (r < 0)
                 return r;
         if (!is_vf)
-                return ctx_error(ctx, -EINVAL,
-                                 "%s: %s is not an SR-IOV VF: a <mac> or <vlan> is set through "
-                                 "a VF's PF, and only VFs have one (leave them out, or give the "
-                                 "guest a VF)",
-                                 where, e->address);
+                return 0;
         vfioctl_pci_addr_format(&pfa, pfname);
         r = vfioctl_host_get_device(host, &pfa, &pf);
         if (r < 0)
@@ -105,7 +104,29 @@ static int find_pf(vfioctl_host *host, vfioctl_device *vf, const char *where,
                                  strempty(vfioctl_device_get_driver(pf)));
         /* A PF with several ports names the first, as libvirt's virPCIGetNetName. */
         snprintf(e->pf, sizeof(e->pf), "%s", nifs[0].name);
-        return 0;
+        return 1;
+}
+
+/*
+ * A whole NIC (no VF) has no PF to set its settings through. libvirt
+ * writes a <mac> into every interface it defines, and a NIC the guest
+ * owns whole uses its own address, so a MAC alone is only noted; a VLAN
+ * the guest would silently be without is refused.
+ */
+static int no_pf(vfioctl_ctx *ctx, vfioctl_guest_hostdev *h, const char *where,
+                 const char *address, vfioctl_report *report)
+{
+        if (h->vlan >= 0)
+                return ctx_error(ctx, -EINVAL,
+                                 "%s: %s is not an SR-IOV VF: a <vlan> is set through a VF's "
+                                 "PF, and only VFs have one; leave <vlan> out (the guest tags "
+                                 "its own traffic on a whole NIC) or give the guest a VF",
+                                 where, address);
+        return report_add(report, address, VFIOCTL_ACTION_NOT_APPLIED, NULL, NULL,
+                          "%s: <mac address='%s'> is not set: %s is not an SR-IOV VF, so there "
+                          "is no PF to set it through, and the guest's driver uses the card's "
+                          "own address",
+                          where, h->mac, address);
 }
 
 /* What the VF has now, when netlink reaches it; unknown otherwise. */
@@ -129,7 +150,8 @@ static int read_original(vfioctl_ctx *ctx, const char *where, struct vfioctl_vf_
 static void report_set(vfioctl_ctx *ctx, vfioctl_report *report, const struct vfioctl_vf_net *e,
                        bool applied);
 
-static int plan_entry(vfioctl_host *host, vfioctl_guest_hostdev *h, struct vfnet_plan *plan)
+static int plan_entry(vfioctl_host *host, vfioctl_guest_hostdev *h, struct vfnet_plan *plan,
+                      vfioctl_report *report)
 {
         vfioctl_ctx *ctx = vfioctl_host_get_ctx(host);
         struct vfioctl_vf_net *n, e = {};
@@ -143,8 +165,8 @@ static int plan_entry(vfioctl_host *host, vfioctl_guest_hostdev *h, struct vfnet
                 return ctx_error(ctx, r, "%s: %s", where, vfioctl_ctx_errmsg(ctx));
         vfioctl_pci_addr_format(&h->addr, e.address);
         r = find_pf(host, dev, where, &e);
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return r < 0 ? r : no_pf(ctx, h, where, e.address, report);
         snprintf(e.mac, sizeof(e.mac), "%s", strempty(h->mac));
         /* libvirt's virHostdevNetConfigReplace: no <vlan> means untagged, so
          * a tag a VF kept from its last guest never leaks into this one. */
@@ -171,7 +193,7 @@ int vfnet_plan(vfioctl_host *host, vfioctl_guest_def *def, vfioctl_report *repor
                 if (h->ignored || !h->has_addr || h->kind == VFIOCTL_HOSTDEV_PCI ||
                     (!h->mac && h->vlan < 0))
                         continue;
-                r = plan_entry(host, h, ret);
+                r = plan_entry(host, h, ret, report);
                 if (r < 0) {
                         report_set_outcome(report, r == -EINVAL ? VFIOCTL_OUTCOME_INVALID
                                                                 : VFIOCTL_OUTCOME_REFUSED);

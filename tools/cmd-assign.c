@@ -133,6 +133,8 @@ static void print_done(struct cli *cli, FILE *f, vfioctl_report *report)
 
                 if (e->action == VFIOCTL_ACTION_NET_SET)
                         print_net_entry(f, cli, e);
+                else if (e->action == VFIOCTL_ACTION_NOT_APPLIED)
+                        print_note(cli, "vfioctl: note: %s", e->detail);
         }
 }
 

@@ -261,6 +261,8 @@ static void null_handles(void)
         NUL(vfioctl_guest_get_definition(NULL));
         INT(vfioctl_guest_n_devices(NULL), 0);
         NUL(vfioctl_guest_device_at(NULL, 0));
+        INT(vfioctl_guest_n_vf_nets(NULL), 0);
+        NUL(vfioctl_guest_vf_net_at(NULL, 0));
         EINVAL_(vfioctl_guest_qemu_args(NULL, 0, &args));
 
         /* Reservations */

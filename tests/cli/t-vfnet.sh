@@ -111,13 +111,25 @@ guest_xml v "<interface type='network'><source network='vfpool'/><vlan><tag id='
 refused "VLAN 4096" v "vlan tag id 4096 too large \(maximum 4095\)"
 guest_xml t "<interface type='network'><source network='vfpool'/><vlan trunk='yes'><tag id='4'/><tag id='5'/></vlan></interface>"
 refused "VLAN trunk on a hostdev pool" t "vlan trunking is not supported for hostdev interfaces"
-# A MAC for a device that is no VF: there is no PF to set it through.
-guest_xml p "<interface type='hostdev' managed='yes'><mac address='52:54:00:00:00:09'/>
+# A VLAN for a device that is no VF: there is no PF to set it through.
+guest_xml p "<interface type='hostdev' managed='yes'><vlan><tag id='7'/></vlan>
 <source><address type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0x0'/></source></interface>
 <interface type='hostdev' managed='yes'>
 <source><address type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0x1'/></source></interface>"
-refused "MAC on a device that is no VF" p "0000:03:00.0 is not an SR-IOV VF: a <mac> or <vlan> is set through a VF's PF"
+refused "VLAN on a device that is no VF" p "line 3: <interface type='hostdev'>: 0000:03:00.0 is not an SR-IOV VF: a <vlan> is set through a VF's PF, and only VFs have one"
 is "no device left on vfio-pci" "$(drv 0000:41:02.0) $(drv 0000:41:02.1) $(drv 0000:03:00.0)" "iavf iavf igb"
+# A MAC alone on a whole NIC (libvirt writes one into every interface): noted, not set.
+guest_xml n "<interface type='hostdev' managed='yes'><mac address='52:54:00:00:00:09'/>
+<source><address type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0x0'/></source></interface>
+<interface type='hostdev' managed='yes'>
+<source><address type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0x1'/></source></interface>"
+run V assign n --xml "$T/n.xml"
+is "MAC on a whole NIC: assigned (exit 0)" "$RC" 0
+is "MAC on a whole NIC: a note says it is not set, and why" "$ERR" \
+        "vfioctl: note: line 3: <interface type='hostdev'>: <mac address='52:54:00:00:00:09'> is not set: 0000:03:00.0 is not an SR-IOV VF, so there is no PF to set it through, and the guest's driver uses the card's own address"
+is "MAC on a whole NIC: no row" "$(rows)" ""
+run V release n
+is "MAC on a whole NIC: released" "$RC $(drv 0000:03:00.0)" "0 igb"
 
 # --- recover: a row no guest owns the VF of (an assign that died after
 # recording it) goes. One that says 'set' is never sent under --root: it
