@@ -168,25 +168,18 @@ static int rewrite_interface(xmlNode *n, vfioctl_guest_hostdev *h)
         return 0;
 }
 
-static bool is_network_interface(xmlNode *n)
-{
-        xmlChar *type;
-        bool yes;
-
-        if (n->type != XML_ELEMENT_NODE || !xmlStrEqual(n->name, BAD_CAST "interface"))
-                return false;
-        type = xmlGetProp(n, BAD_CAST "type");
-        yes = type && xmlStrEqual(type, BAD_CAST "network");
-        xmlFree(type);
-        return yes;
-}
-
+/*
+ * The recorder does not read the XML again to find the entries: each
+ * network entry knows which element of <devices> it was parsed from, so
+ * the record is what the parser understood (issue 14 item 7: a
+ * namespaced x:type= once made the two disagree).
+ */
 int guest_resolved_xml(vfioctl_guest_def *def, const char *xml, char **ret)
 {
         _cleanup_(xmlFreeDocp) xmlDoc *doc = NULL;
         xmlNode *root, *devices;
         xmlChar *out = NULL;
-        size_t k = 0;
+        size_t k = 0, pos = 0;
         int len, r;
 
         doc = xmlReadMemory(xml, (int) strlen(xml), "definition", NULL,
@@ -196,22 +189,24 @@ int guest_resolved_xml(vfioctl_guest_def *def, const char *xml, char **ret)
                 return ctx_error(def->ctx, -EINVAL, "the guest definition no longer parses");
         devices = xmlStrEqual(root->name, BAD_CAST "devices") ? root : child_element(root, "devices");
 
-        /* The k-th network interface in the document is the k-th network entry. */
+        /* Network entries come in document order (interfaces are parsed first). */
         for (xmlNode *c = devices ? devices->children : NULL; c; c = c->next) {
-                vfioctl_guest_hostdev *h = NULL;
+                if (c->type != XML_ELEMENT_NODE)
+                        continue;
+                for (; k < def->n_hostdevs; k++) {
+                        vfioctl_guest_hostdev *h = def->hostdevs[k];
 
-                if (!is_network_interface(c))
-                        continue;
-                while (k < def->n_hostdevs && def->hostdevs[k]->kind != VFIOCTL_HOSTDEV_NETWORK)
-                        k++;
-                if (k == def->n_hostdevs)
-                        break;
-                h = def->hostdevs[k++];
-                if (h->ignored || !h->has_addr)
-                        continue;
-                r = rewrite_interface(c, h);
-                if (r < 0)
-                        return ctx_error(def->ctx, r, "out of memory");
+                        if (h->kind != VFIOCTL_HOSTDEV_NETWORK)
+                                continue;
+                        if (h->elem_pos != pos)
+                                break;
+                        if (h->ignored || !h->has_addr)
+                                continue;
+                        r = rewrite_interface(c, h);
+                        if (r < 0)
+                                return ctx_error(def->ctx, r, "out of memory");
+                }
+                pos++;
         }
         xmlDocDumpMemory(doc, &out, &len);
         if (!out)

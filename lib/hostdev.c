@@ -1251,6 +1251,8 @@ static int parse_devices(struct guest_parser *gp, xmlNode *devices)
                                 r = parse_hostdev(gp, c, info);
                         if (r < 0)
                                 return r;
+                        if (info->hostdev)
+                                info->hostdev->elem_pos = k - 1;
                 }
         }
         gp->n_devs = n;

@@ -13,6 +13,7 @@ struct vfioctl_guest_hostdev {
         size_t index;
         enum vfioctl_hostdev_kind kind;
         unsigned line;
+        size_t elem_pos;                /* its place among <devices>' elements, for the record */
 
         bool has_addr;                  /* false for unresolved/ignored networks */
         struct vfioctl_pci_addr addr;

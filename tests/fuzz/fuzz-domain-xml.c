@@ -115,18 +115,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *s = fuzz_strndup(data, size);
 
         if (vfioctl_guest_def_new_from_string(fuzz_get_ctx(), s, NULL,
-                                              VFIOCTL_GUEST_PARSE_SKIP_NON_PCI, &def) == 0) {
-#ifdef FUZZ_KNOWN_ISSUE_7
-                /* Built so by run-fuzz.sh only while known/item7-*.xml still
-                 * fails: the recorder reads a namespaced type= as the type. */
-                if (strstr(s, ":type"))
-                        goto out;
-#endif
+                                              VFIOCTL_GUEST_PARSE_SKIP_NON_PCI, &def) == 0)
                 round_trip(def, s);
-        }
-#ifdef FUZZ_KNOWN_ISSUE_7
-out:
-#endif
         vfioctl_guest_def_unref(def);
         free(s);
         return 0;

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <libxml/parser.h>
 
+#include "assign.h"
 #include "hostdev.h"
 
 static vfioctl_ctx *ctx;
@@ -966,6 +967,58 @@ static void test_second_devices(void **state)
                    "domain has one; put every device in it");
 }
 
+/*
+ * Issue 14 item 7: one reading of the XML. An <interface x:type='network'
+ * type='hostdev'> is a hostdev interface; the record keeps it one and
+ * writes the pool's function into the network interface that took it.
+ */
+static void test_record_namespaced_type(void **state)
+{
+        static const char xml[] =
+                "<domain type='kvm' xmlns:x='urn:x'>\n"
+                "  <name>nsvm</name>\n"
+                "  <devices>\n"
+                "    <interface x:type='network' type='hostdev' managed='yes'>\n"
+                "      " SRC("0x0000", "0x03", "0x10", "0x0") "\n"
+                "    </interface>\n"
+                "    <interface x:type='hostdev' type='network'><source network='vfpool'/></interface>\n"
+                "  </devices>\n"
+                "</domain>\n";
+        struct vfioctl_pci_addr vf = { .bus = 0x3b, .slot = 2, .function = 3 };
+        vfioctl_guest_def *def = parse_ok(xml, NULL, 0), *again = NULL;
+        char **args = NULL, *recorded = NULL;
+
+        assert_int_equal(vfioctl_guest_def_n_hostdevs(def), 2);
+        assert_int_equal(vfioctl_guest_hostdev_get_kind(vfioctl_guest_def_hostdev_at(def, 0)),
+                         VFIOCTL_HOSTDEV_INTERFACE);
+        assert_int_equal(vfioctl_guest_hostdev_get_kind(vfioctl_guest_def_hostdev_at(def, 1)),
+                         VFIOCTL_HOSTDEV_NETWORK);
+        assert_int_equal(vfioctl_guest_def_resolve_network(def, 1, &vf, true, VFIOCTL_GROUP_NONE), 0);
+        assert_int_equal(guest_resolved_xml(def, xml, &recorded), 0);
+        assert_int_equal(guest_def_from_record(ctx, "nsvm", recorded, &again), 0);
+
+        assert_int_equal(vfioctl_guest_def_n_hostdevs(again), 2);
+        for (size_t i = 0; i < 2; i++) {
+                vfioctl_guest_hostdev *h = vfioctl_guest_def_hostdev_at(again, i);
+                char buf[VFIOCTL_PCI_ADDR_MAX];
+
+                assert_int_equal(vfioctl_guest_hostdev_get_kind(h), VFIOCTL_HOSTDEV_INTERFACE);
+                assert_non_null(vfioctl_guest_hostdev_get_addr(h));
+                assert_string_equal(vfioctl_pci_addr_format(vfioctl_guest_hostdev_get_addr(h), buf),
+                                    i == 0 ? "0000:03:10.0" : "0000:3b:02.3");
+        }
+        assert_int_equal(vfioctl_guest_def_qemu_args(again, 0, &args), 0);
+        assert_non_null(args[0]);
+        assert_non_null(strstr(args[1], "host=0000:03:10.0"));
+        assert_non_null(args[2]);
+        assert_non_null(strstr(args[3], "host=0000:3b:02.3"));
+        assert_null(args[4]);
+        vfioctl_qemu_args_free(args);
+        free(recorded);
+        vfioctl_guest_def_unref(again);
+        vfioctl_guest_def_unref(def);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -997,6 +1050,7 @@ int main(void)
                 cmocka_unit_test(test_network_resolve_from_pool),
                 cmocka_unit_test(test_network_errors),
                 cmocka_unit_test(test_second_devices),
+                cmocka_unit_test(test_record_namespaced_type),
         };
         int r = cmocka_run_group_tests(tests, setup, teardown);
 
