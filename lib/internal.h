@@ -264,6 +264,46 @@ struct vfioctl_host {
         bool routes_loaded;
 };
 
+/*
+ * The journal's rows (state.c), the engine's working data: the planner
+ * builds changes, the executor journals steps, recover reads operations.
+ * Callers outside the library read them through vfioctl_journal.
+ */
+/* A device an operation changes: what it was and what it is to become. */
+struct vfioctl_state_change {
+        char address[VFIOCTL_PCI_ADDR_MAX];
+        int group;
+        char *before_driver, *before_override; /* NULL: unbound / unset */
+        char *target_driver, *target_override;
+};
+/* One journaled write. status: "intended", "done", "failed" or "undone". */
+struct vfioctl_state_step {
+        int seq;
+        char address[VFIOCTL_PCI_ADDR_MAX];
+        char *path;  /* relative to the root */
+        char *value;
+        char *status;
+        int helper_pid; /* the process making a write that may block, 0: none */
+};
+struct vfioctl_state_op {
+        int64_t id;
+        char *kind;    /* "detach", "reattach", ... */
+        char *command;
+        int pid;
+        int64_t started_at;
+        struct vfioctl_state_change *changes;
+        size_t n_changes;
+        struct vfioctl_state_step *steps;
+        size_t n_steps;
+};
+/* Operations that were started and not finished (normally none). */
+int state_get_pending(vfioctl_state *st, struct vfioctl_state_op **ret, size_t *ret_n);
+void state_ops_free(struct vfioctl_state_op *ops, size_t n);
+/* The 0.1 names, for the files still being restructured (assign.c,
+ * detach.c, plan.c, release.c) until they call the internal ones. */
+#define vfioctl_state_get_pending state_get_pending
+#define vfioctl_state_ops_free state_ops_free
+
 /* The 0.1 name, for the files still being restructured (plan.c, assign.c,
  * pool.c) until they move to vfioctl_device_get_address(); not exported. */
 #define vfioctl_device_get_name vfioctl_device_get_address

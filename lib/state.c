@@ -1349,7 +1349,7 @@ static void op_clear(struct vfioctl_state_op *op)
         free(op->steps);
 }
 
-VFIOCTL_EXPORT void vfioctl_state_ops_free(struct vfioctl_state_op *ops, size_t n)
+void state_ops_free(struct vfioctl_state_op *ops, size_t n)
 {
         if (!ops)
                 return;
@@ -1424,8 +1424,7 @@ static int op_load_steps(vfioctl_state *st, struct vfioctl_state_op *op)
         return rc == SQLITE_DONE ? 0 : db_error(st, rc, "read journal");
 }
 
-VFIOCTL_EXPORT int vfioctl_state_get_pending(vfioctl_state *st, struct vfioctl_state_op **ret,
-                                             size_t *ret_n)
+int state_get_pending(vfioctl_state *st, struct vfioctl_state_op **ret, size_t *ret_n)
 {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
         struct vfioctl_state_op *ops = NULL;
@@ -1469,7 +1468,7 @@ VFIOCTL_EXPORT int vfioctl_state_get_pending(vfioctl_state *st, struct vfioctl_s
         if (r >= 0 && rc != SQLITE_DONE)
                 r = db_error(st, rc, "read journal");
         if (r < 0) {
-                vfioctl_state_ops_free(ops, n);
+                state_ops_free(ops, n);
                 return r;
         }
         *ret = ops;

@@ -597,37 +597,45 @@ VFIOCTL_EXPORT int vfioctl_state_get_devices(vfioctl_state *st, const char *owne
                                              struct vfioctl_state_device **ret, size_t *ret_n);
 VFIOCTL_EXPORT void vfioctl_state_devices_free(struct vfioctl_state_device *d, size_t n);
 
-/* A device an unfinished operation changes: what it was and what it was to become. */
-struct vfioctl_state_change {
-        char address[VFIOCTL_PCI_ADDR_MAX];
-        int group;
-        char *before_driver, *before_override; /* NULL: unbound / unset */
-        char *target_driver, *target_override;
-};
-/* One journaled write. status: "intended", "done", "failed" or "undone". */
-struct vfioctl_state_step {
-        int seq;
-        char address[VFIOCTL_PCI_ADDR_MAX];
-        char *path;  /* relative to the root */
-        char *value;
-        char *status;
-        int helper_pid; /* the process making a write that may block, 0: none */
-};
-struct vfioctl_state_op {
-        int64_t id;
-        char *kind;    /* "detach", "reattach", ... */
-        char *command;
-        int pid;
-        int64_t started_at;
-        struct vfioctl_state_change *changes;
-        size_t n_changes;
-        struct vfioctl_state_step *steps;
-        size_t n_steps;
-};
-/* Operations that were started and not finished (normally none). */
-VFIOCTL_EXPORT int vfioctl_state_get_pending(vfioctl_state *st, struct vfioctl_state_op **ret,
-                                             size_t *ret_n);
-VFIOCTL_EXPORT void vfioctl_state_ops_free(struct vfioctl_state_op *ops, size_t n);
+/*
+ * The journal: operations that were started and not finished (normally
+ * none), as vfioctl_recover() will find them. A snapshot, read once;
+ * operations, devices and writes are borrowed from it.
+ */
+typedef struct vfioctl_journal vfioctl_journal;
+typedef struct vfioctl_state_op vfioctl_state_op;
+
+/* An empty journal when there is no state yet. */
+VFIOCTL_EXPORT int vfioctl_state_get_journal(vfioctl_state *st, vfioctl_journal **ret);
+VFIOCTL_EXPORT vfioctl_journal *vfioctl_journal_ref(vfioctl_journal *j);
+VFIOCTL_EXPORT vfioctl_journal *vfioctl_journal_unref(vfioctl_journal *j);
+/* Oldest first. */
+VFIOCTL_EXPORT size_t vfioctl_journal_n_ops(vfioctl_journal *j);
+VFIOCTL_EXPORT vfioctl_state_op *vfioctl_journal_op_at(vfioctl_journal *j, size_t i);
+
+VFIOCTL_EXPORT int64_t vfioctl_state_op_get_id(vfioctl_state_op *op);
+/* "detach", "reattach", "assign", ... */
+VFIOCTL_EXPORT const char *vfioctl_state_op_get_kind(vfioctl_state_op *op);
+/* The command line that started it, its pid and when (seconds since the epoch). */
+VFIOCTL_EXPORT const char *vfioctl_state_op_get_command(vfioctl_state_op *op);
+VFIOCTL_EXPORT int vfioctl_state_op_get_pid(vfioctl_state_op *op);
+VFIOCTL_EXPORT int64_t vfioctl_state_op_get_started_at(vfioctl_state_op *op);
+/* Whether any of its writes was made (else recover only clears its record). */
+VFIOCTL_EXPORT bool vfioctl_state_op_has_written(vfioctl_state_op *op);
+/* The devices it changes, in order: each one's driver before (what recover
+ * puts back) and the driver it was to get; NULL: unbound. Any out-parameter
+ * may be NULL; -EINVAL when i is out of range. */
+VFIOCTL_EXPORT size_t vfioctl_state_op_n_changes(vfioctl_state_op *op);
+VFIOCTL_EXPORT int vfioctl_state_op_get_change(vfioctl_state_op *op, size_t i,
+                                               const char **ret_address,
+                                               const char **ret_before_driver,
+                                               const char **ret_target_driver);
+/* Its writes, in order: the device, the path (relative to the root), the
+ * value and the status: "intended", "done", "failed" or "undone". */
+VFIOCTL_EXPORT size_t vfioctl_state_op_n_steps(vfioctl_state_op *op);
+VFIOCTL_EXPORT int vfioctl_state_op_get_step(vfioctl_state_op *op, size_t i,
+                                             const char **ret_address, const char **ret_path,
+                                             const char **ret_value, const char **ret_status);
 
 /* ------------------------------------------------------------------ */
 /* Detach, reattach, recover                                          */
@@ -1039,6 +1047,7 @@ _VFIOCTL_DEFINE_POINTER_CLEANUP_FUNC(vfioctl_host, vfioctl_host_unref)
 _VFIOCTL_DEFINE_POINTER_CLEANUP_FUNC(vfioctl_device, vfioctl_device_unref)
 _VFIOCTL_DEFINE_POINTER_CLEANUP_FUNC(vfioctl_group, vfioctl_group_unref)
 _VFIOCTL_DEFINE_POINTER_CLEANUP_FUNC(vfioctl_state, vfioctl_state_unref)
+_VFIOCTL_DEFINE_POINTER_CLEANUP_FUNC(vfioctl_journal, vfioctl_journal_unref)
 _VFIOCTL_DEFINE_POINTER_CLEANUP_FUNC(vfioctl_report, vfioctl_report_free)
 _VFIOCTL_DEFINE_POINTER_CLEANUP_FUNC(vfioctl_guest_def, vfioctl_guest_def_unref)
 _VFIOCTL_DEFINE_POINTER_CLEANUP_FUNC(vfioctl_network_def, vfioctl_network_def_unref)

@@ -38,8 +38,7 @@ struct cli {
         bool owners_loaded;
         /* Unfinished operations for list/status (output.c), on first use. */
         bool pending_loaded;
-        struct vfioctl_state_op *pending;
-        size_t n_pending;
+        vfioctl_journal *pending;
         /* Interfaces for list/show (output.c), on first use. */
         bool interfaces_loaded;
         struct vfioctl_interface *interfaces;
@@ -131,11 +130,10 @@ int session_begin(struct cli *cli, struct session *s, unsigned timeout_ms, bool 
 int session_recover(struct session *s);
 /* The operations recover is about to roll back (read before it runs), so
  * what it did can be named: NULL when there are none. */
-struct vfioctl_state_op *session_pending(struct session *s, size_t *ret_n);
+vfioctl_journal *session_pending(struct session *s);
 /* Says which operations were rolled back ("'vfioctl detach 01:00.0' (pid
  * 123, started ...)"), on stderr, and keeps them for the JSON "undone". */
-void session_name_undone(struct session *s, struct vfioctl_state_op *ops, size_t n,
-                         vfioctl_report *report);
+void session_name_undone(struct session *s, vfioctl_journal *ops, vfioctl_report *report);
 /* For commands that change anything: session_begin() with the lock, then
  * recover what an interrupted command left; on failure the session is
  * already ended and the exit code is returned. */

@@ -38,9 +38,8 @@ int cmd_recover(struct cli *cli, int argc, char **argv)
                 {}
         };
         unsigned timeout_ms = DEFAULT_TIMEOUT_MS;
-        struct vfioctl_state_op *ops;
+        vfioctl_journal *ops;
         struct session s;
-        size_t n_ops = 0;
         bool undone;
         int c, r;
 
@@ -61,12 +60,12 @@ int cmd_recover(struct cli *cli, int argc, char **argv)
                 session_end(&s);
                 return r;
         }
-        ops = session_pending(&s, &n_ops);
+        ops = session_pending(&s);
         r = vfioctl_recover(s.host, s.st, timeout_ms, s.report);
         undone = r > 0 || (r == 0 && vfioctl_report_n_entries(s.report) > 0);
         if (undone)
-                session_name_undone(&s, ops, n_ops, s.report);
-        vfioctl_state_ops_free(ops, n_ops);
+                session_name_undone(&s, ops, s.report);
+        vfioctl_journal_unref(ops);
         if (r >= 0)
                 r = release_dead(cli, &s, timeout_ms);
         if (r == 0 && !undone && vfioctl_report_n_entries(s.report) == 0 && !cli->json)

@@ -87,32 +87,34 @@ static json_t *device_row_json(vfioctl_host *host, const struct vfioctl_state_de
         return o;
 }
 
-static json_t *op_json(const struct vfioctl_state_op *op)
+static json_t *op_json(vfioctl_state_op *op)
 {
         json_t *o = json_object(), *devs = json_array(), *steps = json_array();
 
-        json_object_set_new(o, "id", json_integer(op->id));
-        json_object_set_new(o, "kind", json_string(op->kind));
-        json_object_set_new(o, "command", json_string(op->command));
-        json_object_set_new(o, "pid", json_integer(op->pid));
-        json_object_set_new(o, "started_at", json_integer(op->started_at));
-        for (size_t i = 0; i < op->n_changes; i++) {
-                const struct vfioctl_state_change *c = &op->changes[i];
+        json_object_set_new(o, "id", json_integer(vfioctl_state_op_get_id(op)));
+        json_object_set_new(o, "kind", json_string(vfioctl_state_op_get_kind(op)));
+        json_object_set_new(o, "command", json_string(vfioctl_state_op_get_command(op)));
+        json_object_set_new(o, "pid", json_integer(vfioctl_state_op_get_pid(op)));
+        json_object_set_new(o, "started_at", json_integer(vfioctl_state_op_get_started_at(op)));
+        for (size_t i = 0; i < vfioctl_state_op_n_changes(op); i++) {
+                const char *address = NULL, *before = NULL, *target = NULL;
                 json_t *d = json_object();
 
-                json_object_set_new(d, "address", json_string(c->address));
-                json_object_set_new(d, "before_driver", str_or_null(c->before_driver));
-                json_object_set_new(d, "target_driver", str_or_null(c->target_driver));
+                (void) vfioctl_state_op_get_change(op, i, &address, &before, &target);
+                json_object_set_new(d, "address", json_string(address));
+                json_object_set_new(d, "before_driver", str_or_null(before));
+                json_object_set_new(d, "target_driver", str_or_null(target));
                 json_array_append_new(devs, d);
         }
-        for (size_t i = 0; i < op->n_steps; i++) {
-                const struct vfioctl_state_step *s = &op->steps[i];
+        for (size_t i = 0; i < vfioctl_state_op_n_steps(op); i++) {
+                const char *address = NULL, *path = NULL, *value = NULL, *status = NULL;
                 json_t *d = json_object();
 
-                json_object_set_new(d, "address", json_string(s->address));
-                json_object_set_new(d, "path", json_sprintf("/%s", s->path));
-                json_object_set_new(d, "value", json_string(s->value));
-                json_object_set_new(d, "status", json_string(s->status));
+                (void) vfioctl_state_op_get_step(op, i, &address, &path, &value, &status);
+                json_object_set_new(d, "address", json_string(address));
+                json_object_set_new(d, "path", json_sprintf("/%s", path));
+                json_object_set_new(d, "value", json_string(value));
+                json_object_set_new(d, "status", json_string(status));
                 json_array_append_new(steps, d);
         }
         json_object_set_new(o, "devices", devs);
@@ -146,13 +148,13 @@ static void print_left_stub(vfioctl_host *host, const struct vfioctl_state_devic
 }
 
 static void print_text(vfioctl_host *host, const struct vfioctl_state_device *rows, size_t n,
-                       const struct vfioctl_state_op *ops, size_t n_ops)
+                       vfioctl_journal *ops)
 {
         _cleanup_(table_freep) struct table *t = NULL;
         char buf[64];
 
         /* Unfinished work first: it is what needs the admin now. */
-        if (n == 0 && n_ops == 0)
+        if (n == 0 && vfioctl_journal_n_ops(ops) == 0)
                 printf("No devices detached or owned, and nothing unfinished.\n");
         else if (n > 0) {
                 t = table_new(8, "DEVICE", "GROUP", "STATE", "DRIVER", "ORIGINAL", "OWNER",
@@ -178,13 +180,18 @@ static void print_text(vfioctl_host *host, const struct vfioctl_state_device *ro
 }
 
 /* The journal's writes of each unfinished operation, for -v. */
-static void print_steps(const struct vfioctl_state_op *ops, size_t n_ops)
+static void print_steps(vfioctl_journal *ops)
 {
-        for (size_t i = 0; i < n_ops; i++) {
-                printf("\nWrites of '%s':\n", ops[i].command);
-                for (size_t j = 0; j < ops[i].n_steps; j++)
-                        printf("  %-8s echo '%s' > /%s\n", ops[i].steps[j].status,
-                               ops[i].steps[j].value, ops[i].steps[j].path);
+        for (size_t i = 0; i < vfioctl_journal_n_ops(ops); i++) {
+                vfioctl_state_op *op = vfioctl_journal_op_at(ops, i);
+
+                printf("\nWrites of '%s':\n", vfioctl_state_op_get_command(op));
+                for (size_t j = 0; j < vfioctl_state_op_n_steps(op); j++) {
+                        const char *path = NULL, *value = NULL, *status = NULL;
+
+                        (void) vfioctl_state_op_get_step(op, j, NULL, &path, &value, &status);
+                        printf("  %-8s echo '%s' > /%s\n", status, value, path);
+                }
         }
 }
 
@@ -311,10 +318,10 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 {
         _cleanup_(vfioctl_host_unrefp) vfioctl_host *host = NULL;
         struct vfioctl_state_device *rows = NULL;
-        struct vfioctl_state_op *ops = NULL;
+        _cleanup_(vfioctl_journal_unrefp) vfioctl_journal *ops = NULL;
         vfioctl_state *st = NULL;
         const char *guest = NULL;
-        size_t n = 0, n_ops = 0;
+        size_t n = 0;
         int c, r;
 
         while ((c = cli_getopt(cli, argc, argv, "", NULL)) >= 0)
@@ -329,7 +336,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
                 return lib_error(cli, r, EXIT_REFUSED, "cannot open the state");
         r = vfioctl_state_get_devices(st, guest, &rows, &n);
         if (r >= 0)
-                r = vfioctl_state_get_pending(st, &ops, &n_ops);
+                r = vfioctl_state_get_journal(st, &ops);
         if (r < 0) {
                 r = lib_error(cli, r, EXIT_REFUSED, "cannot read the state");
                 goto out;
@@ -344,8 +351,8 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 
                 for (size_t i = 0; i < n; i++)
                         json_array_append_new(devs, device_row_json(host, &rows[i]));
-                for (size_t i = 0; i < n_ops; i++)
-                        json_array_append_new(pend, op_json(&ops[i]));
+                for (size_t i = 0; i < vfioctl_journal_n_ops(ops); i++)
+                        json_array_append_new(pend, op_json(vfioctl_journal_op_at(ops, i)));
                 json_object_set_new(doc, "devices", devs);
                 json_object_set_new(doc, "pending", pend);
                 json_object_set_new(doc, "unfinished", unfinished_json(cli));
@@ -356,10 +363,10 @@ int cmd_status(struct cli *cli, int argc, char **argv)
         } else {
                 json_t *guests = guests_json(st, guest);
 
-                print_text(host, rows, n, ops, n_ops);
+                print_text(host, rows, n, ops);
                 print_unfinished(cli, n > 0);
                 if (cli->verbosity > 0)
-                        print_steps(ops, n_ops);
+                        print_steps(ops);
                 print_guests(guests);
                 json_decref(guests);
                 print_reservations(cli, host);
@@ -367,7 +374,6 @@ int cmd_status(struct cli *cli, int argc, char **argv)
         r = EXIT_OK;
 out:
         vfioctl_state_devices_free(rows, n);
-        vfioctl_state_ops_free(ops, n_ops);
         vfioctl_state_unref(st);
         return r;
 }

@@ -344,19 +344,9 @@ static void pending_load(struct cli *cli)
                 return;
         cli->pending_loaded = true;
         if (vfioctl_state_open(cli->ctx, cli->state_dir, VFIOCTL_STATE_READONLY, &st) < 0 ||
-            vfioctl_state_get_pending(st, &cli->pending, &cli->n_pending) < 0) {
+            vfioctl_state_get_journal(st, &cli->pending) < 0)
                 cli->pending = NULL;
-                cli->n_pending = 0;
-        }
         vfioctl_state_unref(st);
-}
-
-static bool op_wrote(const struct vfioctl_state_op *op)
-{
-        for (size_t i = 0; i < op->n_steps; i++)
-                if (!streq(op->steps[i].status, "intended"))
-                        return true;
-        return false;
 }
 
 static const char *when_text(int64_t t, char *buf, size_t size)
@@ -374,22 +364,26 @@ void print_unfinished(struct cli *cli, bool blank_line)
         char when[64];
 
         pending_load(cli);
-        for (size_t i = 0; i < cli->n_pending; i++) {
-                const struct vfioctl_state_op *op = &cli->pending[i];
+        for (size_t i = 0; i < vfioctl_journal_n_ops(cli->pending); i++) {
+                vfioctl_state_op *op = vfioctl_journal_op_at(cli->pending, i);
 
                 printf("%sUnfinished: '%s' (pid %d, started %s) was interrupted.\n",
-                       blank_line || i > 0 ? "\n" : "", op->command,
-                       op->pid, when_text(op->started_at, when, sizeof(when)));
-                if (!op_wrote(op)) {
+                       blank_line || i > 0 ? "\n" : "", vfioctl_state_op_get_command(op),
+                       vfioctl_state_op_get_pid(op),
+                       when_text(vfioctl_state_op_get_started_at(op), when, sizeof(when)));
+                if (!vfioctl_state_op_has_written(op)) {
                         printf("It had written nothing; 'vfioctl recover' (or the next command "
                                "that changes anything) only clears its record.\n");
                         continue;
                 }
                 printf("'vfioctl recover' (or the next command that changes anything) puts "
                        "back:\n");
-                for (size_t j = 0; j < op->n_changes; j++)
-                        printf("  %s -> %s\n", op->changes[j].address,
-                               op->changes[j].before_driver ?: "unbound, as it was");
+                for (size_t j = 0; j < vfioctl_state_op_n_changes(op); j++) {
+                        const char *address = NULL, *before = NULL;
+
+                        (void) vfioctl_state_op_get_change(op, j, &address, &before, NULL);
+                        printf("  %s -> %s\n", address, before ?: "unbound, as it was");
+                }
         }
 }
 
@@ -398,20 +392,25 @@ json_t *unfinished_json(struct cli *cli)
         json_t *a = json_array();
 
         pending_load(cli);
-        for (size_t i = 0; i < cli->n_pending; i++) {
-                const struct vfioctl_state_op *op = &cli->pending[i];
+        for (size_t i = 0; i < vfioctl_journal_n_ops(cli->pending); i++) {
+                vfioctl_state_op *op = vfioctl_journal_op_at(cli->pending, i);
                 json_t *o = json_object(), *back = json_array();
 
-                for (size_t j = 0; j < op->n_changes && op_wrote(op); j++)
-                        json_array_append_new(
-                                back, json_pack("{s:s, s:o}", "address", op->changes[j].address,
-                                                "driver",
-                                                string_or_null(op->changes[j].before_driver)));
-                json_object_set_new(o, "id", json_integer(op->id));
-                json_object_set_new(o, "kind", json_string(op->kind));
-                json_object_set_new(o, "command", json_string(op->command));
-                json_object_set_new(o, "pid", json_integer(op->pid));
-                json_object_set_new(o, "started_at", json_integer(op->started_at));
+                for (size_t j = 0; j < vfioctl_state_op_n_changes(op) &&
+                                   vfioctl_state_op_has_written(op);
+                     j++) {
+                        const char *address = NULL, *before = NULL;
+
+                        (void) vfioctl_state_op_get_change(op, j, &address, &before, NULL);
+                        json_array_append_new(back, json_pack("{s:s, s:o}", "address", address,
+                                                              "driver", string_or_null(before)));
+                }
+                json_object_set_new(o, "id", json_integer(vfioctl_state_op_get_id(op)));
+                json_object_set_new(o, "kind", json_string(vfioctl_state_op_get_kind(op)));
+                json_object_set_new(o, "command", json_string(vfioctl_state_op_get_command(op)));
+                json_object_set_new(o, "pid", json_integer(vfioctl_state_op_get_pid(op)));
+                json_object_set_new(o, "started_at",
+                                    json_integer(vfioctl_state_op_get_started_at(op)));
                 json_object_set_new(o, "recover_puts_back", back);
                 json_array_append_new(a, o);
         }
@@ -420,9 +419,7 @@ json_t *unfinished_json(struct cli *cli)
 
 void cli_free_owners(struct cli *cli)
 {
-        vfioctl_state_ops_free(cli->pending, cli->n_pending);
-        cli->pending = NULL;
-        cli->n_pending = 0;
+        cli->pending = vfioctl_journal_unref(cli->pending);
         free(cli->interfaces);
         cli->interfaces = NULL;
         cli->n_interfaces = 0;

@@ -437,32 +437,33 @@ int session_finish(struct session *s, int r)
         return code;
 }
 
-struct vfioctl_state_op *session_pending(struct session *s, size_t *ret_n)
+vfioctl_journal *session_pending(struct session *s)
 {
-        struct vfioctl_state_op *ops = NULL;
+        vfioctl_journal *ops = NULL;
 
-        *ret_n = 0;
-        if (vfioctl_state_get_pending(s->st, &ops, ret_n) < 0)
+        if (vfioctl_state_get_journal(s->st, &ops) < 0)
                 return NULL;
         return ops;
 }
 
-void session_name_undone(struct session *s, struct vfioctl_state_op *ops, size_t n,
-                         vfioctl_report *report)
+void session_name_undone(struct session *s, vfioctl_journal *ops, vfioctl_report *report)
 {
         bool changed = vfioctl_report_n_entries(report) > 0, stuck = report_has_stuck(report);
         bool back = report_has_put_back(report);
 
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < vfioctl_journal_n_ops(ops); i++) {
+                vfioctl_state_op *op = vfioctl_journal_op_at(ops, i);
+                int64_t started = vfioctl_state_op_get_started_at(op);
                 char when[64];
-                time_t t = (time_t) ops[i].started_at;
+                time_t t = (time_t) started;
                 struct tm tm;
 
                 if (!localtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm))
-                        snprintf(when, sizeof(when), "%lld", (long long) ops[i].started_at);
+                        snprintf(when, sizeof(when), "%lld", (long long) started);
                 if (!s->cli->json)
                         print_note(s->cli, "vfioctl: '%s' (pid %d, started %s) was interrupted%s",
-                                   ops[i].command, ops[i].pid, when,
+                                   vfioctl_state_op_get_command(op), vfioctl_state_op_get_pid(op),
+                                   when,
                                    !changed ? " before it changed anything; its record is "
                                               "cleared"
                                    : stuck && back ? "; only part of what it changed was "
@@ -472,17 +473,18 @@ void session_name_undone(struct session *s, struct vfioctl_state_op *ops, size_t
                 if (!s->undone)
                         s->undone = json_array();
                 json_array_append_new(s->undone,
-                                      json_pack("{s:s, s:s, s:i, s:I}", "kind", ops[i].kind,
-                                                "command", ops[i].command, "pid", ops[i].pid,
-                                                "started_at", (json_int_t) ops[i].started_at));
+                                      json_pack("{s:s, s:s, s:i, s:I}", "kind",
+                                                vfioctl_state_op_get_kind(op), "command",
+                                                vfioctl_state_op_get_command(op), "pid",
+                                                vfioctl_state_op_get_pid(op), "started_at",
+                                                (json_int_t) started));
         }
 }
 
 int session_recover(struct session *s)
 {
+        _cleanup_(vfioctl_journal_unrefp) vfioctl_journal *ops = NULL;
         vfioctl_report *report = NULL;
-        struct vfioctl_state_op *ops;
-        size_t n_ops = 0;
         int r;
 
         if (s->cli->dry_run)
@@ -490,16 +492,15 @@ int session_recover(struct session *s)
         r = vfioctl_report_new(&report);
         if (r < 0)
                 return EXIT_REFUSED;
-        ops = session_pending(s, &n_ops);
+        ops = session_pending(s);
         r = vfioctl_recover(s->host, s->st, s->timeout_ms, report);
         if (r == 0 && vfioctl_report_n_entries(report) == 0) {
-                vfioctl_state_ops_free(ops, n_ops);
                 vfioctl_report_free(report);
                 return EXIT_OK; /* nothing to do: say nothing */
         }
         if (r > 0 || vfioctl_report_n_entries(report) > 0) {
-                if (n_ops)
-                        session_name_undone(s, ops, n_ops, report);
+                if (vfioctl_journal_n_ops(ops))
+                        session_name_undone(s, ops, report);
                 else
                         print_note(s->cli, "vfioctl: an earlier operation was interrupted%s",
                                    !report_has_stuck(report)    ? "; rolled back:"
@@ -507,7 +508,6 @@ int session_recover(struct session *s)
                                                                  : "; not rolled back:");
                 print_entries(s, report);
         }
-        vfioctl_state_ops_free(ops, n_ops);
         if (r < 0)
                 lib_error(s->cli, r, EXIT_ATTENTION, "recover");
         vfioctl_report_free(report);

@@ -62,7 +62,7 @@ static void null_handles(void)
         const struct vfioctl_blockdev *bdevs = NULL;
         struct vfioctl_interface *ifs = NULL;
         struct vfioctl_state_device *rows = NULL;
-        struct vfioctl_state_op *ops = NULL;
+        vfioctl_journal *journal = NULL;
         enum vfioctl_sriov_verdict verdict;
         char buf[VFIOCTL_PCI_ADDR_MAX], why[64], **args = NULL, *xml = NULL;
         const char *s = NULL;
@@ -226,8 +226,21 @@ static void null_handles(void)
         VOID(vfioctl_state_unlock(NULL));
         EINVAL_(vfioctl_state_get_devices(NULL, NULL, &rows, &n));
         VOID(vfioctl_state_devices_free(NULL, 0));
-        EINVAL_(vfioctl_state_get_pending(NULL, &ops, &n));
-        VOID(vfioctl_state_ops_free(NULL, 0));
+        EINVAL_(vfioctl_state_get_journal(NULL, &journal));
+        NUL(vfioctl_journal_ref(NULL));
+        NUL(vfioctl_journal_unref(NULL));
+        INT(vfioctl_journal_n_ops(NULL), 0);
+        NUL(vfioctl_journal_op_at(NULL, 0));
+        INT(vfioctl_state_op_get_id(NULL), 0);
+        NUL(vfioctl_state_op_get_kind(NULL));
+        NUL(vfioctl_state_op_get_command(NULL));
+        INT(vfioctl_state_op_get_pid(NULL), 0);
+        INT(vfioctl_state_op_get_started_at(NULL), 0);
+        INT(vfioctl_state_op_has_written(NULL), false);
+        INT(vfioctl_state_op_n_changes(NULL), 0);
+        EINVAL_(vfioctl_state_op_get_change(NULL, 0, &s, &s, &s));
+        INT(vfioctl_state_op_n_steps(NULL), 0);
+        EINVAL_(vfioctl_state_op_get_step(NULL, 0, &s, &s, &s, &s));
 
         /* Reports and operations */
         EINVAL_(vfioctl_report_new(NULL));

@@ -151,7 +151,7 @@ static void test_journal(void **state)
                          0);
         /* Rule 12: the helper's pid is in the journal with the intended step, before the write may block. */
 
-        assert_int_equal(vfioctl_state_get_pending(f->st, &ops, &n), 0);
+        assert_int_equal(state_get_pending(f->st, &ops, &n), 0);
         assert_int_equal(n, 1);
         assert_string_equal(ops[0].kind, "detach");
         assert_int_equal(ops[0].n_changes, 1);
@@ -161,12 +161,42 @@ static void test_journal(void **state)
         assert_string_equal(ops[0].steps[0].status, "done");
         assert_string_equal(ops[0].steps[1].status, "intended");
         assert_int_equal(ops[0].steps[1].helper_pid, 4242);
-        vfioctl_state_ops_free(ops, n);
+        state_ops_free(ops, n);
+
+        /* The same through the public snapshot. */
+        {
+                _vfioctl_cleanup_(vfioctl_journal_unrefp) vfioctl_journal *j = NULL;
+                const char *address, *before, *target, *path, *value, *status;
+                vfioctl_state_op *op;
+
+                assert_int_equal(vfioctl_state_get_journal(f->st, &j), 0);
+                assert_int_equal(vfioctl_journal_n_ops(j), 1);
+                assert_null(vfioctl_journal_op_at(j, 1));
+                op = vfioctl_journal_op_at(j, 0);
+                assert_int_equal(vfioctl_state_op_get_id(op), id);
+                assert_string_equal(vfioctl_state_op_get_kind(op), "detach");
+                assert_string_equal(vfioctl_state_op_get_command(op), "test");
+                assert_int_equal(vfioctl_state_op_get_pid(op), getpid());
+                assert_true(vfioctl_state_op_get_started_at(op) > 0);
+                assert_true(vfioctl_state_op_has_written(op));
+                assert_int_equal(vfioctl_state_op_n_changes(op), 1);
+                assert_int_equal(vfioctl_state_op_get_change(op, 0, &address, &before, &target), 0);
+                assert_string_equal(address, "0000:05:00.0");
+                assert_string_equal(before, "e1000e");
+                assert_string_equal(target, "vfio-pci");
+                assert_int_equal(vfioctl_state_op_get_change(op, 1, &address, NULL, NULL), -EINVAL);
+                assert_int_equal(vfioctl_state_op_n_steps(op), 2);
+                assert_int_equal(vfioctl_state_op_get_step(op, 1, &address, &path, &value, &status), 0);
+                assert_string_equal(path, "sys/bus/pci/drivers/e1000e/unbind");
+                assert_string_equal(value, "0000:05:00.0");
+                assert_string_equal(status, "intended");
+                assert_int_equal(vfioctl_state_op_get_step(op, 2, NULL, NULL, NULL, NULL), -EINVAL);
+        }
 
         assert_int_equal(state_op_end(f->st, id), 0);
-        assert_int_equal(vfioctl_state_get_pending(f->st, &ops, &n), 0);
+        assert_int_equal(state_get_pending(f->st, &ops, &n), 0);
         assert_int_equal(n, 0);
-        vfioctl_state_ops_free(ops, n);
+        state_ops_free(ops, n);
 }
 
 static void test_lock(void **state)
