@@ -40,7 +40,7 @@ struct member {
 struct prep {
         vfioctl_host *host;
         vfioctl_ctx *ctx;
-        vfioctl_state *st;
+        const struct plan_state *k;     /* the state's rows, read before planning */
         const struct vfioctl_assign_options *opts;
         vfioctl_report *report;
         const char *name;
@@ -48,14 +48,9 @@ struct prep {
         const char *xml;                /* as given */
         vfioctl_guest_def *def;
         struct networks nets;
-        struct vfioctl_state_device *rows;
-        size_t n_rows;
-        struct vfioctl_state_op *ops;
-        size_t n_ops;
         struct member *members;
         size_t n_members;
         struct plan plan;
-        struct vfnet_plan vfnet;        /* rule 10: MAC/VLAN of VFs */
         char *definition;               /* the XML to record */
 };
 
@@ -83,36 +78,18 @@ static int refuse(struct prep *p, enum vfioctl_outcome outcome, int error, const
 {
         va_list ap;
 
-        report_set_outcome(p->report, outcome);
         va_start(ap, format);
-        ctx_verror(p->ctx, error, format, ap);
+        plan_vrefuse(p->ctx, p->report, outcome, error, format, ap);
         va_end(ap);
         if (p->opts->flags & VFIOCTL_OP_FROM_ADDRESSES)
                 strip_xml_position(p->ctx->errmsg);
         return error;
 }
 
-static const struct vfioctl_state_device *row_find(struct prep *p, const char *address)
-{
-        for (size_t i = 0; i < p->n_rows; i++)
-                if (streq(p->rows[i].address, address))
-                        return &p->rows[i];
-        return NULL;
-}
-
-static const struct vfioctl_state_op *pending_find(struct prep *p, const char *address)
-{
-        for (size_t i = 0; i < p->n_ops; i++)
-                for (size_t j = 0; j < p->ops[i].n_changes; j++)
-                        if (streq(p->ops[i].changes[j].address, address))
-                                return &p->ops[i];
-        return NULL;
-}
-
 /* A row of another guest in dev's group: rule 4 says the group is theirs. */
 static const struct vfioctl_state_device *group_taken(struct prep *p, vfioctl_device *dev)
 {
-        return plan_group_owner(p->host, p->rows, p->n_rows, dev, p->name);
+        return plan_group_owner(p->host, p->k, dev, p->name);
 }
 
 static struct member *member_find(struct prep *p, const char *address)
@@ -138,20 +115,19 @@ static int member_add(struct prep *p, vfioctl_device *dev, vfioctl_guest_hostdev
                 .entry = entry,
                 .role = entry && vfioctl_guest_hostdev_is_assigned(entry) ? VFIOCTL_ROLE_ASSIGNED
                                                                           : VFIOCTL_ROLE_HELD,
-                .row = row_find(p, vfioctl_device_get_name(dev)),
+                .row = plan_row_find(p->k, vfioctl_device_get_name(dev)),
         };
         snprintf(n->address, sizeof(n->address), "%s", vfioctl_device_get_name(dev));
         *ret = n;
         return 0;
 }
 
-static int refuse_pending(struct prep *p, const char *address)
+/* An unfinished operation holds the device: recover first. */
+static int check_pending(struct prep *p, const char *address)
 {
-        const struct vfioctl_state_op *op = pending_find(p, address);
+        const struct vfioctl_state_op *op = plan_pending_find(p->k, address);
 
-        return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
-                      "%s is part of an unfinished operation ('%s', pid %d); run 'vfioctl "
-                      "recover' first", address, op->command, op->pid);
+        return op ? plan_refuse_pending(p->ctx, p->report, address, op) : 0;
 }
 
 /* Rule 4: naming the owner and what it holds. */
@@ -179,7 +155,7 @@ static const char *function_taken(struct prep *p, const struct vfioctl_pci_addr 
         if (vfioctl_guest_def_find_hostdev(p->def, a))
                 return p->name;
         vfioctl_pci_addr_format(a, name);
-        row = row_find(p, name);
+        row = plan_row_find(p->k, name);
         if (row && row->owner)
                 return row->owner;
         if (vfioctl_host_get_device(p->host, a, &dev) < 0) {
@@ -311,8 +287,9 @@ static int check_entry(struct prep *p, vfioctl_guest_hostdev *h)
                 return refuse(p, VFIOCTL_OUTCOME_INVALID, -EINVAL,
                               "line %u: %s: %s is a bridge, not an endpoint: only endpoint "
                               "devices can be given to a guest", line, elem, addr);
-        if (pending_find(p, addr))
-                return refuse_pending(p, addr);
+        r = check_pending(p, addr);
+        if (r < 0)
+                return r;
         if (vfioctl_host_has_iommu(p->host)) {
                 r = plan_check_group_exists(p->host, dev, vfioctl_guest_hostdev_get_stub_driver(h),
                                             p->report);
@@ -464,8 +441,9 @@ static int check_sibling(struct prep *p, vfioctl_device *dev, const struct group
         char desc[256];
         int r;
 
-        if (pending_find(p, addr))
-                return refuse_pending(p, addr);
+        r = check_pending(p, addr);
+        if (r < 0)
+                return r;
         if (vfioctl_device_is_viable_member(dev)) {
                 /* Unbound members and bridges on pcieport stay as they are; what
                  * sits on a stub is held, so the group's ownership is concrete.
@@ -604,13 +582,6 @@ static int check_drivers(struct prep *p)
 /* ------------------------------------------------------------------ */
 /* The plan, the writes and the record                                 */
 
-static int cmp_change(const void *a, const void *b)
-{
-        const struct vfioctl_state_change *x = a, *y = b;
-
-        return strcmp(x->address, y->address);
-}
-
 static int build_plan(struct prep *p)
 {
         time_t now = time(NULL);
@@ -625,8 +596,16 @@ static int build_plan(struct prep *p)
                         .detached_at = now,
                 };
 
-                if (m->how == KEEP)
-                        continue; /* its row only changes owner */
+                r = plan_add_viable_group(&p->plan, m->group);
+                if (r < 0)
+                        return r;
+                if (m->how == KEEP) {
+                        /* Its row only changes owner. */
+                        r = plan_add_owner(&p->plan, m->address, m->role, false);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 r = vfioctl_device_get_driver_override(m->dev, &override);
                 if (r < 0)
                         return r;
@@ -635,6 +614,7 @@ static int build_plan(struct prep *p)
                 row.original_override = (char *) override;
                 row.stub_driver = (char *) (m->how == DETACH ? m->stub : drv);
                 row.found_detached = m->how == FOUND;
+                row.role = m->role;
                 /* What release gives back: only what this assign took from the host. */
                 row.managed = m->how == DETACH;
                 if (m->how == DETACH) {
@@ -646,7 +626,7 @@ static int build_plan(struct prep *p)
                 if (r < 0)
                         return r;
         }
-        qsort_safe(p->plan.changes, p->plan.n_changes, sizeof(*p->plan.changes), cmp_change);
+        plan_sort_changes(&p->plan);
         return 0;
 }
 
@@ -693,227 +673,53 @@ static int qemu_args_json(struct prep *p, char **ret)
         return *ret ? 0 : -ENOMEM;
 }
 
-/* A failed step of the record says which step and why, whatever the
- * state layer said (or did not). */
-static int record_failed(struct prep *p, int r, const char *what, const char *address)
+/* Rule 10: the MAC and VLAN the guest's VFs get once they are on their stub. */
+static int plan_vfnet(struct prep *p)
 {
-        if (!*vfioctl_ctx_errmsg(p->ctx))
-                ctx_error(p->ctx, r, "%s%s%s: %s", what, address ? " " : "", strempty(address),
-                          strerror(-r));
-        return r;
-}
-
-/*
- * Rule 4 and issue 14: a device's own row is authoritative. Whatever the
- * checks before the writes saw, a row that another guest owns is never
- * overwritten; the transaction sees the rows as they are now.
- */
-static int row_owned_by_other(struct prep *p, const char *address)
-{
-        struct vfioctl_state_device *row = NULL;
-        int r = state_device_get(p->st, address, &row);
-
-        if (r == -ENOENT) {
-                ctx_clear_error(p->ctx);
-                return 0;
-        }
-        if (r < 0)
-                return r;
-        if (row->owner && !streq(row->owner, p->name))
-                r = ctx_error(p->ctx, -EBUSY, "device row %s belongs to guest '%s'", address,
-                              row->owner);
-        vfioctl_state_devices_free(row, 1);
-        return r;
-}
-
-/* Guest row, device rows and the end of the journal entry: one transaction. */
-static int record(struct prep *p, struct op_run *run)
-{
-        _cleanup_free_ char *args_json = NULL;
-        int r;
-
-        ctx_clear_error(p->ctx);
-        r = qemu_args_json(p, &args_json);
-        if (r < 0)
-                return record_failed(p, r, "the QEMU arguments", NULL);
-        r = state_begin(p->st);
-        if (r < 0)
-                return record_failed(p, r, "the transaction", NULL);
-        r = state_guest_put(p->st, p->name, p->opts->pid, p->definition, args_json);
-        if (r < 0)
-                record_failed(p, r, "the guest row", NULL);
-        for (size_t i = 0; i < p->plan.n_rows && r >= 0; i++) {
-                struct vfioctl_state_device *row = &p->plan.rows[i];
-                struct member *m = member_find(p, row->address);
-
-                r = row_owned_by_other(p, row->address);
-                if (r < 0)
-                        break;
-                row->owner = (char *) p->name;
-                row->role = m->role;
-                r = state_device_put(p->st, row);
-                row->owner = NULL;
-                if (r < 0)
-                        record_failed(p, r, "the device row", row->address);
-        }
-        for (size_t i = 0; i < p->n_members && r >= 0; i++) {
-                struct member *m = &p->members[i];
-
-                if (m->how != KEEP)
-                        continue;
-                r = row_owned_by_other(p, m->address);
-                if (r >= 0)
-                        r = state_device_set_owner(p->st, m->address, p->name, m->role, false);
-                if (r < 0)
-                        record_failed(p, r, "the owner of device row", m->address);
-        }
-        if (r >= 0 && p->plan.n_changes > 0) {
-                r = state_op_end(p->st, run->op_id);
-                if (r < 0)
-                        record_failed(p, r, "the end of the journal entry", NULL);
-        }
-        if (r >= 0) {
-                r = state_commit(p->st);
-                if (r < 0)
-                        record_failed(p, r, "the commit", NULL);
-        }
-        if (r < 0)
-                state_rollback(p->st);
-        return r;
-}
-
-/* Rolls back this call's journaled operation (rule: any failure undoes the call). */
-static void undo(struct prep *p, struct op_run *run, int error)
-{
-        _cleanup_free_ char *why = strdup(vfioctl_ctx_errmsg(p->ctx));
-        struct vfioctl_state_op *ops = NULL;
-        size_t n = 0;
-
-        if (!run->st || p->plan.n_changes == 0 || vfioctl_state_get_pending(p->st, &ops, &n) < 0)
-                return;
-        for (size_t i = 0; i < n; i++)
-                if (ops[i].id == run->op_id)
-                        (void) op_recover(run, &ops[i]);
-        vfioctl_state_ops_free(ops, n);
-        vfioctl_host_invalidate(p->host);
-        /* The rollback's own reads and writes must not replace why it ran. */
-        if (why)
-                (void) ctx_error(p->ctx, error, "%s", why);
-}
-
-/* After the writes: every group must now be viable, whatever raced us. */
-static int verify_groups(struct prep *p, const int *groups, size_t n_groups)
-{
-        for (size_t i = 0; i < n_groups; i++) {
-                vfioctl_group *g;
-                int r = vfioctl_host_get_group(p->host, (unsigned) groups[i], &g);
-
-                if (r < 0)
-                        return r;
-                for (size_t j = 0; j < vfioctl_group_n_devices(g); j++) {
-                        vfioctl_device *dev = vfioctl_group_device_at(g, j);
-
-                        if (!vfioctl_device_is_viable_member(dev))
-                                return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
-                                              "IOMMU group %d is still not viable after "
-                                              "detaching: %s is on %s (did something bind it "
-                                              "meanwhile?); everything was rolled back",
-                                              groups[i], vfioctl_device_get_name(dev),
-                                              vfioctl_device_get_driver(dev));
-                }
-        }
-        return 0;
-}
-
-static int apply(struct prep *p)
-{
-        _cleanup_free_ int *groups = calloc(p->n_members + 1, sizeof(int));
-        size_t n_groups = 0;
-        struct op_run run;
-        int r;
-
-        if (!groups)
+        p->plan.vfnet = calloc(1, sizeof(*p->plan.vfnet));
+        if (!p->plan.vfnet)
                 return -ENOMEM;
-        /* Remembered by number: the devices are gone once the host is invalidated. */
-        for (size_t i = 0; i < p->n_members; i++) {
-                bool seen = p->members[i].group < 0;
+        return vfnet_plan(p->host, p->def, p->report, p->plan.vfnet);
+}
 
-                for (size_t j = 0; j < n_groups && !seen; j++)
-                        seen = groups[j] == p->members[i].group;
-                if (!seen)
-                        groups[n_groups++] = p->members[i].group;
-        }
-        r = op_run_init(&run, p->ctx, p->st, p->opts->timeout_ms, p->report);
-        if (r < 0)
-                return r;
-        if (p->plan.n_changes > 0) {
-                r = op_apply(&run, "assign", p->command, p->plan.changes, p->plan.n_changes,
-                             false);
-                /* The members keep their references: what they read stays
-                 * valid, it is just no longer what sysfs says. */
-                vfioctl_host_invalidate(p->host);
-        }
-        if (r < 0)
-                goto out;
-        if (run.st) {
-                r = verify_groups(p, groups, n_groups);
-                if (r >= 0)
-                        r = vfnet_apply(p->host, p->st, p->name, &p->vfnet, p->report);
-                if (r < 0) {
-                        undo(p, &run, r); /* nothing of it stays detached: say nothing of it */
-                        goto out;
-                }
-        }
-        for (size_t i = 0; i < p->plan.n_changes; i++)
-                report_add(p->report, p->plan.changes[i].address, VFIOCTL_ACTION_DETACHED,
-                           p->plan.changes[i].before_driver, p->plan.changes[i].target_driver,
-                           NULL);
-        if (!run.st)
-                goto out; /* dry run */
-        r = record(p, &run);
-        if (r < 0) {
-                report_set_outcome(p->report, VFIOCTL_OUTCOME_ATTENTION);
-                ctx_error(p->ctx, r, "the devices were detached but %s/state.db could not "
-                          "record guest '%s' (%s); run 'vfioctl recover' to put them back",
-                          vfioctl_state_get_dir(p->st), p->name, vfioctl_ctx_errmsg(p->ctx));
-        }
-out:
-        op_run_done(&run);
-        return r;
+/* The guest row the plan records, with what the guest needs of QEMU. */
+static int plan_guest(struct prep *p)
+{
+        p->plan.kind = "assign";
+        p->plan.action = VFIOCTL_ACTION_DETACHED;
+        p->plan.guest_op = PLAN_GUEST_PUT;
+        p->plan.guest_pid = p->opts->pid;
+        p->plan.guest = strdup(p->name);
+        p->plan.guest_definition = strdup(p->definition);
+        if (!p->plan.guest || !p->plan.guest_definition)
+                return -ENOMEM;
+        return qemu_args_json(p, &p->plan.guest_qemu_args);
 }
 
 /* ------------------------------------------------------------------ */
 /* vfioctl_assign                                                      */
 
+static const struct vfioctl_assign_options default_assign_opts;
+
 static void prep_clear(struct prep *p)
 {
         networks_clear(&p->nets);
-        vfioctl_state_devices_free(p->rows, p->n_rows);
-        vfioctl_state_ops_free(p->ops, p->n_ops);
         for (size_t i = 0; i < p->n_members; i++)
                 device_unref(p->members[i].dev);
         free(p->members);
         plan_clear(&p->plan);
-        vfnet_plan_clear(&p->vfnet);
         free(p->definition);
         vfioctl_guest_def_unref(p->def);
 }
 
 static int check_new_guest(struct prep *p)
 {
-        struct state_guest sg;
         size_t n = 0;
-        int r;
 
-        for (size_t i = 0; i < p->n_rows; i++)
-                n += p->rows[i].owner && streq(p->rows[i].owner, p->name);
-        r = state_guest_get(p->st, p->name, &sg);
-        if (r == -ENOENT && n == 0)
+        for (size_t i = 0; i < p->k->n_rows; i++)
+                n += streq_ptr(p->k->rows[i].owner, p->name);
+        if (n == 0 && !plan_guest_exists(p->k, p->name))
                 return 0;
-        if (r < 0 && r != -ENOENT)
-                return r;
-        if (r >= 0)
-                state_guest_clear(&sg);
         return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EEXIST,
                       "guest '%s' already has its devices (%zu; 'vfioctl status %s' lists "
                       "them): release it first ('vfioctl release %s')",
@@ -932,11 +738,7 @@ static int prepare(struct prep *p)
                 return refuse(p, VFIOCTL_OUTCOME_INVALID, -ESRCH,
                               "there is no process %d: the pid is the guest's QEMU process, "
                               "running on this machine", p->opts->pid);
-        r = vfioctl_state_get_devices(p->st, NULL, &p->rows, &p->n_rows);
-        if (r >= 0)
-                r = vfioctl_state_get_pending(p->st, &p->ops, &p->n_ops);
-        if (r >= 0)
-                r = check_new_guest(p);
+        r = check_new_guest(p);
         if (r < 0)
                 return r;
         r = networks_load(p->ctx, p->opts->network_files, p->opts->n_network_files,
@@ -973,9 +775,46 @@ static int prepare(struct prep *p)
         if (r >= 0)
                 r = build_plan(p);
         if (r >= 0)
-                r = vfnet_plan(p->host, p->def, p->report, &p->vfnet);
+                r = plan_vfnet(p);
         if (r >= 0)
                 r = guest_resolved_xml(p->def, p->xml, &p->definition);
+        if (r >= 0)
+                r = plan_guest(p);
+        return r;
+}
+
+/* The plan assigns what prepare() decided: the guest and where its devices go. */
+static int plan_assign_prep(vfioctl_host *host, const struct plan_state *s, const char *name,
+                            vfioctl_guest_def *def, const char *xml,
+                            const struct vfioctl_assign_options *opts, vfioctl_report *report,
+                            struct prep *p)
+{
+        *p = (struct prep) {
+                .host = host,
+                .ctx = vfioctl_host_get_ctx(host),
+                .k = s,
+                .opts = opts ? opts : &default_assign_opts,
+                .report = report,
+                .name = name,
+                .xml = xml,
+                .def = vfioctl_guest_def_ref(def),
+        };
+        p->command = p->opts->command ? p->opts->command : state_default_command();
+        return prepare(p);
+}
+
+int plan_assign(vfioctl_host *host, const struct plan_state *s, const char *name,
+                vfioctl_guest_def *def, const char *xml, const struct vfioctl_assign_options *opts,
+                vfioctl_report *report, struct plan *ret)
+{
+        struct prep p;
+        int r;
+
+        r = plan_assign_prep(host, s, name, def, xml, opts, report, &p);
+        *ret = r >= 0 ? p.plan : (struct plan) {};
+        if (r >= 0)
+                p.plan = (struct plan) {};
+        prep_clear(&p);
         return r;
 }
 
@@ -998,8 +837,8 @@ static int result_guest(struct prep *p, vfioctl_guest **ret)
                                      p->members[i].stub);
         if (r >= 0)
                 r = guest_finish(g);
-        if (r >= 0)
-                r = vfnet_guest_set(g, &p->vfnet);
+        if (r >= 0 && p->plan.vfnet) /* none: nothing to assign */
+                r = vfnet_guest_set(g, p->plan.vfnet);
         if (r < 0) {
                 vfioctl_guest_unref(g);
                 return r;
@@ -1008,48 +847,39 @@ static int result_guest(struct prep *p, vfioctl_guest **ret)
         return 0;
 }
 
-static int require_lock(vfioctl_ctx *ctx, vfioctl_state *st)
-{
-        if (vfioctl_ctx_is_dry_run(ctx) || (st && st->lock_fd >= 0))
-                return 0;
-        return ctx_error(ctx, -ENOLCK, "the state must be locked (vfioctl_state_lock) first");
-}
-
-static const struct vfioctl_assign_options default_assign_opts;
 
 VFIOCTL_EXPORT int vfioctl_assign(vfioctl_host *host, vfioctl_state *st, const char *name,
                                   const char *xml, const struct vfioctl_assign_options *opts,
                                   vfioctl_report *report, vfioctl_guest **ret)
 {
-        struct prep p = {
-                .host = host,
-                .st = st,
-                .report = report,
-                .name = name,
-                .xml = xml,
-        };
+        _cleanup_(vfioctl_guest_def_unrefp) vfioctl_guest_def *def = NULL;
+        struct plan_state known = {};
+        struct vfioctl_op_options o;
+        struct prep p = {};
         int r;
 
         if (!host || !st || !name || !xml)
                 return -EINVAL;
-        p.ctx = vfioctl_host_get_ctx(host);
-        p.opts = opts ? opts : &default_assign_opts;
-        p.command = p.opts->command ? p.opts->command : state_default_command();
-        r = require_lock(p.ctx, st);
+        opts = opts ? opts : &default_assign_opts;
+        r = op_require_lock(vfioctl_host_get_ctx(host), st);
         if (r < 0)
                 return r;
-        r = vfioctl_guest_def_new_from_string(p.ctx, xml, name, VFIOCTL_GUEST_PARSE_SKIP_NON_PCI,
-                                              &p.def);
+        r = vfioctl_guest_def_new_from_string(vfioctl_host_get_ctx(host), xml, name,
+                                              VFIOCTL_GUEST_PARSE_SKIP_NON_PCI, &def);
         if (r < 0) {
                 report_set_outcome(report, VFIOCTL_OUTCOME_INVALID);
                 return r;
         }
-        r = prepare(&p);
-        if (r >= 0 && p.n_members > 0)
-                r = apply(&p);
+        r = plan_state_load(st, &known);
+        if (r >= 0)
+                r = plan_assign_prep(host, &known, name, def, xml, opts, report, &p);
+        o = (struct vfioctl_op_options) { .timeout_ms = opts->timeout_ms, .command = p.command };
+        if (r >= 0)
+                r = plan_execute(host, st, &p.plan, &o, report);
         if (r >= 0 && ret)
                 r = result_guest(&p, ret);
         prep_clear(&p);
+        plan_state_clear(&known);
         return r;
 }
 

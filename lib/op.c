@@ -18,6 +18,8 @@
 #include "driver.h"
 #include "holder.h"
 #include "op.h"
+#include "plan.h"
+#include "vfnet.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
 #define HELPER_COMM "vfioctl-write"
@@ -749,4 +751,284 @@ static int group_set_add(struct op_run *run, int group)
         run->groups = l;
         l[run->n_groups++] = group;
         return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Plans: the one executor of every changing command (DESIGN §6).      */
+/*
+ * detach, reattach, assign, release and boot plan (plan.c, assign.c,
+ * release.c, reserve.c) and this runs the plan: it journals the changes
+ * and applies them (op_apply above), checks what must hold once they are
+ * made, says what each change did, and records the result in the
+ * transaction that closes the journal entry: the state never claims a
+ * device that is not where it says, and never forgets one that is.
+ */
+
+int op_require_lock(vfioctl_ctx *ctx, vfioctl_state *st)
+{
+        if (vfioctl_ctx_is_dry_run(ctx) || (st && st->lock_fd >= 0))
+                return 0;
+        return ctx_error(ctx, -ENOLCK, "the state must be locked (vfioctl_state_lock) first");
+}
+
+static void report_changes(struct op_run *run, const struct plan *p)
+{
+        for (size_t i = 0; i < p->n_changes; i++) {
+                const char *to = p->changes[i].target_driver;
+                _cleanup_free_ char *got = NULL;
+                bool kernel = streq_ptr(to, DRIVER_KERNEL_CHOICE);
+
+                /* The kernel chose: say what it chose (NULL: nothing took it). */
+                if (kernel) {
+                        if (vfioctl_ctx_is_dry_run(run->ctx) ||
+                            driver_read(run, p->changes[i].address, &got, NULL) < 0)
+                                got = NULL;
+                        to = got;
+                }
+                report_add(run->report, p->changes[i].address, p->action,
+                           p->changes[i].before_driver, to, kernel ? "the kernel's choice" : NULL);
+        }
+}
+
+/* After the writes: every group the plan takes must now be viable, whatever raced us. */
+static int verify_groups(vfioctl_host *host, const struct plan *p, vfioctl_report *report)
+{
+        for (size_t i = 0; i < p->n_viable_groups; i++) {
+                vfioctl_group *g;
+                int r = vfioctl_host_get_group(host, (unsigned) p->viable_groups[i], &g);
+
+                if (r < 0)
+                        return r;
+                for (size_t j = 0; j < vfioctl_group_n_devices(g); j++) {
+                        vfioctl_device *dev = vfioctl_group_device_at(g, j);
+
+                        if (!vfioctl_device_is_viable_member(dev))
+                                return plan_refuse(vfioctl_host_get_ctx(host), report,
+                                                   VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                                                   "IOMMU group %d is still not viable after "
+                                                   "detaching: %s is on %s (did something bind "
+                                                   "it meanwhile?); everything was rolled back",
+                                                   p->viable_groups[i],
+                                                   vfioctl_device_get_name(dev),
+                                                   vfioctl_device_get_driver(dev));
+                }
+        }
+        return 0;
+}
+
+/* Rolls back this run's journaled operation (any failure undoes the call). */
+static void undo(vfioctl_host *host, struct op_run *run, const struct plan *p, int error)
+{
+        _cleanup_free_ char *why = strdup(vfioctl_ctx_errmsg(run->ctx));
+        struct vfioctl_state_op *ops = NULL;
+        size_t n = 0;
+
+        if (!run->st || p->n_changes == 0 || vfioctl_state_get_pending(run->st, &ops, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++)
+                if (ops[i].id == run->op_id)
+                        (void) op_recover(run, &ops[i]);
+        vfioctl_state_ops_free(ops, n);
+        vfioctl_host_invalidate(host);
+        /* The rollback's own reads and writes must not replace why it ran. */
+        if (why)
+                (void) ctx_error(run->ctx, error, "%s", why);
+}
+
+/* A failed step of the record says which step and why, whatever the
+ * state layer said (or did not). */
+static int record_failed(vfioctl_ctx *ctx, int r, const char *what, const char *address)
+{
+        if (!*vfioctl_ctx_errmsg(ctx))
+                ctx_error(ctx, r, "%s%s%s: %s", what, address ? " " : "", strempty(address),
+                          strerror(-r));
+        return r;
+}
+
+/*
+ * Rule 4 and issue 14: a device's own row is authoritative. Whatever the
+ * planner saw, a row that another guest owns is never overwritten; the
+ * transaction sees the rows as they are now.
+ */
+static int row_owned_by_other(vfioctl_state *st, const char *guest, const char *address)
+{
+        struct vfioctl_state_device *row = NULL;
+        int r;
+
+        if (!guest)
+                return 0;
+        r = state_device_get(st, address, &row);
+        if (r == -ENOENT) {
+                ctx_clear_error(st->ctx);
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        if (row->owner && !streq(row->owner, guest))
+                r = ctx_error(st->ctx, -EBUSY, "device row %s belongs to guest '%s'", address,
+                              row->owner);
+        vfioctl_state_devices_free(row, 1);
+        return r;
+}
+
+static int record_rows(vfioctl_state *st, const struct plan *p)
+{
+        int r = 0;
+
+        for (size_t i = 0; i < p->n_rows && r >= 0; i++) {
+                struct vfioctl_state_device row = p->rows[i];
+
+                r = row_owned_by_other(st, p->guest, row.address);
+                if (r < 0)
+                        break;
+                row.owner = p->guest;
+                r = state_device_put(st, &row);
+                if (r < 0)
+                        record_failed(st->ctx, r, "the device row", row.address);
+        }
+        for (size_t i = 0; i < p->n_forget && r >= 0; i++) {
+                r = state_device_delete(st, p->forget[i]);
+                if (r < 0)
+                        record_failed(st->ctx, r, "forgetting device row", p->forget[i]);
+        }
+        for (size_t i = 0; i < p->n_owners && r >= 0; i++) {
+                const struct plan_owner *o = &p->owners[i];
+
+                r = row_owned_by_other(st, p->guest, o->address);
+                if (r >= 0)
+                        r = state_device_set_owner(st, o->address,
+                                                   o->role == VFIOCTL_ROLE_NONE ? NULL : p->guest,
+                                                   o->role, o->managed);
+                if (r < 0)
+                        record_failed(st->ctx, r, "the owner of device row", o->address);
+        }
+        return r;
+}
+
+/* Guest row, device rows and the end of the journal entry: one transaction. */
+static int record(struct op_run *run, vfioctl_state *st, const struct plan *p)
+{
+        int r;
+
+        ctx_clear_error(st->ctx);
+        r = state_begin(st);
+        if (r < 0)
+                return record_failed(st->ctx, r, "the transaction", NULL);
+        if (p->guest_op == PLAN_GUEST_PUT) {
+                r = state_guest_put(st, p->guest, p->guest_pid, p->guest_definition,
+                                    p->guest_qemu_args);
+                if (r < 0)
+                        record_failed(st->ctx, r, "the guest row", NULL);
+        }
+        if (r >= 0)
+                r = record_rows(st, p);
+        if (r >= 0 && p->guest_op == PLAN_GUEST_DELETE) {
+                r = state_guest_delete(st, p->guest);
+                if (r < 0)
+                        record_failed(st->ctx, r, "forgetting the guest row", NULL);
+        }
+        if (r >= 0 && p->n_changes > 0) {
+                r = state_op_end(st, run->op_id);
+                if (r < 0)
+                        record_failed(st->ctx, r, "the end of the journal entry", NULL);
+        }
+        if (r >= 0) {
+                r = state_commit(st);
+                if (r < 0)
+                        record_failed(st->ctx, r, "the commit", NULL);
+        }
+        if (r < 0)
+                state_rollback(st);
+        return r;
+}
+
+/* Rule 10, libvirt's order: the VFs' MAC and VLAN go back before the VFs do. */
+static int restore_vfnet(vfioctl_state *st, const struct plan *p, vfioctl_report *report)
+{
+        _cleanup_free_ struct vfioctl_state_device *devs = NULL;
+        _cleanup_free_ bool *selected = NULL;
+
+        if (p->n_vfnet_restore == 0)
+                return 0;
+        devs = calloc(p->n_vfnet_restore, sizeof(*devs));
+        selected = calloc(p->n_vfnet_restore, sizeof(*selected));
+        if (!devs || !selected)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n_vfnet_restore; i++) {
+                snprintf(devs[i].address, sizeof(devs[i].address), "%s", p->vfnet_restore[i]);
+                selected[i] = true;
+        }
+        return vfnet_restore(st, p->guest, devs, selected, p->n_vfnet_restore, report);
+}
+
+/* Writes, then what must hold after them; on failure everything written is undone. */
+static int apply(vfioctl_host *host, vfioctl_state *st, struct op_run *run, const struct plan *p,
+                 const struct vfioctl_op_options *opts, vfioctl_report *report)
+{
+        int r = 0;
+
+        if (p->n_changes == 0)
+                return 0;
+        if (p->pf_vfs && run->st)
+                r = sriov_before_detach(host, st, p); /* Rule 10: a PF's VFs come back */
+        if (r >= 0)
+                r = op_apply(run, p->kind, opts->command, p->changes, p->n_changes, p->two_pass);
+        /* Devices read before keep their references: what they read stays
+         * valid, it is just no longer what sysfs says. */
+        vfioctl_host_invalidate(host);
+        if (r < 0 && p->pf_vfs && run->st)
+                (void) sriov_after_detach_failed(host, st, p, opts, report);
+        return r;
+}
+
+int plan_execute(vfioctl_host *host, vfioctl_state *st, const struct plan *p,
+                 const struct vfioctl_op_options *opts, vfioctl_report *report)
+{
+        vfioctl_ctx *ctx = vfioctl_host_get_ctx(host);
+        struct op_run run;
+        int r;
+
+        if (plan_is_empty(p))
+                return 0;
+        r = op_require_lock(ctx, st);
+        if (r >= 0)
+                r = restore_vfnet(st, p, report);
+        if (r < 0)
+                return r;
+        r = op_run_init(&run, ctx, st, opts->timeout_ms, report);
+        if (r < 0)
+                return r;
+        r = apply(host, st, &run, p, opts, report);
+        if (r < 0)
+                goto out;
+        if (run.st) {
+                r = verify_groups(host, p, report);
+                if (r >= 0 && p->vfnet)
+                        r = vfnet_apply(host, st, p->guest, p->vfnet, report); /* Rule 10 */
+                if (r < 0) {
+                        undo(host, &run, p, r); /* nothing of it stays changed: say nothing of it */
+                        goto out;
+                }
+        }
+        report_changes(&run, p);
+        if (!run.st)
+                goto out; /* dry run */
+        r = record(&run, st, p);
+        if (r < 0) {
+                /* The devices moved but the state could not say so: the
+                 * journal still holds the operation, recover undoes it. */
+                report_set_outcome(report, VFIOCTL_OUTCOME_ATTENTION);
+                if (p->guest)
+                        ctx_error(ctx, r, "the devices were changed but %s/state.db could not "
+                                  "record guest '%s' (%s); run 'vfioctl recover' to put them "
+                                  "back",
+                                  vfioctl_state_get_dir(st), p->guest, vfioctl_ctx_errmsg(ctx));
+                else
+                        ctx_error(ctx, r, "the devices were changed but %s/state.db could not "
+                                  "record it (%s); run 'vfioctl recover' to put them back",
+                                  vfioctl_state_get_dir(st), vfioctl_ctx_errmsg(ctx));
+        }
+out:
+        op_run_done(&run);
+        return r;
 }

@@ -13,6 +13,7 @@
 
 #include "plan.h"
 #include "reserve.h"
+#include "vfnet.h"
 
 static const struct {
         const char *word, *driver;
@@ -59,7 +60,34 @@ void plan_clear(struct plan *p)
         free(p->changes);
         vfioctl_state_devices_free(p->rows, p->n_rows);
         free(p->forget);
+        free(p->owners);
+        free(p->guest);
+        free(p->guest_definition);
+        free(p->guest_qemu_args);
+        free(p->viable_groups);
+        if (p->vfnet)
+                vfnet_plan_clear(p->vfnet);
+        free(p->vfnet);
+        free(p->vfnet_restore);
         *p = (struct plan) {};
+}
+
+bool plan_is_empty(const struct plan *p)
+{
+        return p->n_changes == 0 && p->n_rows == 0 && p->n_forget == 0 && p->n_owners == 0 &&
+               p->guest_op == PLAN_GUEST_KEEP && p->n_vfnet_restore == 0;
+}
+
+int plan_add_vfnet_restore(struct plan *p, const char *address)
+{
+        char (*n)[VFIOCTL_PCI_ADDR_MAX] = reallocarray(p->vfnet_restore, p->n_vfnet_restore + 1,
+                                                       sizeof(*n));
+
+        if (!n)
+                return -ENOMEM;
+        p->vfnet_restore = n;
+        snprintf(n[p->n_vfnet_restore++], VFIOCTL_PCI_ADDR_MAX, "%s", address);
+        return 0;
 }
 
 static char *dup_or_null(const char *s)
@@ -131,11 +159,46 @@ int plan_add_forget(struct plan *p, const char *address)
         return 0;
 }
 
+int plan_add_owner(struct plan *p, const char *address, enum vfioctl_role role, bool managed)
+{
+        struct plan_owner *n = reallocarray(p->owners, p->n_owners + 1, sizeof(*n));
+
+        if (!n)
+                return -ENOMEM;
+        p->owners = n;
+        n = &n[p->n_owners++];
+        *n = (struct plan_owner) { .role = role, .managed = managed };
+        snprintf(n->address, sizeof(n->address), "%s", address);
+        return 0;
+}
+
+int plan_add_viable_group(struct plan *p, int group)
+{
+        int *n;
+
+        if (group < 0)
+                return 0;
+        for (size_t i = 0; i < p->n_viable_groups; i++)
+                if (p->viable_groups[i] == group)
+                        return 0;
+        n = reallocarray(p->viable_groups, p->n_viable_groups + 1, sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        p->viable_groups = n;
+        n[p->n_viable_groups++] = group;
+        return 0;
+}
+
 static int cmp_change(const void *a, const void *b)
 {
         const struct vfioctl_state_change *x = a, *y = b;
 
         return strcmp(x->address, y->address);
+}
+
+void plan_sort_changes(struct plan *p)
+{
+        qsort_safe(p->changes, p->n_changes, sizeof(*p->changes), cmp_change);
 }
 
 /* "NIC: Intel Corporation 82574L Gigabit Network Connection" or "NIC 8086:10d3". */
@@ -153,72 +216,84 @@ const char *plan_describe(vfioctl_device *dev, char *buf, size_t size)
         return buf;
 }
 
-static const struct vfioctl_state_device *row_find(const struct vfioctl_state_device *rows,
-                                                   size_t n, const char *address)
+const struct vfioctl_state_device *plan_row_find(const struct plan_state *s, const char *address)
 {
-        for (size_t i = 0; i < n; i++)
-                if (streq(rows[i].address, address))
-                        return &rows[i];
+        for (size_t i = 0; i < s->n_rows; i++)
+                if (streq(s->rows[i].address, address))
+                        return &s->rows[i];
         return NULL;
 }
 
-static const struct vfioctl_state_op *pending_find(const struct vfioctl_state_op *ops, size_t n,
-                                                   const char *address)
+const struct vfioctl_state_op *plan_pending_find(const struct plan_state *s, const char *address)
 {
-        for (size_t i = 0; i < n; i++)
-                for (size_t j = 0; j < ops[i].n_changes; j++)
-                        if (streq(ops[i].changes[j].address, address))
-                                return &ops[i];
+        for (size_t i = 0; i < s->n_ops; i++)
+                for (size_t j = 0; j < s->ops[i].n_changes; j++)
+                        if (streq(s->ops[i].changes[j].address, address))
+                                return &s->ops[i];
         return NULL;
 }
 
-/* What plan_* reads from the state, loaded once. */
-struct known {
-        struct vfioctl_state_device *rows;
-        size_t n_rows;
-        struct vfioctl_state_op *ops;
-        size_t n_ops;
-};
-
-static void known_clear(struct known *k)
+bool plan_guest_exists(const struct plan_state *s, const char *name)
 {
-        vfioctl_state_devices_free(k->rows, k->n_rows);
-        vfioctl_state_ops_free(k->ops, k->n_ops);
+        for (char **g = s->guests; g && *g; g++)
+                if (streq(*g, name))
+                        return true;
+        return false;
 }
 
-static int known_load(vfioctl_state *st, struct known *k)
+void plan_state_clear(struct plan_state *s)
 {
+        vfioctl_state_devices_free(s->rows, s->n_rows);
+        vfioctl_state_ops_free(s->ops, s->n_ops);
+        strv_free(s->guests);
+        *s = (struct plan_state) {};
+}
+
+int plan_state_load(vfioctl_state *st, struct plan_state *ret)
+{
+        struct plan_state s = {};
         int r;
 
-        *k = (struct known) {};
-        r = vfioctl_state_get_devices(st, NULL, &k->rows, &k->n_rows);
-        if (r < 0)
+        r = vfioctl_state_get_devices(st, NULL, &s.rows, &s.n_rows);
+        if (r >= 0)
+                r = vfioctl_state_get_pending(st, &s.ops, &s.n_ops);
+        if (r >= 0)
+                r = state_guest_names(st, &s.guests);
+        if (r < 0) {
+                plan_state_clear(&s);
                 return r;
-        return vfioctl_state_get_pending(st, &k->ops, &k->n_ops);
+        }
+        *ret = s;
+        return 0;
 }
 
-static int refuse(vfioctl_ctx *ctx, vfioctl_report *report, enum vfioctl_outcome outcome,
-                  int error, const char *format, ...) _printf_(5, 6);
-static int refuse(vfioctl_ctx *ctx, vfioctl_report *report, enum vfioctl_outcome outcome,
-                  int error, const char *format, ...)
+int plan_vrefuse(vfioctl_ctx *ctx, vfioctl_report *report, enum vfioctl_outcome outcome,
+                 int error, const char *format, va_list ap)
+{
+        report_set_outcome(report, outcome);
+        ctx_verror(ctx, error, format, ap);
+        return error;
+}
+
+int plan_refuse(vfioctl_ctx *ctx, vfioctl_report *report, enum vfioctl_outcome outcome,
+                int error, const char *format, ...)
 {
         va_list ap;
 
-        report_set_outcome(report, outcome);
         va_start(ap, format);
-        ctx_verror(ctx, error, format, ap);
+        plan_vrefuse(ctx, report, outcome, error, format, ap);
         va_end(ap);
         return error;
 }
 
-static int refuse_pending(vfioctl_ctx *ctx, vfioctl_report *report, const char *address,
-                          const struct vfioctl_state_op *op)
+int plan_refuse_pending(vfioctl_ctx *ctx, vfioctl_report *report, const char *address,
+                        const struct vfioctl_state_op *op)
 {
-        return refuse(ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
-                      "%s is part of an unfinished operation ('%s', pid %d); run 'vfioctl "
-                      "recover' (if an unbind is still waiting for a user of the device, once "
-                      "the device is released)",
-                      address, op->command, op->pid);
+        return plan_refuse(ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                           "%s is part of an unfinished operation ('%s', pid %d); run 'vfioctl "
+                           "recover' (if an unbind is still waiting for a user of the device, "
+                           "once the device is released)",
+                           address, op->command, op->pid);
 }
 
 /*
@@ -228,9 +303,8 @@ static int refuse_pending(vfioctl_ctx *ctx, vfioctl_report *report, const char *
  * the numbers recorded in the state are never trusted to find members.
  */
 const struct vfioctl_state_device *plan_group_owner(vfioctl_host *host,
-                                                    const struct vfioctl_state_device *rows,
-                                                    size_t n_rows, vfioctl_device *dev,
-                                                    const char *except)
+                                                    const struct plan_state *s,
+                                                    vfioctl_device *dev, const char *except)
 {
         const struct vfioctl_state_device *row;
         vfioctl_group *g;
@@ -238,13 +312,13 @@ const struct vfioctl_state_device *plan_group_owner(vfioctl_host *host,
         if (vfioctl_device_get_group_number(dev) >= 0 &&
             vfioctl_host_get_group(host, (unsigned) vfioctl_device_get_group_number(dev), &g) >= 0)
                 for (size_t i = 0; i < vfioctl_group_n_devices(g); i++) {
-                        row = row_find(rows, n_rows,
+                        row = plan_row_find(s,
                                        vfioctl_device_get_name(vfioctl_group_device_at(g, i)));
                         if (row && row->owner && !streq_ptr(row->owner, except))
                                 return row;
                 }
         ctx_clear_error(vfioctl_host_get_ctx(host));
-        row = row_find(rows, n_rows, vfioctl_device_get_name(dev));
+        row = plan_row_find(s, vfioctl_device_get_name(dev));
         return row && row->owner && !streq_ptr(row->owner, except) ? row : NULL;
 }
 
@@ -279,18 +353,18 @@ int plan_check_stub(vfioctl_host *host, const char *word, const char *stub,
                 return 0;
         loaded_stubs(host, avail, sizeof(avail));
         if (r > 0)
-                return refuse(ctx, report, VFIOCTL_OUTCOME_INVALID, -EINVAL,
+                return plan_refuse(ctx, report, VFIOCTL_OUTCOME_INVALID, -EINVAL,
                               "%s is a host driver, not a stub: a device leaves the host only "
                               "for a driver that holds it away from the host: vfio (vfio-pci), "
                               "a vfio variant driver, kvm (pci-stub) or xen (xen-pciback). "
                               "Loaded stub drivers: %s",
                               stub, avail);
         if (is_stub_word(word))
-                return refuse(ctx, report, VFIOCTL_OUTCOME_REFUSED, -ENOENT,
+                return plan_refuse(ctx, report, VFIOCTL_OUTCOME_REFUSED, -ENOENT,
                               "driver %s is not loaded (no sys/bus/pci/drivers/%s): run "
                               "'modprobe %s'; loaded stub drivers: %s",
                               stub, stub, stub, avail);
-        return refuse(ctx, report, VFIOCTL_OUTCOME_INVALID, -ENOENT,
+        return plan_refuse(ctx, report, VFIOCTL_OUTCOME_INVALID, -ENOENT,
                       "unknown driver '%s': there is no sys/bus/pci/drivers/%s. Use vfio "
                       "(vfio-pci), kvm (pci-stub), xen (xen-pciback) or a loaded vfio variant "
                       "driver; loaded stub drivers: %s",
@@ -313,7 +387,7 @@ struct detach_ctx {
         const char *stub;
         const char *command;
         vfioctl_report *report;
-        struct known k;
+        const struct plan_state *k;
         struct plan *p;
         vfioctl_device **targets; /* what will be changed, for the safety check */
         size_t n_targets;
@@ -326,7 +400,7 @@ struct detach_ctx {
 static int note_found(struct detach_ctx *d, vfioctl_device *dev)
 {
         const char *addr = vfioctl_device_get_name(dev);
-        const struct vfioctl_state_device *row = row_find(d->k.rows, d->k.n_rows, addr);
+        const struct vfioctl_state_device *row = plan_row_find(d->k, addr);
         struct vfioctl_state_device nrow = {
                 .group = vfioctl_device_get_group_number(dev),
                 .stub_driver = (char *) vfioctl_device_get_driver(dev),
@@ -357,9 +431,9 @@ static int add_target(struct detach_ctx *d, vfioctl_device *dev)
         for (size_t i = 0; i < d->n_targets; i++)
                 if (d->targets[i] == dev)
                         return 0;
-        op = pending_find(d->k.ops, d->k.n_ops, vfioctl_device_get_name(dev));
+        op = plan_pending_find(d->k, vfioctl_device_get_name(dev));
         if (op)
-                return refuse_pending(d->ctx, d->report, vfioctl_device_get_name(dev), op);
+                return plan_refuse_pending(d->ctx, d->report, vfioctl_device_get_name(dev), op);
         n = realloc(d->targets, (d->n_targets + 1) * sizeof(*n));
         if (!n)
                 return -ENOMEM;
@@ -389,7 +463,7 @@ static int detach_group_members(struct detach_ctx *d, vfioctl_device *dev,
                 if (vfioctl_device_is_viable_member(m)) {
                         /* Bridges on pcieport, unbound members, members on a stub. */
                         if ((d->opts->flags & VFIOCTL_OP_GROUP) && vfioctl_device_is_on_stub(m) &&
-                            !row_find(d->k.rows, d->k.n_rows, vfioctl_device_get_name(m)))
+                            !plan_row_find(d->k, vfioctl_device_get_name(m)))
                                 r = note_found(d, m);
                         if (r < 0)
                                 return r;
@@ -423,20 +497,20 @@ static int detach_requested(struct detach_ctx *d, vfioctl_device *dev,
 
         r = vfioctl_device_get_error(dev, &msg);
         if (r < 0)
-                return refuse(d->ctx, d->report, VFIOCTL_OUTCOME_REFUSED, r,
+                return plan_refuse(d->ctx, d->report, VFIOCTL_OUTCOME_REFUSED, r,
                               "%s cannot be detached: its sysfs entry is damaged (%s)", addr, msg);
         if (vfioctl_device_is_bridge(dev))
-                return refuse(d->ctx, d->report, VFIOCTL_OUTCOME_REFUSED, -EINVAL,
+                return plan_refuse(d->ctx, d->report, VFIOCTL_OUTCOME_REFUSED, -EINVAL,
                               "%s is a bridge: bridges are never assigned to guests and never "
                               "bound to a stub (vfio-pci refuses them); leave it on %s",
                               addr, vfioctl_device_get_driver(dev) ?: "no driver");
-        r = sriov_check_detach(d->host, dev, d->k.rows, d->k.n_rows,
+        r = sriov_check_detach(d->host, dev, d->k->rows, d->k->n_rows,
                                d->opts->flags & VFIOCTL_OP_FORCE, d->report); /* Rule 10 */
         if (r < 0)
                 return r;
-        o = plan_group_owner(d->host, d->k.rows, d->k.n_rows, dev, NULL);
+        o = plan_group_owner(d->host, d->k, dev, NULL);
         if (o)
-                return refuse(d->ctx, d->report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                return plan_refuse(d->ctx, d->report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
                               "%s is in IOMMU group %d, which belongs to guest '%s' (it holds %s, "
                               "%s): nothing in a guest's group is changed until the guest "
                               "releases it",
@@ -460,7 +534,7 @@ int plan_check_group_exists(vfioctl_host *host, vfioctl_device *dev, const char 
 {
         if (vfioctl_device_get_group_number(dev) >= 0 || stub_is_hold_only(host, stub))
                 return 0;
-        return refuse(vfioctl_host_get_ctx(host), report, VFIOCTL_OUTCOME_REFUSED, -ENODEV,
+        return plan_refuse(vfioctl_host_get_ctx(host), report, VFIOCTL_OUTCOME_REFUSED, -ENODEV,
                       "%s is in no IOMMU group: the IOMMU does not cover it (an IOMMU such as "
                       "virtio-iommu leaves the devices behind a PCIe-to-PCI bridge without "
                       "one), so %s cannot take it and nothing was changed. Move it to a slot "
@@ -470,7 +544,7 @@ int plan_check_group_exists(vfioctl_host *host, vfioctl_device *dev, const char 
 
 static int refuse_group(struct detach_ctx *d)
 {
-        return refuse(d->ctx, d->report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+        return plan_refuse(d->ctx, d->report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
                       "cannot detach %s alone: IOMMU group %u also holds %d device%s the host "
                       "still uses, and VFIO can only take the whole group:\n"
                       "Ways out:\n"
@@ -513,13 +587,13 @@ static int build_changes(struct detach_ctx *d)
                 if (r < 0)
                         return r;
         }
-        qsort_safe(d->p->changes, d->p->n_changes, sizeof(*d->p->changes), cmp_change);
+        plan_sort_changes(d->p);
         return 0;
 }
 
-int plan_detach(vfioctl_host *host, vfioctl_state *st, const struct vfioctl_pci_addr *addrs,
-                size_t n, const struct vfioctl_op_options *opts, vfioctl_report *report,
-                struct plan *ret)
+int plan_detach(vfioctl_host *host, const struct plan_state *s,
+                const struct vfioctl_pci_addr *addrs, size_t n,
+                const struct vfioctl_op_options *opts, vfioctl_report *report, struct plan *ret)
 {
         struct detach_ctx d = {
                 .host = host,
@@ -528,24 +602,25 @@ int plan_detach(vfioctl_host *host, vfioctl_state *st, const struct vfioctl_pci_
                 .stub = vfioctl_stub_driver_name(opts->driver),
                 .command = opts->command ? opts->command : state_default_command(),
                 .report = report,
+                .k = s,
                 .p = ret,
         };
         int unsafe = 0, r;
 
-        *ret = (struct plan) {};
+        *ret = (struct plan) {
+                .kind = "detach",
+                .action = VFIOCTL_ACTION_DETACHED,
+                .pf_vfs = true, /* Rule 10: a PF's VFs come back */
+        };
         r = plan_check_stub(host, opts->driver, d.stub, report);
         if (r < 0)
                 return r;
         if (!stub_is_hold_only(host, d.stub) && !vfioctl_host_has_iommu(host))
-                return refuse(d.ctx, report, VFIOCTL_OUTCOME_REFUSED, -ENODEV,
+                return plan_refuse(d.ctx, report, VFIOCTL_OUTCOME_REFUSED, -ENODEV,
                               "this host has no IOMMU groups, so VFIO cannot isolate devices and "
                               "nothing was detached. Enable the IOMMU: turn on VT-d (Intel) or "
                               "AMD-Vi/IOMMU (AMD) in the firmware setup, add intel_iommu=on or "
                               "amd_iommu=on to the kernel command line, and reboot");
-        r = known_load(st, &d.k);
-        if (r < 0)
-                goto out;
-
         for (size_t i = 0; i < n && r >= 0; i++) {
                 vfioctl_device *dev;
 
@@ -571,7 +646,7 @@ int plan_detach(vfioctl_host *host, vfioctl_state *st, const struct vfioctl_pci_
                 unsafe += r;
         }
         if (unsafe > 0) {
-                r = refuse(d.ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                r = plan_refuse(d.ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
                            "refusing to detach what the host is using (%d use%s below); nothing "
                            "was changed. Stop using it first, or pass --force to detach anyway",
                            unsafe, unsafe == 1 ? "" : "s");
@@ -580,7 +655,6 @@ int plan_detach(vfioctl_host *host, vfioctl_state *st, const struct vfioctl_pci_
         r = build_changes(&d);
 out:
         free(d.targets);
-        known_clear(&d.k);
         if (r < 0)
                 plan_clear(ret);
         return r;
@@ -593,7 +667,7 @@ struct reattach_ctx {
         vfioctl_host *host;
         vfioctl_ctx *ctx;
         vfioctl_report *report;
-        struct known k;
+        const struct plan_state *k;
         struct plan *p;
         int *groups;
         size_t n_groups;
@@ -622,9 +696,9 @@ static int give_back(struct reattach_ctx *c, const struct vfioctl_state_device *
                                   row->role == VFIOCTL_ROLE_HELD ? "held for" : "assigned to",
                                   row->owner);
         }
-        op = pending_find(c->k.ops, c->k.n_ops, row->address);
+        op = plan_pending_find(c->k, row->address);
         if (op)
-                return refuse_pending(c->ctx, c->report, row->address, op);
+                return plan_refuse_pending(c->ctx, c->report, row->address, op);
         if (row->found_detached && c->force) {
                 /* As driverctl unset-override: no override, the kernel's choice. */
                 r = vfioctl_pci_addr_parse(row->address, &a);
@@ -721,8 +795,9 @@ static int not_ours(struct reattach_ctx *c, const struct vfioctl_pci_addr *a, bo
                           drv, drv, "not detached (on %s)", drv ? drv : "no driver");
 }
 
-int plan_reattach(vfioctl_host *host, vfioctl_state *st, const struct vfioctl_pci_addr *addrs,
-                  size_t n, const struct vfioctl_op_options *opts, vfioctl_report *report,
+int plan_reattach(vfioctl_host *host, const struct plan_state *s,
+                  const struct vfioctl_pci_addr *addrs, size_t n,
+                  const struct vfioctl_op_options *opts, vfioctl_report *report,
                   struct plan *ret)
 {
         bool group = opts->flags & VFIOCTL_OP_GROUP;
@@ -730,21 +805,23 @@ int plan_reattach(vfioctl_host *host, vfioctl_state *st, const struct vfioctl_pc
                 .host = host,
                 .ctx = vfioctl_host_get_ctx(host),
                 .report = report,
+                .k = s,
                 .p = ret,
                 .force = opts->flags & VFIOCTL_OP_FORCE,
         };
-        int r;
+        int r = 0;
 
-        *ret = (struct plan) {};
-        r = known_load(st, &c.k);
-        if (r < 0)
-                goto out;
+        *ret = (struct plan) {
+                .kind = "reattach",
+                .action = VFIOCTL_ACTION_REATTACHED,
+                .two_pass = true,
+        };
         for (size_t i = 0; i < n && r >= 0; i++) {
                 char addr[VFIOCTL_PCI_ADDR_MAX];
                 const struct vfioctl_state_device *row;
 
                 vfioctl_pci_addr_format(&addrs[i], addr);
-                row = row_find(c.k.rows, c.k.n_rows, addr);
+                row = plan_row_find(c.k, addr);
                 if (!row)
                         r = not_ours(&c, &addrs[i], group);
                 else if (group && row->group >= 0)
@@ -753,17 +830,15 @@ int plan_reattach(vfioctl_host *host, vfioctl_state *st, const struct vfioctl_pc
                         r = give_back(&c, row);
         }
         for (size_t g = 0; g < c.n_groups && r >= 0; g++)
-                for (size_t i = 0; i < c.k.n_rows && r >= 0; i++)
-                        if (c.k.rows[i].group == c.groups[g])
-                                r = give_back(&c, &c.k.rows[i]);
+                for (size_t i = 0; i < c.k->n_rows && r >= 0; i++)
+                        if (c.k->rows[i].group == c.groups[g])
+                                r = give_back(&c, &c.k->rows[i]);
         if (r >= 0 && c.n_owned > 0)
-                r = refuse(c.ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                r = plan_refuse(c.ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
                            "refusing to give back what a guest owns (guest '%s'); nothing was "
                            "changed: release it first with 'vfioctl release %s'",
                            c.owner, c.owner);
-out:
         free(c.groups);
-        known_clear(&c.k);
         if (r < 0)
                 plan_clear(ret);
         return r;

@@ -17,38 +17,21 @@
 struct release {
         vfioctl_host *host;
         vfioctl_ctx *ctx;
-        vfioctl_state *st;
+        const struct plan_state *k;
         vfioctl_report *report;
         const char *name;
-        struct vfioctl_state_device *rows; /* the guest's */
+        const struct vfioctl_state_device **rows; /* the guest's, by address */
         size_t n_rows;
         bool *selected;                    /* parallel to rows */
         bool *back;                        /* leaves the guest now */
-        struct plan plan;
-        char (*unowned)[VFIOCTL_PCI_ADDR_MAX]; /* rows kept, owner dropped */
-        size_t n_unowned;
-        bool *hold;                            /* released, held until its group goes */
+        struct plan *plan;
 };
-
-static int addr_list_add(char (**l)[VFIOCTL_PCI_ADDR_MAX], size_t *n, const char *address)
-{
-        char (*nl)[VFIOCTL_PCI_ADDR_MAX] = reallocarray(*l, *n + 1, sizeof(**l));
-
-        if (!nl)
-                return -ENOMEM;
-        *l = nl;
-        snprintf(nl[(*n)++], VFIOCTL_PCI_ADDR_MAX, "%s", address);
-        return 0;
-}
 
 static void release_clear(struct release *c)
 {
-        vfioctl_state_devices_free(c->rows, c->n_rows);
+        free(c->rows);
         free(c->selected);
         free(c->back);
-        plan_clear(&c->plan);
-        free(c->unowned);
-        free(c->hold);
 }
 
 /* DEV...: each must be the guest's. */
@@ -56,23 +39,21 @@ static int select_devices(struct release *c, const struct vfioctl_pci_addr *addr
 {
         for (size_t i = 0; i < n; i++) {
                 char addr[VFIOCTL_PCI_ADDR_MAX];
-                struct vfioctl_state_device *row = NULL;
+                const struct vfioctl_state_device *row;
                 bool found = false;
 
                 vfioctl_pci_addr_format(&addrs[i], addr);
                 for (size_t j = 0; j < c->n_rows && !found; j++)
-                        if (streq(c->rows[j].address, addr))
+                        if (streq(c->rows[j]->address, addr))
                                 found = c->selected[j] = true;
                 if (found)
                         continue;
                 report_set_outcome(c->report, VFIOCTL_OUTCOME_INVALID);
-                if (state_device_get(c->st, addr, &row) >= 0 && row->owner) {
-                        ctx_error(c->ctx, -EINVAL, "%s is not guest '%s''s: guest '%s' owns it",
-                                  addr, c->name, row->owner);
-                        vfioctl_state_devices_free(row, 1);
-                        return -EINVAL;
-                }
-                vfioctl_state_devices_free(row, 1);
+                row = plan_row_find(c->k, addr);
+                if (row && row->owner)
+                        return ctx_error(c->ctx, -EINVAL, "%s is not guest '%s''s: guest '%s' "
+                                                          "owns it",
+                                         addr, c->name, row->owner);
                 return ctx_error(c->ctx, -EINVAL, "%s is not guest '%s''s ('vfioctl status %s' "
                                                   "lists what it owns)",
                                  addr, c->name, c->name);
@@ -84,9 +65,9 @@ static int select_devices(struct release *c, const struct vfioctl_pci_addr *addr
 static const char *group_keeps(struct release *c, int group)
 {
         for (size_t i = 0; i < c->n_rows; i++)
-                if (c->rows[i].group == group && !c->selected[i] &&
-                    c->rows[i].role == VFIOCTL_ROLE_ASSIGNED)
-                        return c->rows[i].address;
+                if (c->rows[i]->group == group && !c->selected[i] &&
+                    c->rows[i]->role == VFIOCTL_ROLE_ASSIGNED)
+                        return c->rows[i]->address;
         return NULL;
 }
 
@@ -103,12 +84,12 @@ static int give_back(struct release *c, const struct vfioctl_state_device *row)
                         report_add(c->report, row->address, VFIOCTL_ACTION_LEFT_ALONE, stub, stub,
                                    "released from guest '%s'; stays on %s (it was there before "
                                    "the guest)", c->name, stub);
-                        return plan_add_forget(&c->plan, row->address);
+                        return plan_add_forget(c->plan, row->address);
                 }
                 report_add(c->report, row->address, VFIOCTL_ACTION_LEFT_ALONE, stub, stub,
                            "released from guest '%s'; stays detached (detached before, by '%s')",
                            c->name, row->detached_by);
-                return addr_list_add(&c->unowned, &c->n_unowned, row->address);
+                return plan_add_owner(c->plan, row->address, VFIOCTL_ROLE_NONE, true);
         }
         r = vfioctl_pci_addr_parse(row->address, &a);
         if (r >= 0)
@@ -117,152 +98,127 @@ static int give_back(struct release *c, const struct vfioctl_state_device *row)
                 ctx_clear_error(c->ctx);
                 report_add(c->report, row->address, VFIOCTL_ACTION_NOT_DETACHED, NULL, NULL,
                            "no longer on the host; forgotten");
-                return plan_add_forget(&c->plan, row->address);
+                return plan_add_forget(c->plan, row->address);
         }
         if (r < 0)
                 return r;
-        r = plan_add_change(&c->plan, dev, row->original_driver, plan_reattach_override(row));
+        r = plan_add_change(c->plan, dev, row->original_driver, plan_reattach_override(row));
         if (r < 0)
                 return r;
-        return plan_add_forget(&c->plan, row->address);
+        return plan_add_forget(c->plan, row->address);
 }
 
-static int plan_release(struct release *c)
-{
-        int r;
-
-        for (size_t i = 0; i < c->n_rows; i++) {
-                const char *keeps;
-
-                if (!c->selected[i])
-                        continue;
-                keeps = c->rows[i].group >= 0 ? group_keeps(c, c->rows[i].group) : NULL;
-                if (keeps) {
-                        report_add(c->report, c->rows[i].address, VFIOCTL_ACTION_LEFT_ALONE,
-                                   c->rows[i].stub_driver, c->rows[i].stub_driver,
-                                   "released, but held for guest '%s' until the rest of IOMMU "
-                                   "group %d (%s) is released: the group goes back whole",
-                                   c->name, c->rows[i].group, keeps);
-                        c->hold[i] = true;
-                        continue;
-                }
-                /* The whole group leaves the guest: its held members too. */
-                for (size_t j = 0; j < c->n_rows; j++)
-                        if (j == i || (c->rows[i].group >= 0 && c->rows[j].group == c->rows[i].group))
-                                c->back[j] = true;
-        }
-        for (size_t i = 0; i < c->n_rows; i++) {
-                if (!c->back[i])
-                        continue;
-                r = give_back(c, &c->rows[i]);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-static int release_record(struct release *c, struct op_run *run)
+static int plan_groups(struct release *c)
 {
         size_t left = 0;
         int r;
 
-        for (size_t i = 0; i < c->n_rows; i++)
-                left += !c->back[i];
-        r = state_begin(c->st);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < c->plan.n_forget && r >= 0; i++)
-                r = state_device_delete(c->st, c->plan.forget[i]);
-        for (size_t i = 0; i < c->n_unowned && r >= 0; i++)
-                r = state_device_set_owner(c->st, c->unowned[i], NULL, VFIOCTL_ROLE_NONE, true);
-        for (size_t i = 0; i < c->n_rows && r >= 0; i++)
-                if (c->hold[i])
-                        r = state_device_set_owner(c->st, c->rows[i].address, c->name,
-                                                   VFIOCTL_ROLE_HELD, c->rows[i].managed);
-        if (r >= 0 && left == 0)
-                r = state_guest_delete(c->st, c->name);
-        if (r >= 0 && c->plan.n_changes > 0)
-                r = state_op_end(c->st, run->op_id);
-        if (r >= 0)
-                r = state_commit(c->st);
-        if (r < 0)
-                state_rollback(c->st);
-        return r;
+        for (size_t i = 0; i < c->n_rows; i++) {
+                const struct vfioctl_state_device *row = c->rows[i];
+                const char *keeps;
+
+                if (!c->selected[i])
+                        continue;
+                keeps = row->group >= 0 ? group_keeps(c, row->group) : NULL;
+                if (keeps) {
+                        report_add(c->report, row->address, VFIOCTL_ACTION_LEFT_ALONE,
+                                   row->stub_driver, row->stub_driver,
+                                   "released, but held for guest '%s' until the rest of IOMMU "
+                                   "group %d (%s) is released: the group goes back whole",
+                                   c->name, row->group, keeps);
+                        r = plan_add_owner(c->plan, row->address, VFIOCTL_ROLE_HELD,
+                                           row->managed);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                /* The whole group leaves the guest: its held members too. */
+                for (size_t j = 0; j < c->n_rows; j++)
+                        if (j == i || (row->group >= 0 && c->rows[j]->group == row->group))
+                                c->back[j] = true;
+        }
+        for (size_t i = 0; i < c->n_rows; i++) {
+                if (!c->back[i]) {
+                        left++;
+                        continue;
+                }
+                r = give_back(c, c->rows[i]);
+                if (r < 0)
+                        return r;
+        }
+        if (left == 0)
+                c->plan->guest_op = PLAN_GUEST_DELETE;
+        return 0;
 }
 
-static int release_apply(struct release *c, const struct vfioctl_op_options *opts)
-{
-        struct op_run run;
-        int r;
-
-        /* Rule 10, libvirt's order: the VFs' MAC/VLAN go back before the VFs do. */
-        r = vfnet_restore(c->st, c->name, c->rows, c->selected, c->n_rows, c->report);
-        if (r < 0)
-                return r;
-        r = op_run_init(&run, c->ctx, c->st, opts->timeout_ms, c->report);
-        if (r < 0)
-                return r;
-        if (c->plan.n_changes > 0) {
-                r = op_apply(&run, "release", opts->command, c->plan.changes, c->plan.n_changes,
-                             true);
-                vfioctl_host_invalidate(c->host);
-        }
-        if (r < 0)
-                goto out;
-        for (size_t i = 0; i < c->plan.n_changes; i++)
-                report_add(c->report, c->plan.changes[i].address, VFIOCTL_ACTION_REATTACHED,
-                           c->plan.changes[i].before_driver, c->plan.changes[i].target_driver,
-                           NULL);
-        if (!run.st)
-                goto out;
-        r = release_record(c, &run);
-        if (r < 0) {
-                report_set_outcome(c->report, VFIOCTL_OUTCOME_ATTENTION);
-                ctx_error(c->ctx, r, "the devices were given back but %s/state.db could not "
-                          "record it (%s); run 'vfioctl recover' to put them back",
-                          vfioctl_state_get_dir(c->st), vfioctl_ctx_errmsg(c->ctx));
-        }
-out:
-        op_run_done(&run);
-        return r;
-}
-
+/* A device of the guest in an unfinished operation: recover first. */
 static int pending_check(struct release *c)
 {
-        struct vfioctl_state_op *ops = NULL;
-        size_t n = 0;
-        int r;
+        for (size_t i = 0; i < c->n_rows; i++) {
+                const struct vfioctl_state_op *op = plan_pending_find(c->k, c->rows[i]->address);
 
-        r = vfioctl_state_get_pending(c->st, &ops, &n);
-        for (size_t i = 0; i < n && r >= 0; i++)
-                for (size_t j = 0; j < ops[i].n_changes && r >= 0; j++)
-                        for (size_t k = 0; k < c->n_rows && r >= 0; k++)
-                                if (streq(ops[i].changes[j].address, c->rows[k].address)) {
-                                        report_set_outcome(c->report, VFIOCTL_OUTCOME_REFUSED);
-                                        r = ctx_error(c->ctx, -EBUSY,
-                                                      "%s is part of an unfinished operation "
-                                                      "('%s', pid %d); run 'vfioctl recover' "
-                                                      "first",
-                                                      c->rows[k].address, ops[i].command,
-                                                      ops[i].pid);
-                                }
-        vfioctl_state_ops_free(ops, n);
-        return r;
+                if (op)
+                        return plan_refuse_pending(c->ctx, c->report, c->rows[i]->address, op);
+        }
+        return 0;
 }
 
-/* A guest row without devices (it assigned nothing that stayed): just forget it. */
-static int release_nothing(struct release *c)
+static int guest_rows(struct release *c)
 {
-        struct state_guest sg;
+        c->rows = calloc(c->k->n_rows + 1, sizeof(*c->rows));
+        if (!c->rows)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->k->n_rows; i++)
+                if (streq_ptr(c->k->rows[i].owner, c->name))
+                        c->rows[c->n_rows++] = &c->k->rows[i];
+        c->selected = calloc(c->n_rows + 1, sizeof(bool));
+        c->back = calloc(c->n_rows + 1, sizeof(bool));
+        return c->selected && c->back ? 0 : -ENOMEM;
+}
+
+int plan_release(vfioctl_host *host, const struct plan_state *s, const char *name,
+                 const struct vfioctl_pci_addr *addrs, size_t n, vfioctl_report *report,
+                 struct plan *ret)
+{
+        struct release c = {
+                .host = host,
+                .ctx = vfioctl_host_get_ctx(host),
+                .k = s,
+                .report = report,
+                .name = name,
+                .plan = ret,
+        };
         int r;
 
-        r = state_guest_get(c->st, c->name, &sg);
-        if (r >= 0) {
-                state_guest_clear(&sg);
-                if (!vfioctl_ctx_is_dry_run(c->ctx))
-                        r = state_guest_delete(c->st, c->name);
-        } else if (r == -ENOENT)
-                r = 0;
+        *ret = (struct plan) {
+                .kind = "release",
+                .action = VFIOCTL_ACTION_REATTACHED,
+                .two_pass = true,
+                .guest = strdup(name),
+        };
+        r = ret->guest ? guest_rows(&c) : -ENOMEM;
+        if (r >= 0 && c.n_rows == 0 && n == 0) {
+                /* A guest row without devices (it assigned nothing that stayed): forget it. */
+                if (plan_guest_exists(s, name))
+                        ret->guest_op = PLAN_GUEST_DELETE;
+                goto out;
+        }
+        for (size_t i = 0; r >= 0 && i < c.n_rows && n == 0; i++)
+                c.selected[i] = true;
+        if (r >= 0)
+                r = select_devices(&c, addrs, n);
+        /* Rule 10: the MAC and VLAN of the devices named go back first. */
+        for (size_t i = 0; r >= 0 && i < c.n_rows; i++)
+                if (c.selected[i])
+                        r = plan_add_vfnet_restore(ret, c.rows[i]->address);
+        if (r >= 0)
+                r = pending_check(&c);
+        if (r >= 0)
+                r = plan_groups(&c);
+out:
+        release_clear(&c);
+        if (r < 0)
+                plan_clear(ret);
         return r;
 }
 
@@ -273,46 +229,24 @@ VFIOCTL_EXPORT int vfioctl_release(vfioctl_host *host, vfioctl_state *st, const 
                                    const struct vfioctl_op_options *opts,
                                    vfioctl_report *report)
 {
-        struct release c = {
-                .host = host,
-                .st = st,
-                .report = report,
-                .name = name,
-        };
+        struct plan_state known;
+        struct plan p;
         int r;
 
         if (!host || !st || !name || (!addrs && n > 0))
                 return -EINVAL;
-        c.ctx = vfioctl_host_get_ctx(host);
         opts = opts ? opts : &default_opts;
-        if (!vfioctl_ctx_is_dry_run(c.ctx) && st->lock_fd < 0)
-                return ctx_error(c.ctx, -ENOLCK, "the state must be locked (vfioctl_state_lock) "
-                                                 "first");
-        r = vfioctl_state_get_devices(st, name, &c.rows, &c.n_rows);
+        r = op_require_lock(vfioctl_host_get_ctx(host), st);
         if (r < 0)
                 return r;
-        if (c.n_rows == 0 && n == 0) {
-                r = release_nothing(&c);
-                goto out;
-        }
-        c.selected = calloc(c.n_rows + 1, sizeof(bool));
-        c.back = calloc(c.n_rows + 1, sizeof(bool));
-        c.hold = calloc(c.n_rows + 1, sizeof(bool));
-        if (!c.selected || !c.back || !c.hold) {
-                r = -ENOMEM;
-                goto out;
-        }
-        for (size_t i = 0; i < c.n_rows && n == 0; i++)
-                c.selected[i] = true;
-        r = select_devices(&c, addrs, n);
+        r = plan_state_load(st, &known);
+        if (r < 0)
+                return r;
+        r = plan_release(host, &known, name, addrs, n, report, &p);
         if (r >= 0)
-                r = pending_check(&c);
-        if (r >= 0)
-                r = plan_release(&c);
-        if (r >= 0)
-                r = release_apply(&c, opts);
-out:
-        release_clear(&c);
+                r = plan_execute(host, st, &p, opts, report);
+        plan_clear(&p);
+        plan_state_clear(&known);
         return r;
 }
 

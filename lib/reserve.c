@@ -15,8 +15,8 @@
  *   driver = vfio-pci
  *   member = 0000:00:01.0 8086:1901
  *
- * Applying a reservation is a detach (plan_detach(), the executor of
- * detach.c): driver_override first, so that a driver loaded later never
+ * Applying a reservation is a detach (plan_detach(), run by the executor
+ * of op.c): driver_override first, so that a driver loaded later never
  * probes the device, then off whatever driver took it already.
  */
 #include <errno.h>
@@ -729,20 +729,6 @@ VFIOCTL_EXPORT int vfioctl_reservation_check(vfioctl_host *host, vfioctl_reserva
 /* ------------------------------------------------------------------ */
 /* reserve, unreserve                                                 */
 
-static int refuse(vfioctl_ctx *ctx, vfioctl_report *report, enum vfioctl_outcome outcome,
-                  int error, const char *format, ...) _printf_(5, 6);
-static int refuse(vfioctl_ctx *ctx, vfioctl_report *report, enum vfioctl_outcome outcome,
-                  int error, const char *format, ...)
-{
-        va_list ap;
-
-        report_set_outcome(report, outcome);
-        va_start(ap, format);
-        ctx_verror(ctx, error, format, ap);
-        va_end(ap);
-        return error;
-}
-
 /*
  * Rule 11: a reservation names a stub. vfio-pci, pci-stub and xen-pciback
  * need not be loaded yet (they may only be in the initramfs); any other
@@ -757,14 +743,14 @@ static int reserve_check_stub(vfioctl_host *host, const char *word, const char *
         if (streq(stub, "vfio-pci") || stub_is_hold_only(stub))
                 return 0;
         if (!driver_name_is_valid(stub))
-                return refuse(ctx, report, VFIOCTL_OUTCOME_INVALID, -EINVAL,
+                return plan_refuse(ctx, report, VFIOCTL_OUTCOME_INVALID, -EINVAL,
                               "'%.40s' is not a driver name", word);
         r = host_driver_exists(host, stub);
         if (r < 0)
                 return r;
         if (r > 0 && strstr(stub, "vfio"))
                 return 0;
-        return refuse(ctx, report, VFIOCTL_OUTCOME_INVALID, -EINVAL,
+        return plan_refuse(ctx, report, VFIOCTL_OUTCOME_INVALID, -EINVAL,
                       "'%s' is not a stub driver%s: a reservation hands a device to vfio-pci "
                       "(vfio), pci-stub (kvm), xen-pciback (xen) or a loaded vfio variant driver, "
                       "never to a host driver",
@@ -864,17 +850,17 @@ static int reserve_requested(struct reserve_ctx *c, const struct vfioctl_pci_add
                         return r;
                 }
                 if (vfioctl_device_get_error(dev, &msg) < 0)
-                        return refuse(c->ctx, c->report, VFIOCTL_OUTCOME_REFUSED, -EIO,
+                        return plan_refuse(c->ctx, c->report, VFIOCTL_OUTCOME_REFUSED, -EIO,
                                       "%s cannot be reserved: its sysfs entry is damaged (%s)",
                                       vfioctl_device_get_address(dev), msg);
                 if (vfioctl_device_is_bridge(dev))
-                        return refuse(c->ctx, c->report, VFIOCTL_OUTCOME_REFUSED, -EINVAL,
+                        return plan_refuse(c->ctx, c->report, VFIOCTL_OUTCOME_REFUSED, -EINVAL,
                                       "%s is a bridge: bridges are never given to guests and "
                                       "never bound to a stub, so it cannot be reserved",
                                       vfioctl_device_get_address(dev));
                 if (!streq(c->stub, "pci-stub") && !stub_is_hold_only(c->stub) &&
                     vfioctl_device_get_group_number(dev) < 0)
-                        return refuse(c->ctx, c->report, VFIOCTL_OUTCOME_REFUSED, -ENODEV,
+                        return plan_refuse(c->ctx, c->report, VFIOCTL_OUTCOME_REFUSED, -ENODEV,
                                       "%s is in no IOMMU group, so VFIO cannot take it and "
                                       "nothing was reserved. Enable the IOMMU: VT-d or AMD-Vi in "
                                       "the firmware setup, intel_iommu=on or amd_iommu=on on the "
@@ -943,7 +929,7 @@ static int check_safety(struct reserve_ctx *c)
         }
         if (unsafe == 0)
                 return 0;
-        return refuse(c->ctx, c->report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+        return plan_refuse(c->ctx, c->report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
                       "refusing to reserve what the host is using (%d use%s below): from the "
                       "next boot on it would be taken before the host could use it; nothing was "
                       "reserved",
@@ -1030,7 +1016,7 @@ VFIOCTL_EXPORT int vfioctl_reserve(vfioctl_host *host, vfioctl_reservations *res
                 return r;
         r = reserve_requested(&c, addrs, n);
         if (r >= 0 && c.n_blockers > 0)
-                r = refuse(c.ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                r = plan_refuse(c.ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
                            "cannot reserve %s alone: IOMMU group %d also holds %d device%s on "
                            "host drivers, and VFIO can only take the whole group; nothing was "
                            "reserved",
@@ -1062,7 +1048,7 @@ VFIOCTL_EXPORT int vfioctl_unreserve(vfioctl_reservations *res, const struct vfi
                 if (!vfioctl_reservations_find(res, &addrs[i])) {
                         char buf[VFIOCTL_PCI_ADDR_MAX];
 
-                        return refuse(res->ctx, report, VFIOCTL_OUTCOME_INVALID, -ENOENT,
+                        return plan_refuse(res->ctx, report, VFIOCTL_OUTCOME_INVALID, -ENOENT,
                                       "%s is not reserved (%s has no [%s] entry); nothing was "
                                       "changed",
                                       vfioctl_pci_addr_format(&addrs[i], buf), res->path, buf);
@@ -1136,7 +1122,11 @@ static int plan_override_only(struct boot_ctx *b, vfioctl_device **devs, size_t 
         time_t now = time(NULL);
         int unsafe = 0, r;
 
-        *p = (struct plan) {};
+        *p = (struct plan) {
+                .kind = "boot",
+                .action = VFIOCTL_ACTION_DETACHED,
+                .pf_vfs = true,
+        };
         for (size_t i = 0; i < n; i++) {
                 r = plan_check_safety(b->host, devs[i], report);
                 if (r < 0)
@@ -1144,7 +1134,7 @@ static int plan_override_only(struct boot_ctx *b, vfioctl_device **devs, size_t 
                 unsafe += r;
         }
         if (unsafe > 0)
-                return refuse(b->ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                return plan_refuse(b->ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
                               "the host is using it (%d use%s)", unsafe, unsafe == 1 ? "" : "s");
         for (size_t i = 0; i < n && r >= 0; i++) {
                 const char *override = NULL;
@@ -1187,6 +1177,7 @@ static int boot_apply(struct boot_ctx *b, vfioctl_device **devs, size_t n, const
                 .command = b->command,
         };
         vfioctl_report *tmp = NULL;
+        struct plan_state known = {};
         struct plan p = {};
         int r;
 
@@ -1194,14 +1185,18 @@ static int boot_apply(struct boot_ctx *b, vfioctl_device **devs, size_t n, const
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++)
                 addrs[i] = *vfioctl_device_get_addr(devs[i]);
-        r = host_driver_exists(b->host, stub);
-        if (r > 0)
-                r = plan_detach(b->host, b->st, addrs, n, &o, tmp, &p);
-        else if (r == 0)
+        r = plan_state_load(b->st, &known);
+        if (r >= 0)
+                r = host_driver_exists(b->host, stub);
+        if (r > 0) {
+                r = plan_detach(b->host, &known, addrs, n, &o, tmp, &p);
+                p.kind = "boot";
+        } else if (r == 0)
                 r = plan_override_only(b, devs, n, stub, tmp, &p);
         if (r >= 0)
-                r = detach_run_plan(b->host, b->st, "boot", &o, &p, VFIOCTL_ACTION_DETACHED, tmp);
+                r = plan_execute(b->host, b->st, &p, &o, tmp);
         plan_clear(&p);
+        plan_state_clear(&known);
         copy_report(b->report, tmp);
         if (vfioctl_report_get_outcome(tmp) == VFIOCTL_OUTCOME_ATTENTION)
                 b->attention = true;
@@ -1313,8 +1308,9 @@ VFIOCTL_EXPORT int vfioctl_boot(vfioctl_host *host, vfioctl_state *st, vfioctl_r
                 .opts = opts,
                 .report = report,
         };
-        if (!vfioctl_ctx_is_dry_run(b.ctx) && st->lock_fd < 0)
-                return ctx_error(b.ctx, -ENOLCK, "the state must be locked (vfioctl_state_lock) first");
+        r = op_require_lock(b.ctx, st);
+        if (r < 0)
+                return r;
         if (addr) {
                 const struct vfioctl_reservation *e = vfioctl_reservations_find(res, addr);
 
