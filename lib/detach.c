@@ -12,35 +12,37 @@
 
 static const struct vfioctl_op_options default_opts;
 
-typedef int (*planner_fn)(vfioctl_host *host, const struct plan_state *s,
-                          const struct vfioctl_pci_addr *addrs, size_t n,
-                          const struct vfioctl_op_options *opts, vfioctl_report *report,
-                          struct plan *ret);
+typedef int (*addrs_planner_fn)(vfioctl_host *host, const struct plan_state *s,
+                                const struct vfioctl_pci_addr *addrs, size_t n,
+                                const struct vfioctl_op_options *opts, vfioctl_report *report,
+                                struct plan *ret);
+
+struct addrs_request {
+        addrs_planner_fn planner;
+        const struct vfioctl_pci_addr *addrs;
+        size_t n;
+        const struct vfioctl_op_options *opts;
+};
+
+static int addrs_planner(vfioctl_host *host, const struct plan_state *s, void *userdata,
+                         vfioctl_report *report, struct plan *ret)
+{
+        struct addrs_request *rq = userdata;
+
+        return rq->planner(host, s, rq->addrs, rq->n, rq->opts, report, ret);
+}
 
 /* Detach and reattach differ only in how they plan: plan, then run it. */
 static int plan_and_run(vfioctl_host *host, vfioctl_state *st, const struct vfioctl_pci_addr *addrs,
                         size_t n, const struct vfioctl_op_options *opts, vfioctl_report *report,
-                        planner_fn planner)
+                        addrs_planner_fn planner)
 {
-        struct plan_state known;
-        struct plan p;
-        int r;
+        struct addrs_request rq = { .planner = planner, .addrs = addrs, .n = n };
 
         if (!host || !st || (!addrs && n > 0))
                 return -EINVAL;
-        opts = opts ? opts : &default_opts;
-        r = op_require_lock(vfioctl_host_get_ctx(host), st);
-        if (r < 0)
-                return r;
-        r = plan_state_load(st, &known);
-        if (r < 0)
-                return r;
-        r = planner(host, &known, addrs, n, opts, report, &p);
-        if (r >= 0)
-                r = plan_execute(host, st, &p, opts, report);
-        plan_clear(&p);
-        plan_state_clear(&known);
-        return r;
+        rq.opts = opts ? opts : &default_opts;
+        return plan_run(host, st, rq.opts, report, addrs_planner, &rq);
 }
 
 VFIOCTL_EXPORT int vfioctl_detach(vfioctl_host *host, vfioctl_state *st,

@@ -1032,3 +1032,24 @@ out:
         op_run_done(&run);
         return r;
 }
+
+int plan_run(vfioctl_host *host, vfioctl_state *st, const struct vfioctl_op_options *opts,
+             vfioctl_report *report, plan_fn planner, void *userdata)
+{
+        struct plan_state known;
+        struct plan p;
+        int r;
+
+        r = op_require_lock(vfioctl_host_get_ctx(host), st);
+        if (r < 0)
+                return r;
+        r = plan_state_load(st, &known);
+        if (r < 0)
+                return r;
+        r = planner(host, &known, userdata, report, &p);
+        if (r >= 0)
+                r = plan_execute(host, st, &p, opts, report);
+        plan_clear(&p);
+        plan_state_clear(&known);
+        return r;
+}

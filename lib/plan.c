@@ -716,25 +716,36 @@ static int give_back(struct reattach_ctx *c, const struct vfioctl_state_device *
                            row->stub_driver);
                 return plan_add_forget(c->p, row->address);
         }
+        /* Rule 13: taken at boot before any driver had it: the kernel chooses. */
+        return plan_give_back(c->p, c->host, row,
+                              !row->original_driver && reserve_row_is_boot(row)
+                                      ? DRIVER_KERNEL_CHOICE
+                                      : row->original_driver,
+                              c->report);
+}
+
+int plan_give_back(struct plan *p, vfioctl_host *host, const struct vfioctl_state_device *row,
+                   const char *target_driver, vfioctl_report *report)
+{
+        struct vfioctl_pci_addr a;
+        vfioctl_device *dev;
+        int r;
+
         r = vfioctl_pci_addr_parse(row->address, &a);
         if (r >= 0)
-                r = vfioctl_host_get_device(c->host, &a, &dev);
+                r = vfioctl_host_get_device(host, &a, &dev);
         if (r == -ENODEV) {
-                ctx_clear_error(c->ctx);
-                report_add(c->report, row->address, VFIOCTL_ACTION_NOT_DETACHED, NULL, NULL,
+                ctx_clear_error(vfioctl_host_get_ctx(host));
+                report_add(report, row->address, VFIOCTL_ACTION_NOT_DETACHED, NULL, NULL,
                            "no longer on the host; forgotten");
-                return plan_add_forget(c->p, row->address);
+                return plan_add_forget(p, row->address);
         }
         if (r < 0)
                 return r;
-        /* Rule 13: taken at boot before any driver had it: the kernel chooses. */
-        r = plan_add_change(c->p, dev,
-                            !row->original_driver && reserve_row_is_boot(row) ? DRIVER_KERNEL_CHOICE
-                                                                               : row->original_driver,
-                            plan_reattach_override(row));
+        r = plan_add_change(p, dev, target_driver, plan_reattach_override(row));
         if (r < 0)
                 return r;
-        return plan_add_forget(c->p, row->address);
+        return plan_add_forget(p, row->address);
 }
 
 /*

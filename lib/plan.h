@@ -108,6 +108,11 @@ int plan_release(vfioctl_host *host, const struct plan_state *s, const char *nam
  */
 int plan_execute(vfioctl_host *host, vfioctl_state *st, const struct plan *p,
                  const struct vfioctl_op_options *opts, vfioctl_report *report);
+/* Locks, loads the state, plans, executes: the body of every changing command. */
+typedef int (*plan_fn)(vfioctl_host *host, const struct plan_state *s, void *userdata,
+                       vfioctl_report *report, struct plan *ret);
+int plan_run(vfioctl_host *host, vfioctl_state *st, const struct vfioctl_op_options *opts,
+             vfioctl_report *report, plan_fn planner, void *userdata);
 /* Changing commands run under the state's lock (a dry run needs none). */
 int op_require_lock(vfioctl_ctx *ctx, vfioctl_state *st);
 
@@ -146,6 +151,9 @@ static inline int plan_check_safety(vfioctl_host *host, vfioctl_device *dev,
         (void) host;
         return vfioctl_device_check_host_use(dev, report);
 }
+/* Rule 2: gives row's device back to target_driver, or forgets a row whose device left. */
+int plan_give_back(struct plan *p, vfioctl_host *host, const struct vfioctl_state_device *row,
+                   const char *target_driver, vfioctl_report *report);
 /* The driver_override a reattach or release leaves (rules 2, 11): none. */
 const char *plan_reattach_override(const struct vfioctl_state_device *row);
 /* "NIC: Intel Corporation 82574L Gigabit Network Connection" or "NIC 8086:10d3". */

@@ -73,10 +73,6 @@ static const char *group_keeps(struct release *c, int group)
 
 static int give_back(struct release *c, const struct vfioctl_state_device *row)
 {
-        struct vfioctl_pci_addr a;
-        vfioctl_device *dev;
-        int r;
-
         if (!row->managed) {
                 const char *stub = strempty(row->stub_driver);
 
@@ -91,21 +87,7 @@ static int give_back(struct release *c, const struct vfioctl_state_device *row)
                            c->name, row->detached_by);
                 return plan_add_owner(c->plan, row->address, VFIOCTL_ROLE_NONE, true);
         }
-        r = vfioctl_pci_addr_parse(row->address, &a);
-        if (r >= 0)
-                r = vfioctl_host_get_device(c->host, &a, &dev);
-        if (r == -ENODEV) {
-                ctx_clear_error(c->ctx);
-                report_add(c->report, row->address, VFIOCTL_ACTION_NOT_DETACHED, NULL, NULL,
-                           "no longer on the host; forgotten");
-                return plan_add_forget(c->plan, row->address);
-        }
-        if (r < 0)
-                return r;
-        r = plan_add_change(c->plan, dev, row->original_driver, plan_reattach_override(row));
-        if (r < 0)
-                return r;
-        return plan_add_forget(c->plan, row->address);
+        return plan_give_back(c->plan, c->host, row, row->original_driver, c->report);
 }
 
 static int plan_groups(struct release *c)
@@ -224,30 +206,30 @@ out:
 
 static const struct vfioctl_op_options default_opts;
 
+struct release_request {
+        const char *name;
+        const struct vfioctl_pci_addr *addrs;
+        size_t n;
+};
+
+static int release_planner(vfioctl_host *host, const struct plan_state *s, void *userdata,
+                           vfioctl_report *report, struct plan *ret)
+{
+        struct release_request *rq = userdata;
+
+        return plan_release(host, s, rq->name, rq->addrs, rq->n, report, ret);
+}
+
 VFIOCTL_EXPORT int vfioctl_release(vfioctl_host *host, vfioctl_state *st, const char *name,
                                    const struct vfioctl_pci_addr *addrs, size_t n,
                                    const struct vfioctl_op_options *opts,
                                    vfioctl_report *report)
 {
-        struct plan_state known;
-        struct plan p;
-        int r;
+        struct release_request rq = { .name = name, .addrs = addrs, .n = n };
 
         if (!host || !st || !name || (!addrs && n > 0))
                 return -EINVAL;
-        opts = opts ? opts : &default_opts;
-        r = op_require_lock(vfioctl_host_get_ctx(host), st);
-        if (r < 0)
-                return r;
-        r = plan_state_load(st, &known);
-        if (r < 0)
-                return r;
-        r = plan_release(host, &known, name, addrs, n, report, &p);
-        if (r >= 0)
-                r = plan_execute(host, st, &p, opts, report);
-        plan_clear(&p);
-        plan_state_clear(&known);
-        return r;
+        return plan_run(host, st, opts ? opts : &default_opts, report, release_planner, &rq);
 }
 
 VFIOCTL_EXPORT int vfioctl_release_dead(vfioctl_host *host, vfioctl_state *st,
