@@ -89,7 +89,7 @@ static int refuse(struct prep *p, enum vfioctl_outcome outcome, int error, const
 /* A row of another guest in dev's group: rule 4 says the group is theirs. */
 static const struct vfioctl_state_device *group_taken(struct prep *p, vfioctl_device *dev)
 {
-        return plan_group_owner(p->host, p->k, dev, p->name);
+        return group_owner_row(p->host, p->k, dev, p->name);
 }
 
 static struct member *member_find(struct prep *p, const char *address)
@@ -396,40 +396,17 @@ static void group_info(struct prep *p, int group, struct group_info *gi)
         }
 }
 
+/* Rule 6: the group is not viable and the hostdev did not ask for group='auto'. */
 static int refuse_group(struct prep *p, int group, const struct group_info *gi, int n)
 {
-        if (gi->unmanaged)
-                return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
-                              "line %u: %s is managed='no', but IOMMU group %d is not viable: "
-                              "%d other member%s still on host drivers (below). vfioctl does "
-                              "not touch the drivers of an unmanaged device's group: detach "
-                              "them first ('vfioctl detach --group %s'), or make the hostdev "
-                              "managed='yes' with <driver name='vfio' group='auto'/>",
-                              gi->line, gi->first, group, n, n == 1 ? " is" : "s are",
-                              gi->first);
-        if (p->opts->flags & VFIOCTL_OP_LIBVIRT)
-                return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
-                              "cannot assign %s: IOMMU group %d also holds %d device%s the "
-                              "host still uses (below), and VFIO takes whole groups only.\n"
-                              "Ways out:\n"
-                              "  <vfioctl:assign xmlns:vfioctl='" VFIOCTL_METADATA_NS "' "
-                              "group='auto'/> in the domain's <metadata> (or <vfioctl:hostdev "
-                              "address='%s' group='auto'/> inside it): detach them too and "
-                              "hold them for this domain\n"
-                              "  add them to the domain as <hostdev>s with <address "
-                              "type='unassigned'/>\n"
-                              "  or move the card to a slot with an IOMMU group of its own",
-                              gi->first, group, n, n == 1 ? "" : "s", gi->first);
-        return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
-                      "line %u: cannot assign %s: IOMMU group %d also holds %d device%s the "
-                      "host still uses (below), and VFIO takes whole groups only.\n"
-                      "Ways out:\n"
-                      "  <driver name='vfio' group='auto'/> in the <hostdev> (--group auto):"
-                      " detach them too and hold them for this guest\n"
-                      "  list them in the definition (assigned='no' holds one without giving it"
-                      " to the guest)\n"
-                      "  or move the card to a slot with an IOMMU group of its own",
-                      gi->line, gi->first, group, n, n == 1 ? "" : "s");
+        enum group_asker asker = gi->unmanaged                      ? GROUP_ASKER_UNMANAGED
+                                 : p->opts->flags & VFIOCTL_OP_LIBVIRT ? GROUP_ASKER_LIBVIRT
+                                                                       : GROUP_ASKER_ASSIGN;
+        int r = group_refuse(p->ctx, p->report, asker, gi->first, gi->line, group, n);
+
+        if (p->opts->flags & VFIOCTL_OP_FROM_ADDRESSES)
+                strip_xml_position(p->ctx->errmsg);
+        return r;
 }
 
 /* The members of a group the definition does not list. */
@@ -438,25 +415,26 @@ static int check_sibling(struct prep *p, vfioctl_device *dev, const struct group
 {
         const char *addr = vfioctl_device_get_name(dev);
         struct member *m;
-        char desc[256];
         int r;
 
         r = check_pending(p, addr);
         if (r < 0)
                 return r;
-        if (vfioctl_device_is_viable_member(dev)) {
-                /* Unbound members and bridges on pcieport stay as they are; what
-                 * sits on a stub is held, so the group's ownership is concrete.
-                 * Rule 11: one vfioctl did not put there is held as found
-                 * (recorded, never detached or reattached by vfioctl). */
-                if (!vfioctl_device_is_on_stub(dev))
-                        return 0;
+        switch (group_member_verdict(dev)) { /* Rule 1, for a guest: rule 6 */
+        case GROUP_MEMBER_STAYS:
+                return 0; /* unbound members, bridges on pcieport */
+        case GROUP_MEMBER_ON_STUB:
+                /* Held, so the group's ownership is concrete. Rule 11: one
+                 * vfioctl did not put there is held as found (recorded,
+                 * never detached or reattached by vfioctl). */
                 r = member_add(p, dev, NULL, &m);
                 if (r < 0)
                         return r;
                 m->stub = vfioctl_device_get_driver(dev);
                 m->how = m->row ? KEEP : FOUND;
                 return 0;
+        case GROUP_MEMBER_IN_THE_WAY:
+                break;
         }
         if (gi->auto_mode && !gi->unmanaged) {
                 r = member_add(p, dev, NULL, &m);
@@ -468,9 +446,7 @@ static int check_sibling(struct prep *p, vfioctl_device *dev, const struct group
                 return 0;
         }
         (*n_blockers)++;
-        return report_add(p->report, addr, VFIOCTL_ACTION_GROUP_MEMBER,
-                          vfioctl_device_get_driver(dev), NULL, "%s",
-                          plan_describe(dev, desc, sizeof(desc)));
+        return group_member_blocks(dev, p->report);
 }
 
 static int check_group(struct prep *p, int group)

@@ -4,10 +4,19 @@
  * the unit of every decision vfioctl makes. A group is viable when VFIO
  * may hand it to a guest: every member unbound or on a driver that leaves
  * DMA ownership to VFIO (kernel-semantics.md §3).
+ *
+ * The group verdict of DESIGN §3 lives here, one function per rule, for
+ * every command that takes devices from the host (detach, assign, reserve):
+ * what each other member of a device's group is (rule 1, and rule 6 for a
+ * guest), the refusal that names the ways out, and who owns the group as
+ * sysfs shows it now (rule 4).
  */
 #include <errno.h>
 
-#include "internal.h"
+#include <stdio.h>
+
+#include "metadata.h"
+#include "plan.h"
 
 int group_new(vfioctl_host *host, unsigned number, vfioctl_group **ret)
 {
@@ -106,4 +115,122 @@ VFIOCTL_EXPORT bool vfioctl_group_is_viable(vfioctl_group *group)
                 if (!vfioctl_device_is_viable_member(group->devices[i]))
                         return false;
         return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* The group verdict                                                  */
+
+/* Rule 1 */
+enum group_member group_member_verdict(vfioctl_device *m)
+{
+        /* Unbound members, bridges on pcieport and members on a stub leave
+         * the group viable; a member on a host driver keeps VFIO out. */
+        if (!vfioctl_device_is_viable_member(m))
+                return GROUP_MEMBER_IN_THE_WAY;
+        return vfioctl_device_is_on_stub(m) ? GROUP_MEMBER_ON_STUB : GROUP_MEMBER_STAYS;
+}
+
+/* Rules 1 and 6: a member in VFIO's way that does not come along, named in the report. */
+int group_member_blocks(vfioctl_device *m, vfioctl_report *report)
+{
+        char desc[256];
+
+        return report_add(report, vfioctl_device_get_name(m), VFIOCTL_ACTION_GROUP_MEMBER,
+                          vfioctl_device_get_driver(m), NULL, "%s",
+                          plan_describe(m, desc, sizeof(desc)));
+}
+
+/* Rules 1 and 6: the group is not viable and nothing asked for its members to come along. */
+int group_refuse(vfioctl_ctx *ctx, vfioctl_report *report, enum group_asker asker,
+                 const char *first, unsigned line, int group, int n)
+{
+        switch (asker) {
+        case GROUP_ASKER_DETACH:
+                return plan_refuse(ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                                   "cannot detach %s alone: IOMMU group %d also holds %d device%s "
+                                   "the host still uses, and VFIO can only take the whole group:\n"
+                                   "Ways out:\n"
+                                   "  --group        detach them too, in this one call (they leave "
+                                   "the host)\n"
+                                   "  --driver kvm   only hold the device with pci-stub (legacy; it "
+                                   "cannot be given to a guest through VFIO while the group is "
+                                   "shared)\n"
+                                   "  or move the card to a slot with an IOMMU group of its own",
+                                   first, group, n, n == 1 ? "" : "s");
+        case GROUP_ASKER_UNMANAGED:
+                return plan_refuse(ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                                   "line %u: %s is managed='no', but IOMMU group %d is not viable: "
+                                   "%d other member%s still on host drivers (below). vfioctl does "
+                                   "not touch the drivers of an unmanaged device's group: detach "
+                                   "them first ('vfioctl detach --group %s'), or make the hostdev "
+                                   "managed='yes' with <driver name='vfio' group='auto'/>",
+                                   line, first, group, n, n == 1 ? " is" : "s are", first);
+        case GROUP_ASKER_LIBVIRT:
+                return plan_refuse(ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                                   "cannot assign %s: IOMMU group %d also holds %d device%s the "
+                                   "host still uses (below), and VFIO takes whole groups only.\n"
+                                   "Ways out:\n"
+                                   "  <vfioctl:assign xmlns:vfioctl='" VFIOCTL_METADATA_NS "' "
+                                   "group='auto'/> in the domain's <metadata> (or <vfioctl:hostdev "
+                                   "address='%s' group='auto'/> inside it): detach them too and "
+                                   "hold them for this domain\n"
+                                   "  add them to the domain as <hostdev>s with <address "
+                                   "type='unassigned'/>\n"
+                                   "  or move the card to a slot with an IOMMU group of its own",
+                                   first, group, n, n == 1 ? "" : "s", first);
+        case GROUP_ASKER_ASSIGN:
+                break;
+        }
+        return plan_refuse(ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                           "line %u: cannot assign %s: IOMMU group %d also holds %d device%s the "
+                           "host still uses (below), and VFIO takes whole groups only.\n"
+                           "Ways out:\n"
+                           "  <driver name='vfio' group='auto'/> in the <hostdev> (--group auto):"
+                           " detach them too and hold them for this guest\n"
+                           "  list them in the definition (assigned='no' holds one without giving "
+                           "it to the guest)\n"
+                           "  or move the card to a slot with an IOMMU group of its own",
+                           line, first, group, n, n == 1 ? "" : "s");
+}
+
+/*
+ * Rule 4: who owns the group dev is in, other than except (NULL: anyone).
+ * A device's own row is authoritative, and the group is the one sysfs
+ * shows now: group numbers move (SR-IOV toggled, hotplug, a reboot), so
+ * the numbers recorded in the state are never trusted to find members.
+ */
+const struct vfioctl_state_device *group_owner_row(vfioctl_host *host, const struct plan_state *s,
+                                               vfioctl_device *dev, const char *except)
+{
+        const struct vfioctl_state_device *row;
+        vfioctl_group *g;
+
+        if (vfioctl_device_get_group_number(dev) >= 0 &&
+            vfioctl_host_get_group(host, (unsigned) vfioctl_device_get_group_number(dev), &g) >= 0)
+                for (size_t i = 0; i < vfioctl_group_n_devices(g); i++) {
+                        row = plan_row_find(s,
+                                            vfioctl_device_get_name(vfioctl_group_device_at(g, i)));
+                        if (row && row->owner && !streq_ptr(row->owner, except))
+                                return row;
+                }
+        ctx_clear_error(vfioctl_host_get_ctx(host));
+        row = plan_row_find(s, vfioctl_device_get_name(dev));
+        return row && row->owner && !streq_ptr(row->owner, except) ? row : NULL;
+}
+
+/*
+ * Rule 4: the group a recorded device is in now, as sysfs shows it, never
+ * the number recorded with it (issue 14: numbers move); -1 for a device in
+ * none or no longer on the host.
+ */
+int group_of_row(vfioctl_host *host, const struct vfioctl_state_device *row)
+{
+        struct vfioctl_pci_addr a;
+        vfioctl_device *dev;
+
+        if (vfioctl_pci_addr_parse(row->address, &a) < 0 || host_find_device(host, &a, &dev) < 0) {
+                ctx_clear_error(vfioctl_host_get_ctx(host));
+                return -1;
+        }
+        return vfioctl_device_get_group_number(dev);
 }

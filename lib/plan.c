@@ -296,32 +296,6 @@ int plan_refuse_pending(vfioctl_ctx *ctx, vfioctl_report *report, const char *ad
                            address, op->command, op->pid);
 }
 
-/*
- * Rule 4: who owns the group dev is in, other than except (NULL: anyone).
- * A device's own row is authoritative, and the group is the one sysfs
- * shows now: group numbers move (SR-IOV toggled, hotplug, a reboot), so
- * the numbers recorded in the state are never trusted to find members.
- */
-const struct vfioctl_state_device *plan_group_owner(vfioctl_host *host,
-                                                    const struct plan_state *s,
-                                                    vfioctl_device *dev, const char *except)
-{
-        const struct vfioctl_state_device *row;
-        vfioctl_group *g;
-
-        if (vfioctl_device_get_group_number(dev) >= 0 &&
-            vfioctl_host_get_group(host, (unsigned) vfioctl_device_get_group_number(dev), &g) >= 0)
-                for (size_t i = 0; i < vfioctl_group_n_devices(g); i++) {
-                        row = plan_row_find(s,
-                                       vfioctl_device_get_name(vfioctl_group_device_at(g, i)));
-                        if (row && row->owner && !streq_ptr(row->owner, except))
-                                return row;
-                }
-        ctx_clear_error(vfioctl_host_get_ctx(host));
-        row = plan_row_find(s, vfioctl_device_get_name(dev));
-        return row && row->owner && !streq_ptr(row->owner, except) ? row : NULL;
-}
-
 /* ------------------------------------------------------------------ */
 /* Detach                                                             */
 
@@ -446,45 +420,43 @@ static int add_target(struct detach_ctx *d, vfioctl_device *dev)
 static int detach_group_members(struct detach_ctx *d, vfioctl_device *dev,
                                 const struct vfioctl_pci_addr *addrs, size_t n)
 {
+        bool take = d->opts->flags & VFIOCTL_OP_GROUP;
         vfioctl_group *group;
-        char desc[256];
-        int r;
+        int r = 0;
 
         if (vfioctl_device_get_group_number(dev) < 0 || stub_is_hold_only(d->host, d->stub))
                 return 0;
         r = vfioctl_host_get_group(d->host, vfioctl_device_get_group_number(dev), &group);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < vfioctl_group_n_devices(group); i++) {
+        for (size_t i = 0; i < vfioctl_group_n_devices(group) && r >= 0; i++) {
                 vfioctl_device *m = vfioctl_group_device_at(group, i);
 
                 if (m == dev || addr_requested(addrs, n, vfioctl_device_get_addr(m)))
                         continue;
-                if (vfioctl_device_is_viable_member(m)) {
-                        /* Bridges on pcieport, unbound members, members on a stub. */
-                        if ((d->opts->flags & VFIOCTL_OP_GROUP) && vfioctl_device_is_on_stub(m) &&
-                            !plan_row_find(d->k, vfioctl_device_get_name(m)))
+                switch (group_member_verdict(m)) { /* Rule 1 */
+                case GROUP_MEMBER_STAYS:
+                        break;
+                case GROUP_MEMBER_ON_STUB:
+                        /* Remembered as found, so that reattach leaves it. */
+                        if (take && !plan_row_find(d->k, vfioctl_device_get_name(m)))
                                 r = note_found(d, m);
-                        if (r < 0)
-                                return r;
-                        continue;
+                        break;
+                case GROUP_MEMBER_IN_THE_WAY:
+                        if (take) {
+                                r = add_target(d, m);
+                                break;
+                        }
+                        d->n_blockers++;
+                        if (!d->blocked) {
+                                d->blocker_group = vfioctl_group_get_number(group);
+                                d->blocked = vfioctl_device_get_name(dev);
+                        }
+                        r = group_member_blocks(m, d->report);
+                        break;
                 }
-                if (d->opts->flags & VFIOCTL_OP_GROUP) {
-                        r = add_target(d, m);
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                d->n_blockers++;
-                if (!d->blocked) {
-                        d->blocker_group = vfioctl_group_get_number(group);
-                        d->blocked = vfioctl_device_get_name(dev);
-                }
-                report_add(d->report, vfioctl_device_get_name(m), VFIOCTL_ACTION_GROUP_MEMBER,
-                           vfioctl_device_get_driver(m), NULL, "%s",
-                           plan_describe(m, desc, sizeof(desc)));
         }
-        return 0;
+        return r;
 }
 
 static int detach_requested(struct detach_ctx *d, vfioctl_device *dev,
@@ -508,7 +480,7 @@ static int detach_requested(struct detach_ctx *d, vfioctl_device *dev,
                                d->opts->flags & VFIOCTL_OP_FORCE, d->report); /* Rule 10 */
         if (r < 0)
                 return r;
-        o = plan_group_owner(d->host, d->k, dev, NULL);
+        o = group_owner_row(d->host, d->k, dev, NULL);
         if (o)
                 return plan_refuse(d->ctx, d->report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
                               "%s is in IOMMU group %d, which belongs to guest '%s' (it holds %s, "
@@ -540,19 +512,6 @@ int plan_check_group_exists(vfioctl_host *host, vfioctl_device *dev, const char 
                       "one), so %s cannot take it and nothing was changed. Move it to a slot "
                       "the IOMMU covers, or only hold it with pci-stub",
                       vfioctl_device_get_name(dev), stub);
-}
-
-static int refuse_group(struct detach_ctx *d)
-{
-        return plan_refuse(d->ctx, d->report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
-                      "cannot detach %s alone: IOMMU group %u also holds %d device%s the host "
-                      "still uses, and VFIO can only take the whole group:\n"
-                      "Ways out:\n"
-                      "  --group        detach them too, in this one call (they leave the host)\n"
-                      "  --driver kvm   only hold the device with pci-stub (legacy; it cannot be "
-                      "given to a guest through VFIO while the group is shared)\n"
-                      "  or move the card to a slot with an IOMMU group of its own",
-                      d->blocked, d->blocker_group, d->n_blockers, d->n_blockers == 1 ? "" : "s");
 }
 
 static int build_changes(struct detach_ctx *d)
@@ -636,7 +595,8 @@ int plan_detach(vfioctl_host *host, const struct plan_state *s,
         if (r < 0)
                 goto out;
         if (d.n_blockers > 0) {
-                r = refuse_group(&d);
+                r = group_refuse(d.ctx, report, GROUP_ASKER_DETACH, d.blocked, 0,
+                                 (int) d.blocker_group, d.n_blockers);
                 goto out;
         }
         for (size_t i = 0; i < d.n_targets && !(opts->flags & VFIOCTL_OP_FORCE); i++) {
@@ -778,6 +738,24 @@ static int add_group(struct reattach_ctx *c, int group)
         return 0;
 }
 
+/* Rule 4: a group goes back whole: every member with a row, as sysfs shows the group now. */
+static int give_back_group(struct reattach_ctx *c, int group)
+{
+        const struct vfioctl_state_device *row;
+        vfioctl_group *g;
+        int r;
+
+        r = vfioctl_host_get_group(c->host, (unsigned) group, &g);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < vfioctl_group_n_devices(g) && r >= 0; i++) {
+                row = plan_row_find(c->k, vfioctl_device_get_name(vfioctl_group_device_at(g, i)));
+                if (row)
+                        r = give_back(c, row);
+        }
+        return r;
+}
+
 /* A device named on the command line that has no row of ours. */
 static int not_ours(struct reattach_ctx *c, const struct vfioctl_pci_addr *a, bool group)
 {
@@ -835,15 +813,13 @@ int plan_reattach(vfioctl_host *host, const struct plan_state *s,
                 row = plan_row_find(c.k, addr);
                 if (!row)
                         r = not_ours(&c, &addrs[i], group);
-                else if (group && row->group >= 0)
-                        r = add_group(&c, row->group);
+                else if (group && group_of_row(host, row) >= 0)
+                        r = add_group(&c, group_of_row(host, row));
                 else
                         r = give_back(&c, row);
         }
         for (size_t g = 0; g < c.n_groups && r >= 0; g++)
-                for (size_t i = 0; i < c.k->n_rows && r >= 0; i++)
-                        if (c.k->rows[i].group == c.groups[g])
-                                r = give_back(&c, &c.k->rows[i]);
+                r = give_back_group(&c, c.groups[g]);
         if (r >= 0 && c.n_owned > 0)
                 r = plan_refuse(c.ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
                            "refusing to give back what a guest owns (guest '%s'); nothing was "

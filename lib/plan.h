@@ -137,10 +137,29 @@ int plan_add_viable_group(struct plan *p, int group);
 /* The stub driver is loaded; else refuses (REFUSED, or INVALID for an unknown name). */
 int plan_check_stub(vfioctl_host *host, const char *word, const char *stub,
                     vfioctl_report *report);
-/* Rule 4: the row of another guest (not except) in dev's group as sysfs shows it, or NULL. */
-const struct vfioctl_state_device *plan_group_owner(vfioctl_host *host,
-                                                    const struct plan_state *s,
-                                                    vfioctl_device *dev, const char *except);
+/* group.c: the group verdict (DESIGN §3 rules 1, 4, 6). */
+enum group_member {
+        GROUP_MEMBER_STAYS,     /* unbound, or a bridge on pcieport: left as it is */
+        GROUP_MEMBER_ON_STUB,   /* on a stub already: owned with the group, never written */
+        GROUP_MEMBER_IN_THE_WAY, /* on a host driver: VFIO cannot take the group with it */
+};
+enum group_member group_member_verdict(vfioctl_device *m);
+/* A GROUP_MEMBER entry naming m, its driver and what it is. */
+int group_member_blocks(vfioctl_device *m, vfioctl_report *report);
+/* Who refuses a group with n members in the way, and so which ways out the message names. */
+enum group_asker {
+        GROUP_ASKER_DETACH,    /* detach without the group */
+        GROUP_ASKER_ASSIGN,    /* a hostdev without group='auto' (line: where it is) */
+        GROUP_ASKER_UNMANAGED, /* a managed='no' hostdev: the admin prepares its group */
+        GROUP_ASKER_LIBVIRT,   /* a domain from libvirt's hook: the ways out are its metadata */
+};
+int group_refuse(vfioctl_ctx *ctx, vfioctl_report *report, enum group_asker asker,
+                 const char *first, unsigned line, int group, int n);
+/* The row of another guest (not except) in dev's group as sysfs shows it, or NULL. */
+const struct vfioctl_state_device *group_owner_row(vfioctl_host *host, const struct plan_state *s,
+                                               vfioctl_device *dev, const char *except);
+/* The group a recorded device is in now (sysfs); -1: none, or it left the host. */
+int group_of_row(vfioctl_host *host, const struct vfioctl_state_device *row);
 /* Rule 11: a device in no IOMMU group is refused for a vfio driver (REFUSED). */
 int plan_check_group_exists(vfioctl_host *host, vfioctl_device *dev, const char *stub,
                             vfioctl_report *report);

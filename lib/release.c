@@ -22,6 +22,7 @@ struct release {
         const char *name;
         const struct vfioctl_state_device **rows; /* the guest's, by address */
         size_t n_rows;
+        int *group;                        /* parallel to rows: the group in sysfs now */
         bool *selected;                    /* parallel to rows */
         bool *back;                        /* leaves the guest now */
         struct plan *plan;
@@ -30,6 +31,7 @@ struct release {
 static void release_clear(struct release *c)
 {
         free(c->rows);
+        free(c->group);
         free(c->selected);
         free(c->back);
 }
@@ -65,7 +67,7 @@ static int select_devices(struct release *c, const struct vfioctl_pci_addr *addr
 static const char *group_keeps(struct release *c, int group)
 {
         for (size_t i = 0; i < c->n_rows; i++)
-                if (c->rows[i]->group == group && !c->selected[i] &&
+                if (c->group[i] == group && !c->selected[i] &&
                     c->rows[i]->role == VFIOCTL_ROLE_ASSIGNED)
                         return c->rows[i]->address;
         return NULL;
@@ -101,13 +103,13 @@ static int plan_groups(struct release *c)
 
                 if (!c->selected[i])
                         continue;
-                keeps = row->group >= 0 ? group_keeps(c, row->group) : NULL;
+                keeps = c->group[i] >= 0 ? group_keeps(c, c->group[i]) : NULL;
                 if (keeps) {
                         report_add(c->report, row->address, VFIOCTL_ACTION_LEFT_ALONE,
                                    row->stub_driver, row->stub_driver,
                                    "released, but held for guest '%s' until the rest of IOMMU "
                                    "group %d (%s) is released: the group goes back whole",
-                                   c->name, row->group, keeps);
+                                   c->name, c->group[i], keeps);
                         r = plan_add_owner(c->plan, row->address, VFIOCTL_ROLE_HELD,
                                            row->managed);
                         if (r < 0)
@@ -116,7 +118,7 @@ static int plan_groups(struct release *c)
                 }
                 /* The whole group leaves the guest: its held members too. */
                 for (size_t j = 0; j < c->n_rows; j++)
-                        if (j == i || (row->group >= 0 && c->rows[j]->group == row->group))
+                        if (j == i || (c->group[i] >= 0 && c->group[j] == c->group[i]))
                                 c->back[j] = true;
         }
         for (size_t i = 0; i < c->n_rows; i++) {
@@ -153,9 +155,15 @@ static int guest_rows(struct release *c)
         for (size_t i = 0; i < c->k->n_rows; i++)
                 if (streq_ptr(c->k->rows[i].owner, c->name))
                         c->rows[c->n_rows++] = &c->k->rows[i];
+        c->group = calloc(c->n_rows + 1, sizeof(int));
         c->selected = calloc(c->n_rows + 1, sizeof(bool));
         c->back = calloc(c->n_rows + 1, sizeof(bool));
-        return c->selected && c->back ? 0 : -ENOMEM;
+        if (!c->group || !c->selected || !c->back)
+                return -ENOMEM;
+        /* Rule 4: the groups as sysfs shows them now, not as recorded (numbers move). */
+        for (size_t i = 0; i < c->n_rows; i++)
+                c->group[i] = group_of_row(c->host, c->rows[i]);
+        return 0;
 }
 
 int plan_release(vfioctl_host *host, const struct plan_state *s, const char *name,

@@ -522,6 +522,26 @@ static void test_rule2_reattach_forgets_a_device_that_left_the_host(void **state
         fixture_close(&f);
 }
 
+/* Issue 14 item 5: the numbers recorded move (SR-IOV toggled, hotplug, a reboot). */
+static void test_rule4_reattach_group_takes_the_members_sysfs_shows(void **state)
+{
+        struct vfioctl_state_device rows[] = {
+                row("0000:0d:00.0", 13, "igb", "vfio-pci", NULL, 0),
+                row("0000:0d:01.0", 77, "igb", "vfio-pci", NULL, 0), /* recorded elsewhere */
+        };
+        struct plan_state s = { .rows = rows, .n_rows = 2 };
+        struct fixture f;
+
+        (void) state;
+        fixture_open(&f);
+        assert_int_equal(reattach(&f, &s, "0d:00.0", VFIOCTL_OP_GROUP), 0);
+        /* Both members of group 13 as it is now go back, together. */
+        assert_int_equal(f.plan.n_changes, 2);
+        assert_change(&f.plan, 0, "0000:0d:00.0", "vfio-pci", "igb", NULL);
+        assert_change(&f.plan, 1, "0000:0d:01.0", "vfio-pci", "igb", NULL);
+        fixture_close(&f);
+}
+
 /* ------------------------------------------------------------------ */
 /* Assign                                                             */
 
@@ -750,6 +770,26 @@ static void test_rule4_release_holds_a_member_until_its_group_goes(void **state)
         fixture_close(&f);
 }
 
+static void test_rule4_release_reads_the_group_from_sysfs_not_the_record(void **state)
+{
+        struct vfioctl_state_device rows[] = {
+                row("0000:0d:00.0", 13, "igb", "vfio-pci", "g1", VFIOCTL_ROLE_ASSIGNED),
+                row("0000:0d:01.0", 77, "igb", "vfio-pci", "g1", VFIOCTL_ROLE_ASSIGNED),
+        };
+        char *guests[] = { (char *) "g1", NULL };
+        struct plan_state s = { .rows = rows, .n_rows = 2, .guests = guests };
+        struct fixture f;
+
+        (void) state;
+        fixture_open(&f);
+        /* Recorded in another group, 0d:01.0 shares group 13 with 0d:00.0 now. */
+        assert_int_equal(release(&f, &s, "0d:01.0"), 0);
+        assert_int_equal(f.plan.n_changes, 0);
+        assert_int_equal(f.plan.n_owners, 1);
+        assert_int_equal(f.plan.owners[0].role, VFIOCTL_ROLE_HELD);
+        fixture_close(&f);
+}
+
 static void test_rule5_release_leaves_unmanaged_detached(void **state)
 {
         struct vfioctl_state_device rows[] = {
@@ -824,6 +864,7 @@ int main(void)
                 cmocka_unit_test(test_rule11_found_detached_is_forgotten_not_reattached),
                 cmocka_unit_test(test_rule4_reattach_of_what_a_guest_owns_refuses),
                 cmocka_unit_test(test_rule2_reattach_forgets_a_device_that_left_the_host),
+                cmocka_unit_test(test_rule4_reattach_group_takes_the_members_sysfs_shows),
                 cmocka_unit_test(test_rule5_managed_assign_detaches_and_records_the_guest),
                 cmocka_unit_test(test_rule6_group_member_without_group_auto_refuses),
                 cmocka_unit_test(test_rule6_group_auto_detaches_and_holds_the_members),
@@ -834,6 +875,7 @@ int main(void)
                 cmocka_unit_test(test_assign_of_a_guest_that_has_devices_refuses),
                 cmocka_unit_test(test_rule4_release_gives_the_group_back_together),
                 cmocka_unit_test(test_rule4_release_holds_a_member_until_its_group_goes),
+                cmocka_unit_test(test_rule4_release_reads_the_group_from_sysfs_not_the_record),
                 cmocka_unit_test(test_rule5_release_leaves_unmanaged_detached),
                 cmocka_unit_test(test_release_of_another_guests_device_is_invalid),
                 cmocka_unit_test(test_release_of_a_guest_without_devices_forgets_it),
