@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "assign.h"
 #include "metadata.h"
 #include "vfnet.h"
@@ -145,61 +147,6 @@ static int refuse_owned(struct prep *p, vfioctl_device *dev, const struct vfioct
 /* ------------------------------------------------------------------ */
 /* Networks: an interface takes the first free function of its pool    */
 
-/* Who has a pool function already, or NULL when it is free. */
-static const char *function_taken(struct prep *p, const struct vfioctl_pci_addr *a)
-{
-        char name[VFIOCTL_PCI_ADDR_MAX];
-        const struct vfioctl_state_device *row, *o;
-        vfioctl_device *dev;
-
-        if (vfioctl_guest_def_find_hostdev(p->def, a))
-                return p->name;
-        vfioctl_pci_addr_format(a, name);
-        row = plan_row_find(p->k, name);
-        if (row && row->owner)
-                return row->owner;
-        if (vfioctl_host_get_device(p->host, a, &dev) < 0) {
-                ctx_clear_error(p->ctx); /* a missing one is refused when it is checked */
-                return NULL;
-        }
-        o = group_taken(p, dev);
-        return o ? o->owner : NULL;
-}
-
-static int take_from_pool(struct prep *p, size_t i, vfioctl_network_def *pool)
-{
-        vfioctl_guest_hostdev *h = vfioctl_guest_def_hostdev_at(p->def, i);
-        _cleanup_free_ struct vfioctl_pci_addr *fns = NULL;
-        char taken[512] = "", name[VFIOCTL_PCI_ADDR_MAX];
-        size_t n = 0, len = 0;
-        int r;
-
-        r = pool_functions(p->host, pool, &fns, &n);
-        if (r < 0)
-                return refuse(p, VFIOCTL_OUTCOME_REFUSED, r, "line %u: %s: %s",
-                              vfioctl_guest_hostdev_get_line(h), vfioctl_guest_hostdev_get_element(h),
-                              vfioctl_ctx_errmsg(p->ctx));
-        for (size_t k = 0; k < n; k++) {
-                const char *who = function_taken(p, &fns[k]);
-
-                if (!who) {
-                        r = vfioctl_guest_def_resolve_network_from_pool(p->def, i, pool, &fns[k]);
-                        return r < 0 ? refuse(p, VFIOCTL_OUTCOME_INVALID, r, "%s",
-                                              vfioctl_ctx_errmsg(p->ctx))
-                                     : 0;
-                }
-                if (len < sizeof(taken))
-                        len += snprintf(taken + len, sizeof(taken) - len, "%s%s (%s)",
-                                        len ? ", " : "", vfioctl_pci_addr_format(&fns[k], name),
-                                        streq(who, p->name) ? "this guest" : who);
-        }
-        return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
-                      "line %u: %s: network '%s' has no free function left: all %zu are taken: "
-                      "%s. Release a guest that has one, or give the pool more functions",
-                      vfioctl_guest_hostdev_get_line(h), vfioctl_guest_hostdev_get_element(h),
-                      vfioctl_network_def_get_name(pool), n, taken);
-}
-
 static int resolve_networks(struct prep *p)
 {
         int r = 0;
@@ -223,7 +170,8 @@ static int resolve_networks(struct prep *p)
                                       vfioctl_guest_hostdev_get_element(h),
                                       vfioctl_ctx_errmsg(p->ctx));
                 /* An ordinary network: a NIC QEMU makes, none of ours. */
-                r = pool ? take_from_pool(p, i, pool) : vfioctl_guest_def_ignore_network(p->def, i);
+                r = pool ? pool_take(p->host, p->k, p->name, p->def, i, pool, p->report)
+                         : vfioctl_guest_def_ignore_network(p->def, i);
         }
         return r;
 }
@@ -556,7 +504,7 @@ static int check_drivers(struct prep *p)
 }
 
 /* ------------------------------------------------------------------ */
-/* The plan, the writes and the record                                 */
+/* The plan                                                            */
 
 static int build_plan(struct prep *p)
 {
@@ -606,46 +554,24 @@ static int build_plan(struct prep *p)
         return 0;
 }
 
-/* "[\"-device\",\"vfio-pci,…\"]": what the guests row keeps of the arguments. */
-static char *json_strv(char **v)
-{
-        char *buf = NULL;
-        size_t size = 0;
-        FILE *f = open_memstream(&buf, &size);
-
-        if (!f)
-                return NULL;
-        fputc('[', f);
-        for (size_t i = 0; v && v[i]; i++) {
-                fputs(i ? ",\"" : "\"", f);
-                for (const char *s = v[i]; *s; s++) {
-                        if (*s == '"' || *s == '\\')
-                                fprintf(f, "\\%c", *s);
-                        else if ((unsigned char) *s < 0x20)
-                                fprintf(f, "\\u%04x", (unsigned char) *s);
-                        else
-                                fputc(*s, f);
-                }
-                fputc('"', f);
-        }
-        fputc(']', f);
-        if (fclose(f) != 0) {
-                free(buf);
-                return NULL;
-        }
-        return buf;
-}
-
+/* ["-device","vfio-pci,…"]: what the guests row keeps of the arguments. */
 static int qemu_args_json(struct prep *p, char **ret)
 {
+        _cleanup_(json_decrefp) json_t *a = NULL;
         char **args = NULL;
         int r;
 
         r = vfioctl_guest_def_qemu_args(p->def, 0, &args);
         if (r < 0)
                 return r;
-        *ret = json_strv(args);
+        a = json_array();
+        for (size_t i = 0; a && args && args[i] && r >= 0; i++)
+                /* nocheck: a romfile path need not be UTF-8; it is kept as given. */
+                r = json_array_append_new(a, json_string_nocheck(args[i])) < 0 ? -ENOMEM : 0;
         vfioctl_qemu_args_free(args);
+        if (!a || r < 0)
+                return -ENOMEM;
+        *ret = json_dumps(a, JSON_COMPACT);
         return *ret ? 0 : -ENOMEM;
 }
 

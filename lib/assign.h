@@ -67,3 +67,11 @@ int networks_find(vfioctl_ctx *ctx, struct networks *nets, const char *name,
  */
 int pool_functions(vfioctl_host *host, vfioctl_network_def *pool,
                    struct vfioctl_pci_addr **ret, size_t *ret_n);
+/*
+ * Rule 8: hostdev i of def, an interface on pool, takes the first function
+ * of the pool nobody has (listed by guest's own definition, owned by a row,
+ * or in a group another guest owns). Refuses (REFUSED) when none is left,
+ * naming who has each.
+ */
+int pool_take(vfioctl_host *host, const struct plan_state *s, const char *guest,
+              vfioctl_guest_def *def, size_t i, vfioctl_network_def *pool, vfioctl_report *report);

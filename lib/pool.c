@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Hostdev pools (DESIGN rule 8): the libvirt networks an assign was
- * given, and the PCI functions a pool hands out. Which of them is free is
- * the state's business (assign.c); here we only know what a pool holds.
+ * given, the PCI functions a pool hands out, and which of them an
+ * interface takes: the first one no guest has (the state's rows say who).
  *
  * A <pf dev='IF'/> pool is found the way the kernel names it:
  * sys/class/net/IF/device is the PF, its virtfnN links the VFs. That is
@@ -244,4 +244,68 @@ int pool_functions(vfioctl_host *host, vfioctl_network_def *pool, struct vfioctl
                 (*ret)[i] = *vfioctl_network_def_addr_at(pool, i);
         *ret_n = n;
         return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Rule 8: an interface takes the first free function of its pool      */
+
+/* Who has a pool function already, or NULL when it is free. */
+static const char *function_taken(vfioctl_host *host, const struct plan_state *s,
+                                  const char *guest, vfioctl_guest_def *def,
+                                  const struct vfioctl_pci_addr *a)
+{
+        char name[VFIOCTL_PCI_ADDR_MAX];
+        const struct vfioctl_state_device *row, *o;
+        vfioctl_device *dev;
+
+        if (vfioctl_guest_def_find_hostdev(def, a))
+                return guest;
+        vfioctl_pci_addr_format(a, name);
+        row = plan_row_find(s, name);
+        if (row && row->owner)
+                return row->owner;
+        if (vfioctl_host_get_device(host, a, &dev) < 0) {
+                /* A missing one is refused when it is checked. */
+                ctx_clear_error(vfioctl_host_get_ctx(host));
+                return NULL;
+        }
+        o = group_owner_row(host, s, dev, guest); /* Rule 4 */
+        return o ? o->owner : NULL;
+}
+
+int pool_take(vfioctl_host *host, const struct plan_state *s, const char *guest,
+              vfioctl_guest_def *def, size_t i, vfioctl_network_def *pool, vfioctl_report *report)
+{
+        vfioctl_ctx *ctx = vfioctl_host_get_ctx(host);
+        vfioctl_guest_hostdev *h = vfioctl_guest_def_hostdev_at(def, i);
+        _cleanup_free_ struct vfioctl_pci_addr *fns = NULL;
+        char taken[512] = "", name[VFIOCTL_PCI_ADDR_MAX];
+        size_t n = 0, len = 0;
+        int r;
+
+        r = pool_functions(host, pool, &fns, &n);
+        if (r < 0)
+                return plan_refuse(ctx, report, VFIOCTL_OUTCOME_REFUSED, r, "line %u: %s: %s",
+                                   vfioctl_guest_hostdev_get_line(h),
+                                   vfioctl_guest_hostdev_get_element(h), vfioctl_ctx_errmsg(ctx));
+        for (size_t k = 0; k < n; k++) {
+                const char *who = function_taken(host, s, guest, def, &fns[k]);
+
+                if (!who) {
+                        r = vfioctl_guest_def_resolve_network_from_pool(def, i, pool, &fns[k]);
+                        return r < 0 ? plan_refuse(ctx, report, VFIOCTL_OUTCOME_INVALID, r, "%s",
+                                                   vfioctl_ctx_errmsg(ctx))
+                                     : 0;
+                }
+                if (len < sizeof(taken))
+                        len += snprintf(taken + len, sizeof(taken) - len, "%s%s (%s)",
+                                        len ? ", " : "", vfioctl_pci_addr_format(&fns[k], name),
+                                        streq(who, guest) ? "this guest" : who);
+        }
+        return plan_refuse(ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                           "line %u: %s: network '%s' has no free function left: all %zu are "
+                           "taken: %s. Release a guest that has one, or give the pool more "
+                           "functions",
+                           vfioctl_guest_hostdev_get_line(h), vfioctl_guest_hostdev_get_element(h),
+                           vfioctl_network_def_get_name(pool), n, taken);
 }

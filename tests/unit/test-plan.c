@@ -588,7 +588,9 @@ static void test_rule5_managed_assign_detaches_and_records_the_guest(void **stat
         assert_true(d->managed);
         assert_string_equal(f.plan.guest, "g1");
         assert_int_equal(f.plan.guest_op, PLAN_GUEST_PUT);
-        assert_non_null(strstr(f.plan.guest_qemu_args, "vfio-pci,host=0000:05:00.0"));
+        /* What the guests row keeps of the QEMU arguments: JSON (jansson). */
+        assert_string_equal(f.plan.guest_qemu_args,
+                            "[\"-device\",\"vfio-pci,host=0000:05:00.0,id=hostdev0\"]");
         /* Checked again once written: the group must be viable. */
         assert_int_equal(f.plan.n_viable_groups, 1);
         assert_int_equal(f.plan.viable_groups[0], 8);
