@@ -243,6 +243,7 @@ void model_free(void)
         sim.group_opens = NULL;
         sim.n_group_opens = 0;
         faults_free();
+        vblocks_free();
         sim.devices = NULL;
         sim.drivers = NULL;
         sim.log = NULL;

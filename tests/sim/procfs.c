@@ -41,28 +41,24 @@ static void put_escaped(FILE *f, const char *s)
                         fputc(*s, f);
 }
 
+static const char *fstype(const char *target)
+{
+        return streq(target, "/boot/efi") ? "vfat" : "ext4";
+}
+
 static void put_mounts(FILE *f, bool root)
 {
-        for (size_t i = 0; i < sim.n_devices; i++) {
-                const struct sim_device *d = sim.devices[i];
+        struct sim_mount *m = NULL;
+        size_t n = block_mounts(&m);
 
-                for (size_t k = 0; k < d->n_block; k++) {
-                        const struct sim_block *b = &d->block[k];
-                        size_t l = strlen(b->name);
-                        bool digit = l > 0 && b->name[l - 1] >= '0' && b->name[l - 1] <= '9';
-
-                        for (size_t m = 0; m < b->n_mounts; m++) {
-                                const char *path = b->mounts[m];
-
-                                if (streq(path, "/") != root || streq(path, "[SWAP]"))
-                                        continue;
-                                fprintf(f, "/dev/%s%s%zu ", b->name, digit ? "p" : "", m + 1);
-                                put_escaped(f, path);
-                                fprintf(f, " %s rw,relatime 0 0\n",
-                                        streq(path, "/boot/efi") ? "vfat" : "ext4");
-                        }
-                }
+        for (size_t i = 0; i < n; i++) {
+                if (streq(m[i].target, "/") != root || streq(m[i].target, "[SWAP]"))
+                        continue;
+                fprintf(f, "%s ", m[i].source);
+                put_escaped(f, m[i].target);
+                fprintf(f, " %s rw,relatime 0 0\n", fstype(m[i].target));
         }
+        free(m);
 }
 
 char *proc_mounts(void)
@@ -82,6 +78,45 @@ char *proc_mounts(void)
         put_mounts(f, false);
         fputs("tmpfs /tmp tmpfs rw,nosuid,nodev,size=4194304k,inode64 0 0\n"
               "binfmt_misc /proc/sys/fs/binfmt_misc binfmt_misc rw,nosuid,nodev,noexec,relatime 0 0\n", f);
+        return buf_close(&b);
+}
+
+/*
+ * proc/self/mountinfo (show_mountinfo()): "ID PARENT MAJ:MIN ROOT TARGET
+ * OPTIONS OPTIONAL... - FSTYPE SOURCE SUPER_OPTIONS". MAJ:MIN is the
+ * device's, whatever the source is called ("/dev/root", "/dev/mapper/..."):
+ * the one field that names the block device for sure.
+ */
+char *proc_mountinfo(void)
+{
+        static const char *const pseudo[][3] = {
+                { "/sys", "sysfs", "sysfs" }, { "/proc", "proc", "proc" },
+                { "/dev", "devtmpfs", "udev" }, { "/run", "tmpfs", "tmpfs" },
+        };
+        struct sim_mount *m = NULL;
+        size_t n = block_mounts(&m);
+        struct buf b;
+        FILE *f = buf_open(&b);
+        unsigned id = 21, root_id = 1;
+
+        for (size_t i = 0; i < n; i++)
+                if (streq(m[i].target, "/")) {
+                        fprintf(f, "%u 1 %u:%u / / rw,relatime shared:1 - %s %s rw\n", root_id = id++,
+                                m[i].major, m[i].minor, fstype("/"), m[i].source);
+                        break;
+                }
+        for (size_t i = 0; i < ELEMENTSOF(pseudo); i++)
+                fprintf(f, "%u %u 0:%zu / %s rw,nosuid,nodev,noexec,relatime shared:%zu - %s %s rw\n",
+                        id++, root_id, 20 + i, pseudo[i][0], i + 2, pseudo[i][1], pseudo[i][2]);
+        for (size_t i = 0; i < n; i++) {
+                if (streq(m[i].target, "/") || streq(m[i].target, "[SWAP]"))
+                        continue;
+                fprintf(f, "%u %u %u:%u / ", id++, root_id, m[i].major, m[i].minor);
+                put_escaped(f, m[i].target);
+                fprintf(f, " rw,relatime shared:%u - %s %s rw\n", id, fstype(m[i].target),
+                        m[i].source);
+        }
+        free(m);
         return buf_close(&b);
 }
 
@@ -225,26 +260,18 @@ char *modules_alias(void)
         return buf_close(&b);
 }
 
-/* proc/swaps: a block entry's "[SWAP]" mount is an active swap partition. */
+/* proc/swaps: every "[SWAP]" of a partition or a stacked device is active swap. */
 char *proc_swaps(void)
 {
+        struct sim_mount *m = NULL;
+        size_t n = block_mounts(&m);
         struct buf b;
         FILE *f = buf_open(&b);
 
         fputs("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n", f);
-        for (size_t i = 0; i < sim.n_devices; i++) {
-                const struct sim_device *d = sim.devices[i];
-
-                for (size_t k = 0; k < d->n_block; k++) {
-                        const struct sim_block *bl = &d->block[k];
-                        size_t l = strlen(bl->name);
-                        bool digit = l > 0 && bl->name[l - 1] >= '0' && bl->name[l - 1] <= '9';
-
-                        for (size_t m = 0; m < bl->n_mounts; m++)
-                                if (streq(bl->mounts[m], "[SWAP]"))
-                                        fprintf(f, "/dev/%s%s%zu\t\t\t\tpartition\t8388604\t\t0\t\t-2\n",
-                                                bl->name, digit ? "p" : "", m + 1);
-                }
-        }
+        for (size_t i = 0; i < n; i++)
+                if (streq(m[i].target, "[SWAP]"))
+                        fprintf(f, "%s\t\t\t\tpartition\t8388604\t\t0\t\t-2\n", m[i].source);
+        free(m);
         return buf_close(&b);
 }

@@ -49,8 +49,27 @@ struct sim_net {
 
 struct sim_block {
         char *name;
-        char **mounts;
+        char **mounts;                  /* one partition each; NULL: a partition nothing mounts */
         size_t n_mounts;
+};
+
+/* A device-mapper or md device (sys/devices/virtual/block/NAME) stacked
+ * on block devices of the topology (or on another one of these). */
+struct sim_vblock {
+        char *name;                     /* "dm-0", "md0" */
+        char *dm_name;                  /* dm/name ("vg-root"); NULL for md */
+        char **slaves;                  /* what it is made of: "nvme0n1p3", "md0" */
+        size_t n_slaves;
+        char **mounts;                  /* "/", "[SWAP]" */
+        size_t n_mounts;
+};
+
+/* One mounted file system or active swap, as procfs lists them. */
+struct sim_mount {
+        char source[160];               /* "/dev/nvme0n1p2", "/dev/mapper/vg-root" */
+        const char *target;             /* "/"; "[SWAP]" for swap */
+        unsigned major, minor;
+        char name[128];                 /* the block device: "nvme0n1p2", "dm-0" */
 };
 
 /* How long the kernel takes, in ms: what a driver's remove() and probe() cost. */
@@ -161,6 +180,11 @@ struct sim {
         size_t n_held;
         long crash_after;               /* writes left before the kill, 0 off */
 
+        /* Stacked block devices (dm, md) and what the root mount is called. */
+        struct sim_vblock *vblocks;
+        size_t n_vblocks;
+        char *root_source;              /* "/dev/root", or NULL: the device's own name */
+
         /* Open file handles of /dev/vfio/N per group: a group VFIO uses. */
         unsigned *group_opens;
         size_t n_group_opens;
@@ -228,6 +252,21 @@ int device_sleep(struct sim_device *d, int ms);
 int sim_cond_wait(const struct timespec *deadline);
 extern bool (*sim_interrupted)(void);
 
+/* block.c: disks, partitions and the devices stacked on them. */
+void block_part_name(const struct sim_block *b, size_t part, char *buf, size_t len);
+/* dev numbers: disk k of the host (all devices, in address order) is 259:16k,
+ * its partition p 259:16k+p+1; dm-N is 254:N, mdN is 9:N. */
+void block_disk_dev(const struct sim_device *d, size_t k, unsigned *major, unsigned *minor);
+void vblock_dev(const struct sim_vblock *v, unsigned *major, unsigned *minor);
+const struct sim_vblock *vblock_find(const char *name);
+/* Whether the block device called name is there now (a disk or partition of
+ * a bound device, or a stacked device); sets its dev number. */
+bool block_find(const char *name, unsigned *major, unsigned *minor);
+/* Every mount and swap: the PCI disks' partitions (always, as a host whose
+ * disk driver left keeps its mounts), then the stacked devices'. */
+size_t block_mounts(struct sim_mount **ret);
+void vblocks_free(void);
+
 /* procfs.c */
 char *proc_mounts(void);
 char *proc_net_route(void);
@@ -235,6 +274,7 @@ char *proc_net_ipv6_route(void);
 extern const char *const proc_osrelease;
 char *modules_alias(void);
 char *proc_swaps(void);
+char *proc_mountinfo(void);
 
 /* Small string helpers (model.c). */
 char *xstrdup(const char *s);

@@ -272,10 +272,15 @@ static int load_block(struct ctx *c, struct sim_device *d, json_t *arr)
                         return fail(c, "block \"%s\": \"mounts\" must be an array of paths", b->name);
                 b->mounts = xrealloc(NULL, json_array_size(m), sizeof(char *));
                 json_array_foreach(m, j, v) {
+                        /* null: a partition nothing mounts (an LVM PV, a RAID member). */
+                        if (json_is_null(v)) {
+                                b->mounts[b->n_mounts++] = NULL;
+                                continue;
+                        }
                         if (!json_is_string(v) || (json_string_value(v)[0] != '/' &&
                                                    strcmp(json_string_value(v), "[SWAP]") != 0))
                                 return fail(c, "block \"%s\": mounts must be absolute paths "
-                                               "(or \"[SWAP]\")", b->name);
+                                               "(or \"[SWAP]\", or null)", b->name);
                         b->mounts[b->n_mounts++] = xstrdup(json_string_value(v));
                 }
         }
@@ -533,9 +538,125 @@ static int check_net_names(struct ctx *c)
         return 0;
 }
 
+/* Whether a disk or partition of the topology is called name. */
+static bool topology_block_exists(const char *name)
+{
+        for (size_t i = 0; i < sim.n_devices; i++)
+                for (size_t k = 0; k < sim.devices[i]->n_block; k++) {
+                        const struct sim_block *b = &sim.devices[i]->block[k];
+                        char part[128];
+
+                        if (streq(b->name, name))
+                                return true;
+                        for (size_t p = 0; p < b->n_mounts; p++) {
+                                block_part_name(b, p, part, sizeof(part));
+                                if (streq(part, name))
+                                        return true;
+                        }
+                }
+        return false;
+}
+
+static int load_strings(struct ctx *c, json_t *arr, const char *what, char ***ret, size_t *ret_n)
+{
+        json_t *v;
+        size_t i;
+
+        if (arr && !json_is_array(arr))
+                return fail(c, "\"%s\" must be an array of strings", what);
+        *ret = xrealloc(NULL, json_array_size(arr) + 1, sizeof(char *));
+        *ret_n = 0;
+        json_array_foreach(arr, i, v) {
+                if (!json_is_string(v))
+                        return fail(c, "\"%s\" must be an array of strings", what);
+                (*ret)[(*ret_n)++] = xstrdup(json_string_value(v));
+        }
+        return 0;
+}
+
+/* "dm-N" (device-mapper: LVM, dm-crypt) or "mdN" (software RAID). */
+static bool vblock_name_ok(const char *name)
+{
+        const char *digits = strncmp(name, "dm-", 3) == 0 ? name + 3
+                             : strncmp(name, "md", 2) == 0 ? name + 2
+                                                           : NULL;
+
+        if (!digits || !*digits)
+                return false;
+        for (; *digits; digits++)
+                if (*digits < '0' || *digits > '9')
+                        return false;
+        return true;
+}
+
+static int load_vblock(struct ctx *c, json_t *o, size_t idx)
+{
+        static const char *const keys[] = { "name", "dm_name", "slaves", "mounts", NULL };
+        struct sim_vblock *v = &sim.vblocks[sim.n_vblocks];
+        int r;
+
+        snprintf(c->where, sizeof(c->where), "virtual_block[%zu]", idx);
+        *v = (struct sim_vblock) {};
+        sim.n_vblocks++;
+        if (!json_is_object(o))
+                return fail(c, "must be an object");
+        r = check_keys(c, o, keys);
+        if (r >= 0)
+                r = get_string(c, o, "name", true, &v->name);
+        if (r >= 0)
+                r = get_string(c, o, "dm_name", false, &v->dm_name);
+        if (r >= 0)
+                r = load_strings(c, json_object_get(o, "slaves"), "slaves", &v->slaves, &v->n_slaves);
+        if (r >= 0)
+                r = load_strings(c, json_object_get(o, "mounts"), "mounts", &v->mounts, &v->n_mounts);
+        if (r < 0)
+                return r;
+        if (!vblock_name_ok(v->name))
+                return fail(c, "\"%s\" is no dm-N or mdN name", v->name);
+        if ((v->dm_name != NULL) != (strncmp(v->name, "dm-", 3) == 0))
+                return fail(c, "\"dm_name\" is for dm-N devices, and they need one");
+        for (size_t i = 0; i + 1 < sim.n_vblocks; i++)
+                if (streq(sim.vblocks[i].name, v->name))
+                        return fail(c, "\"%s\" is listed twice", v->name);
+        if (v->n_slaves == 0)
+                return fail(c, "\"%s\" needs \"slaves\"", v->name);
+        /* On disks, partitions or devices listed before it: no cycles. */
+        for (size_t i = 0; i < v->n_slaves; i++) {
+                const struct sim_vblock *under = vblock_find(v->slaves[i]);
+
+                if ((!under || under == v) && !topology_block_exists(v->slaves[i]))
+                        return fail(c, "slave \"%s\" is no disk, partition or earlier "
+                                       "virtual_block", v->slaves[i]);
+        }
+        for (size_t i = 0; i < v->n_mounts; i++)
+                if (v->mounts[i][0] != '/' && !streq(v->mounts[i], "[SWAP]"))
+                        return fail(c, "mounts must be absolute paths (or \"[SWAP]\")");
+        return 0;
+}
+
+static int load_vblocks(struct ctx *c, json_t *arr)
+{
+        json_t *v;
+        size_t i;
+        int r;
+
+        if (!arr)
+                return 0;
+        if (!json_is_array(arr))
+                return fail(c, "\"virtual_block\" must be an array");
+        sim.vblocks = xrealloc(NULL, json_array_size(arr), sizeof(*sim.vblocks));
+        json_array_foreach(arr, i, v) {
+                r = load_vblock(c, v, i);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int load(struct ctx *c, json_t *root)
 {
-        static const char *const keys[] = { "iommu", "drivers", "devices", "latency", NULL };
+        static const char *const keys[] = { "iommu", "drivers", "devices", "latency",
+                                            "virtual_block", "root_source", NULL };
         static const struct sim_latency none;
         json_t *drivers, *devices, *v;
         size_t i;
@@ -571,6 +692,13 @@ static int load(struct ctx *c, json_t *root)
         if (r < 0)
                 return r;
         r = check_net_names(c);
+        if (r < 0)
+                return r;
+        r = load_vblocks(c, json_object_get(root, "virtual_block"));
+        if (r < 0)
+                return r;
+        c->where[0] = '\0';
+        r = get_string(c, root, "root_source", false, &sim.root_source);
         if (r < 0)
                 return r;
 

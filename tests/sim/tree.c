@@ -32,6 +32,16 @@ enum dir_kind {
         D_PART,
         D_NVME,
         D_NVME_CTRL,
+        D_BLOCK_HOLDERS,                /* holders/ of a disk (sub -1) or partition */
+        D_EMPTY,                        /* a folder with nothing in it (a disk's slaves/) */
+        D_SYS_BLOCK,
+        D_VIRTUAL,
+        D_VIRTUAL_BLOCK,
+        D_VBLOCK,
+        D_VBLOCK_DM,
+        D_VBLOCK_MD,
+        D_VBLOCK_SLAVES,
+        D_VBLOCK_HOLDERS,
         D_VFIO_DEV,
         D_VFIO_DEV_X,
         D_BUS,
@@ -167,10 +177,12 @@ static void show_net_address(const struct node *n, FILE *f)
         fprintf(f, "%s\n", n->dev->net[n->idx].mac);
 }
 
-/* Disks are 259:(2*k), partitions follow; only needs to be stable. */
 static void show_disk_dev(const struct node *n, FILE *f)
 {
-        fprintf(f, "259:%d\n", n->idx * 16);
+        unsigned major, minor;
+
+        block_disk_dev(n->dev, n->idx, &major, &minor);
+        fprintf(f, "%u:%u\n", major, minor);
 }
 
 static void show_disk_size(const struct node *n, FILE *f)
@@ -180,7 +192,34 @@ static void show_disk_size(const struct node *n, FILE *f)
 
 static void show_part_dev(const struct node *n, FILE *f)
 {
-        fprintf(f, "259:%d\n", n->idx * 16 + n->sub + 1);
+        unsigned major, minor;
+
+        block_disk_dev(n->dev, n->idx, &major, &minor);
+        fprintf(f, "%u:%u\n", major, minor + n->sub + 1);
+}
+
+static void show_vblock_dev(const struct node *n, FILE *f)
+{
+        unsigned major, minor;
+
+        vblock_dev(&sim.vblocks[n->idx], &major, &minor);
+        fprintf(f, "%u:%u\n", major, minor);
+}
+
+static void show_dm_name(const struct node *n, FILE *f)
+{
+        fprintf(f, "%s\n", sim.vblocks[n->idx].dm_name);
+}
+
+/* LVM's form, LVM-<vg uuid><lv uuid>; made up, stable per device. */
+static void show_dm_uuid(const struct node *n, FILE *f)
+{
+        fprintf(f, "LVM-pcisim%022d\n", n->idx);
+}
+
+static void show_md_level(const struct node *n, FILE *f)
+{
+        fputs("raid1\n", f);
 }
 
 static void show_partition(const struct node *n, FILE *f)
@@ -229,6 +268,7 @@ static void show_release(const struct node *n, FILE *f) { show_string(f, release
 static void show_crash_after(const struct node *n, FILE *f) { fprintf(f, "%ld\n", sim.crash_after); }
 static void show_pid(const struct node *n, FILE *f) { fprintf(f, "%d\n", (int) getpid()); }
 static void show_mounts(const struct node *n, FILE *f) { show_string(f, proc_mounts()); }
+static void show_mountinfo(const struct node *n, FILE *f) { show_string(f, proc_mountinfo()); }
 static void show_route(const struct node *n, FILE *f) { show_string(f, proc_net_route()); }
 static void show_route6(const struct node *n, FILE *f) { show_string(f, proc_net_ipv6_route()); }
 static void show_swaps(const struct node *n, FILE *f) { show_string(f, proc_swaps()); }
@@ -380,6 +420,20 @@ static const struct attr part_attrs[] = {
         { "partition",  0444, show_partition },
 };
 
+static const struct attr vblock_attrs[] = {
+        { "dev",        0444, show_vblock_dev },
+        { "size",       0444, show_disk_size },
+};
+
+static const struct attr dm_attrs[] = {
+        { "name",       0444, show_dm_name },
+        { "uuid",       0444, show_dm_uuid },
+};
+
+static const struct attr md_attrs[] = {
+        { "level",      0444, show_md_level },
+};
+
 static const struct attr vfio_dev_attrs[] = {
         { "dev",        0444, show_vfio_dev },
 };
@@ -408,6 +462,7 @@ static const struct attr dev_node_attr = { "", 0600, show_empty };
 static const struct attr dev_container_attr = { "vfio", 0666, show_empty };
 
 static const struct attr proc_self_attrs[] = {
+        { "mountinfo",  0444, show_mountinfo },
         { "mounts",     0444, show_mounts },
 };
 
@@ -633,22 +688,177 @@ static bool children_disks(struct walker *w, const struct node *dir)
         return false;
 }
 
-/* One partition per mount: nvme0n1p1, sda1. */
+/* One partition per mount (or null): nvme0n1p1, sda1; and the disk's holders/. */
 static bool children_disk(struct walker *w, const struct node *dir)
 {
         const struct sim_block *b = &dir->dev->block[dir->idx];
-        size_t l = strlen(b->name);
-        bool digit = l > 0 && b->name[l - 1] >= '0' && b->name[l - 1] <= '9';
+        struct node h = sub_dir(dir, D_BLOCK_HOLDERS);
 
         if (emit_attrs(w, dir, disk_attrs, ELEMENTSOF(disk_attrs)))
+                return true;
+        h.sub = -1;
+        EMIT(w, "holders", &h);
+        if (emit_dir(w, dir, "slaves", D_EMPTY))
                 return true;
         for (size_t i = 0; i < b->n_mounts; i++) {
                 struct node n = sub_dir(dir, D_PART);
                 char name[128];
 
                 n.sub = i;
-                snprintf(name, sizeof(name), "%s%s%zu", b->name, digit ? "p" : "", i + 1);
+                block_part_name(b, i, name, sizeof(name));
                 EMIT(w, name, &n);
+        }
+        return false;
+}
+
+static bool children_part(struct walker *w, const struct node *dir)
+{
+        return emit_attrs(w, dir, part_attrs, ELEMENTSOF(part_attrs)) ||
+               emit_dir(w, dir, "holders", D_BLOCK_HOLDERS) || emit_dir(w, dir, "slaves", D_EMPTY);
+}
+
+/*
+ * Where a block device lives under sys/devices: "pci0000:00/<BDF>/nvme/nvme0/
+ * nvme0n1/nvme0n1p2" (or .../block/sda/sda1), "virtual/block/dm-0". False
+ * when there is no such device now (its disk driver is not bound).
+ */
+static bool block_path(const char *name, char *buf, size_t len)
+{
+        if (vblock_find(name)) {
+                snprintf(buf, len, "virtual/block/%s", name);
+                return true;
+        }
+        for (size_t i = 0; i < sim.n_devices; i++) {
+                const struct sim_device *d = sim.devices[i];
+                char root[32], ctrl[32], dir[128], part[128];
+
+                if (!d->present || !device_children_visible(d))
+                        continue;
+                root_name(d, root, sizeof(root));
+                nvme_ctrl_name(d, ctrl, sizeof(ctrl));
+                snprintf(dir, sizeof(dir), "%s/%s/%s%s", root, d->address,
+                         is_nvme(d) ? "nvme/" : "block", is_nvme(d) ? ctrl : "");
+                for (size_t k = 0; k < d->n_block; k++) {
+                        const struct sim_block *b = &d->block[k];
+
+                        if (streq(b->name, name))
+                                return snprintf(buf, len, "%s/%s", dir, b->name) < (int) len;
+                        for (size_t p = 0; p < b->n_mounts; p++) {
+                                block_part_name(b, p, part, sizeof(part));
+                                if (streq(part, name))
+                                        return snprintf(buf, len, "%s/%s/%s", dir, b->name,
+                                                        part) < (int) len;
+                        }
+                }
+        }
+        return false;
+}
+
+/* "../" as many times as a folder depth-deep below sys/devices needs to get there. */
+static const char *up_to_devices(int depth)
+{
+        static const char ups[] = "../../../../../../../../../../../../";
+
+        return ups + sizeof(ups) - 1 - 3 * (size_t) (depth < 12 ? depth : 12);
+}
+
+static int path_depth(const char *path)
+{
+        int n = 1;
+
+        for (; *path; path++)
+                n += *path == '/';
+        return n;
+}
+
+/* holders/H of the block device called name: each stacked device made of it. */
+static bool emit_holders(struct walker *w, const struct node *dir, const char *name)
+{
+        char path[256];
+
+        if (!block_path(name, path, sizeof(path)))
+                return false;
+        for (size_t i = 0; i < sim.n_vblocks; i++)
+                for (size_t j = 0; j < sim.vblocks[i].n_slaves; j++)
+                        if (streq(sim.vblocks[i].slaves[j], name) &&
+                            emit_link(w, dir, sim.vblocks[i].name, "%svirtual/block/%s",
+                                      up_to_devices(path_depth(path) + 1), sim.vblocks[i].name))
+                                return true;
+        return false;
+}
+
+static bool children_block_holders(struct walker *w, const struct node *dir)
+{
+        const struct sim_block *b = &dir->dev->block[dir->idx];
+        char name[128];
+
+        if (dir->sub < 0)
+                return emit_holders(w, dir, b->name);
+        block_part_name(b, dir->sub, name, sizeof(name));
+        return emit_holders(w, dir, name);
+}
+
+/* sys/block/NAME -> ../devices/...: every disk there now and every stacked device. */
+static bool children_sys_block(struct walker *w, const struct node *dir)
+{
+        char path[256];
+
+        for (size_t i = 0; i < sim.n_devices; i++) {
+                const struct sim_device *d = sim.devices[i];
+
+                if (!d->present || !device_children_visible(d))
+                        continue;
+                for (size_t k = 0; k < d->n_block; k++)
+                        if (block_path(d->block[k].name, path, sizeof(path)) &&
+                            emit_link(w, dir, d->block[k].name, "../devices/%s", path))
+                                return true;
+        }
+        for (size_t i = 0; i < sim.n_vblocks; i++)
+                if (emit_link(w, dir, sim.vblocks[i].name, "../devices/virtual/block/%s",
+                              sim.vblocks[i].name))
+                        return true;
+        return false;
+}
+
+static bool children_virtual_block(struct walker *w, const struct node *dir)
+{
+        for (size_t i = 0; i < sim.n_vblocks; i++) {
+                struct node n = sub_dir(dir, D_VBLOCK);
+
+                n.idx = i;
+                EMIT(w, sim.vblocks[i].name, &n);
+        }
+        return false;
+}
+
+static bool children_vblock(struct walker *w, const struct node *dir)
+{
+        const struct sim_vblock *v = &sim.vblocks[dir->idx];
+
+        if (emit_attrs(w, dir, vblock_attrs, ELEMENTSOF(vblock_attrs)))
+                return true;
+        if (v->dm_name ? emit_dir(w, dir, "dm", D_VBLOCK_DM) : emit_dir(w, dir, "md", D_VBLOCK_MD))
+                return true;
+        return emit_dir(w, dir, "holders", D_VBLOCK_HOLDERS) ||
+               emit_dir(w, dir, "slaves", D_VBLOCK_SLAVES);
+}
+
+/* slaves/S -> ../../../../pci0000:00/... (dangling while S's disk driver is unbound). */
+static bool children_vblock_slaves(struct walker *w, const struct node *dir)
+{
+        const struct sim_vblock *v = &sim.vblocks[dir->idx];
+        char path[256];
+
+        for (size_t i = 0; i < v->n_slaves; i++) {
+                if (vblock_find(v->slaves[i])) {
+                        if (emit_link(w, dir, v->slaves[i], "../../%s", v->slaves[i]))
+                                return true;
+                        continue;
+                }
+                if (!block_path(v->slaves[i], path, sizeof(path)))
+                        continue;
+                if (emit_link(w, dir, v->slaves[i], "../../../../%s", path))
+                        return true;
         }
         return false;
 }
@@ -895,7 +1105,8 @@ static bool children(struct walker *w, const struct node *dir)
                        emit_dir(w, dir, "lib", D_LIB) || emit_dir(w, dir, "proc", D_PROC) ||
                        emit_dir(w, dir, "sys", D_SYS);
         case D_SYS:
-                return emit_dir(w, dir, "bus", D_BUS) || emit_dir(w, dir, "class", D_SYS_CLASS) ||
+                return emit_dir(w, dir, "block", D_SYS_BLOCK) ||
+                       emit_dir(w, dir, "bus", D_BUS) || emit_dir(w, dir, "class", D_SYS_CLASS) ||
                        emit_dir(w, dir, "devices", D_SYS_DEVICES) ||
                        emit_dir(w, dir, "kernel", D_KERNEL);
         case D_SYS_CLASS:
@@ -908,7 +1119,7 @@ static bool children(struct walker *w, const struct node *dir)
         case D_VTCON:
                 return emit_attrs(w, dir, vtcon_attrs, ELEMENTSOF(vtcon_attrs));
         case D_SYS_DEVICES:
-                return children_sys_devices(w, dir);
+                return children_sys_devices(w, dir) || emit_dir(w, dir, "virtual", D_VIRTUAL);
         case D_PCI_ROOT:
                 return children_pci_root(w, dir);
         case D_DEVICE:
@@ -922,7 +1133,27 @@ static bool children(struct walker *w, const struct node *dir)
         case D_DISK:
                 return children_disk(w, dir);
         case D_PART:
-                return emit_attrs(w, dir, part_attrs, ELEMENTSOF(part_attrs));
+                return children_part(w, dir);
+        case D_BLOCK_HOLDERS:
+                return children_block_holders(w, dir);
+        case D_EMPTY:
+                return false;
+        case D_SYS_BLOCK:
+                return children_sys_block(w, dir);
+        case D_VIRTUAL:
+                return emit_dir(w, dir, "block", D_VIRTUAL_BLOCK);
+        case D_VIRTUAL_BLOCK:
+                return children_virtual_block(w, dir);
+        case D_VBLOCK:
+                return children_vblock(w, dir);
+        case D_VBLOCK_DM:
+                return emit_attrs(w, dir, dm_attrs, ELEMENTSOF(dm_attrs));
+        case D_VBLOCK_MD:
+                return emit_attrs(w, dir, md_attrs, ELEMENTSOF(md_attrs));
+        case D_VBLOCK_SLAVES:
+                return children_vblock_slaves(w, dir);
+        case D_VBLOCK_HOLDERS:
+                return emit_holders(w, dir, sim.vblocks[dir->idx].name);
         case D_NVME: {
                 char name[32];
 
