@@ -231,6 +231,8 @@ struct vfioctl_device {
         struct vfioctl_netif *netifs;
         size_t n_netifs;
         struct vfioctl_blockdev *blockdevs;
+        char ***blockdev_via; /* per blockdevs[i].mounts[j]: the stack it is on
+                                 ("dm-0 (vg-root) on nvme0n1p3"), "" when direct */
         size_t n_blockdevs;
 };
 
