@@ -885,12 +885,12 @@ static int parse_mac(struct parser *p, xmlNode *n, vfioctl_guest_hostdev *h)
  * legal on an ordinary network; a VF takes one tag, which is checked once
  * the interface is known to be a hostdev (check_hostdev_interface).
  */
-static int parse_vlan(struct parser *p, xmlNode *n, vfioctl_guest_hostdev *h)
+static int parse_vlan_into(struct parser *p, xmlNode *n, int *vlan, bool *vlan_trunk)
 {
         const char *trunk = attr(n, "trunk");
         unsigned n_tags = 0;
 
-        if (h->vlan >= 0 || h->vlan_trunk)
+        if (*vlan >= 0 || *vlan_trunk)
                 return perr(p, n, "<vlan>: given twice");
         if (trunk && !streq(trunk, "yes") && !streq(trunk, "no"))
                 return perr(p, n, "<vlan trunk='%s'>: trunk must be 'yes' or 'no'", trunk);
@@ -908,15 +908,51 @@ static int parse_vlan(struct parser *p, xmlNode *n, vfioctl_guest_hostdev *h)
                                           "(maximum 4095)",
                                     id, v);
                 if (attr(c, "nativeMode"))
-                        h->vlan_trunk = true;
+                        *vlan_trunk = true;
                 if (n_tags++ == 0)
-                        h->vlan = (int) v;
+                        *vlan = (int) v;
         }
         if (n_tags == 0)
                 return perr(p, n, "<vlan>: missing <tag id='…'/> (a VLAN needs its id)");
         if (n_tags > 1 || (trunk && streq(trunk, "yes")))
-                h->vlan_trunk = true;
+                *vlan_trunk = true;
         return 0;
+}
+
+static int parse_vlan(struct parser *p, xmlNode *n, vfioctl_guest_hostdev *h)
+{
+        return parse_vlan_into(p, n, &h->vlan, &h->vlan_trunk);
+}
+
+/*
+ * A pool's own <vlan> (libvirt's networkAllocatePort: the interface's
+ * tag first, then the network's). A portgroup's would apply only to the
+ * interfaces that name it, which vfioctl does not follow: refused rather
+ * than left out, since the guest would be on the wrong VLAN.
+ */
+static int network_parse_vlan(struct parser *p, xmlNode *root, vfioctl_network_def *net)
+{
+        xmlNode *n = first_child(root, "vlan");
+        bool trunk = false;
+        int r;
+
+        for (xmlNode *c = root->children; c; c = c->next)
+                if (c->type == XML_ELEMENT_NODE && is_elem(c, "portgroup") &&
+                    first_child(c, "vlan")) {
+                        p->elem = "<portgroup>";
+                        return perr(p, c, "name='%s': its <vlan> is not supported (vfioctl does "
+                                          "not follow portgroups); give the <vlan> to the "
+                                          "network or to the guest's <interface>",
+                                    strempty(attr(c, "name")));
+                }
+        if (!n)
+                return 0;
+        p->elem = "<vlan>";
+        r = parse_vlan_into(p, n, &net->vlan, &trunk);
+        if (r >= 0 && trunk)
+                r = perr(p, n, "vlan trunking is not supported by SR-IOV network devices: "
+                               "give one <tag id='…'/>");
+        return r;
 }
 
 /* What libvirt refuses for a hostdev interface (qemuDomainValidateActualNetDef). */
@@ -1587,6 +1623,8 @@ VFIOCTL_EXPORT int vfioctl_guest_def_resolve_network_from_pool(vfioctl_guest_def
         }
         if (pool->driver != VFIOCTL_HOSTDEV_DRIVER_DEFAULT)
                 h->driver = pool->driver;
+        if (h->vlan < 0)
+                h->vlan = pool->vlan; /* the interface's own tag wins, as in libvirt */
         if (model) {
                 free(h->driver_model);
                 h->driver_model = model;
@@ -1838,6 +1876,7 @@ static int network_def_parse(vfioctl_ctx *ctx, xmlDoc *doc, vfioctl_network_def 
                 return -ENOMEM;
         net->n_ref = 1;
         net->ctx = vfioctl_ctx_ref(ctx);
+        net->vlan = -1;
 
         nn = first_child(root, "name");
         if (!nn)
@@ -1923,6 +1962,9 @@ static int network_def_parse(vfioctl_ctx *ctx, xmlDoc *doc, vfioctl_network_def 
         if (!pf && !first_addr)
                 return perr(&p, fwd, "a hostdev pool needs a <pf dev='…'/> or <address "
                                      "type='pci' …/> entries");
+        r = network_parse_vlan(&p, root, net);
+        if (r < 0)
+                return r;
 
         *ret = TAKE_PTR(net);
         return 0;

@@ -86,6 +86,7 @@ struct vfioctl_network_def {
         char *pf;
         struct vfioctl_pci_addr *addrs;
         size_t n_addrs;
+        int vlan;                       /* <vlan><tag id>, -1: none (rule 10) */
 };
 
 /* The element name used in messages: "<hostdev>", "<interface type='hostdev'>", ... */

@@ -92,6 +92,20 @@ is "release --json: the net_restored entry" \
         '[["0000:41:02.1","mac 52:54:00:aa:00:02, vlan 0",null]]'
 is "hostdev interface: no row left" "$(rows)" ""
 
+# --- a pool's own <vlan> tags an interface that gives none (libvirt's order)
+cat >"$T/nets/tagged.xml" <<'XML'
+<network><name>tagged</name>
+  <forward mode='hostdev' managed='yes'><driver name='vfio'/><pf dev='enp65s0f0'/></forward>
+  <vlan><tag id='100'/></vlan>
+</network>
+XML
+guest_xml k "<interface type='network'><mac address='52:54:00:00:00:0a'/><source network='tagged'/></interface>"
+run V assign k --xml "$T/k.xml" --network "$T/nets/tagged.xml"
+is "the network's vlan: exit 0" "$RC:$ERR" "0:"
+is "the network's vlan: recorded for the VF" "$(rows)" "0000:41:02.0|k|enp65s0f0|0|52:54:00:00:00:0a|100|NULL|NULL|not_applied"
+run V release k
+is "the network's vlan: released" "$RC $(rows)" "0 "
+
 # --- bad values: exit 2, nothing written, nothing recorded
 refused() { # DESC XML-NAME MESSAGE-REGEX
         log_reset

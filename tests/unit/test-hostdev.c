@@ -913,6 +913,44 @@ static void test_network_resolve_from_pool(void **state)
         vfioctl_network_def_unref(net);
 }
 
+/* Rule 10: a pool's own <vlan> tags the interfaces that give none (libvirt's order). */
+static void test_network_vlan(void **state)
+{
+        static const char xml[] = DOMAIN("pc",
+                "<interface type='network'><source network='pool'/></interface>\n"
+                "<interface type='network'><source network='pool'/><vlan><tag id='7'/></vlan></interface>\n");
+        vfioctl_network_def *net = net_ok(
+                "<network><name>pool</name><forward mode='hostdev' managed='yes'><pf dev='eth2'/></forward>"
+                "<vlan><tag id='100'/></vlan></network>");
+        struct vfioctl_pci_addr vf0 = { .bus = 0x3b, .slot = 2, .function = 0 };
+        struct vfioctl_pci_addr vf1 = { .bus = 0x3b, .slot = 2, .function = 1 };
+        vfioctl_guest_def *def = parse_ok(xml, NULL, 0);
+
+        assert_int_equal(vfioctl_guest_def_resolve_network_from_pool(def, 0, net, &vf0), 0);
+        assert_int_equal(vfioctl_guest_def_hostdev_at(def, 0)->vlan, 100);
+        assert_int_equal(vfioctl_guest_def_resolve_network_from_pool(def, 1, net, &vf1), 0);
+        assert_int_equal(vfioctl_guest_def_hostdev_at(def, 1)->vlan, 7);
+        vfioctl_guest_def_unref(def);
+        vfioctl_network_def_unref(net);
+
+        net = net_ok("<network><name>pool</name><forward mode='hostdev'><pf dev='eth2'/></forward></network>");
+        assert_int_equal(net->vlan, -1);
+        vfioctl_network_def_unref(net);
+        net_fail("<network><name>pool</name><forward mode='hostdev'><pf dev='eth2'/></forward>\n"
+                 "<vlan trunk='yes'><tag id='1'/><tag id='2'/></vlan></network>",
+                 -EINVAL, "network pool: line 2: <vlan>: vlan trunking is not supported by SR-IOV "
+                          "network devices: give one <tag id='…'/>");
+        net_fail("<network><name>pool</name><forward mode='hostdev'><pf dev='eth2'/></forward>\n"
+                 "<vlan><tag id='5000'/></vlan></network>",
+                 -EINVAL, "network pool: line 2: <vlan>: <vlan><tag id='5000'>: vlan tag id 5000 "
+                          "too large (maximum 4095)");
+        net_fail("<network><name>pool</name><forward mode='hostdev'><pf dev='eth2'/></forward>\n"
+                 "<portgroup name='eng'><vlan><tag id='5'/></vlan></portgroup></network>",
+                 -EINVAL, "network pool: line 2: <portgroup>: name='eng': its <vlan> is not "
+                          "supported (vfioctl does not follow portgroups); give the <vlan> to the "
+                          "network or to the guest's <interface>");
+}
+
 static void test_network_errors(void **state)
 {
         net_fail("<network><name>default</name><forward mode='nat'/></network>", -EMEDIUMTYPE,
@@ -1048,6 +1086,7 @@ int main(void)
                 cmocka_unit_test(test_network_addresses),
                 cmocka_unit_test(test_network_pf),
                 cmocka_unit_test(test_network_resolve_from_pool),
+                cmocka_unit_test(test_network_vlan),
                 cmocka_unit_test(test_network_errors),
                 cmocka_unit_test(test_second_devices),
                 cmocka_unit_test(test_record_namespaced_type),
