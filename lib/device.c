@@ -46,11 +46,11 @@ static int device_read_vf_ids(vfioctl_device *dev)
 {
         vfioctl_ctx *ctx = dev->host->ctx;
         int fd = dev->host->devices_fd;
-        char path[VFIOCTL_PCI_ADDR_MAX + 16];
+        char path[SYSFS_PATH_MAX];
         uint64_t v;
         int r;
 
-        snprintf(path, sizeof(path), "%s/physfn", dev->name);
+        sysfs_device_attr(path, dev->name, "physfn");
         r = sysfs_exists(ctx, fd, path);
         if (r < 0)
                 return r;
@@ -58,12 +58,12 @@ static int device_read_vf_ids(vfioctl_device *dev)
                 return ctx_error(ctx, -EBADMSG,
                                  "%s: config space reads all ones (device gone or powered off)",
                                  dev->name);
-        snprintf(path, sizeof(path), "%s/vendor", dev->name);
+        sysfs_device_attr(path, dev->name, "vendor");
         r = sysfs_read_hex(ctx, fd, SYSFS_PCI_DEVICES, path, 0xffff, &v);
         if (r < 0)
                 return r;
         dev->vendor_id = (uint16_t) v;
-        snprintf(path, sizeof(path), "%s/device", dev->name);
+        sysfs_device_attr(path, dev->name, "device");
         r = sysfs_read_hex(ctx, fd, SYSFS_PCI_DEVICES, path, 0xffff, &v);
         if (r < 0)
                 return r;
@@ -75,11 +75,11 @@ static int device_read_config(vfioctl_device *dev, const char *dirname)
 {
         vfioctl_ctx *ctx = dev->host->ctx;
         uint8_t cfg[CFG_HEADER_SIZE];
-        char attr[VFIOCTL_PCI_ADDR_MAX + 8];
+        char attr[SYSFS_PATH_MAX];
         size_t len;
         int r;
 
-        snprintf(attr, sizeof(attr), "%s/config", dev->name);
+        sysfs_device_attr(attr, dev->name, "config");
         r = sysfs_read_bin(ctx, dev->host->devices_fd, SYSFS_PCI_DEVICES, attr, cfg, sizeof(cfg),
                            &len);
         if (r < 0)
@@ -113,10 +113,10 @@ static int device_read_config(vfioctl_device *dev, const char *dirname)
 static int device_read_driver(vfioctl_device *dev)
 {
         vfioctl_host *host = dev->host;
-        char link[VFIOCTL_PCI_ADDR_MAX + 8];
+        char link[SYSFS_PATH_MAX];
         int r;
 
-        snprintf(link, sizeof(link), "%s/driver", dev->name);
+        sysfs_device_attr(link, dev->name, "driver");
         r = sysfs_read_link_name(host->ctx, host->devices_fd, SYSFS_PCI_DEVICES, link,
                                  &dev->driver);
         if (r == -ENOENT)
@@ -137,12 +137,12 @@ static int device_read_group(vfioctl_device *dev)
 {
         vfioctl_ctx *ctx = dev->host->ctx;
         _cleanup_free_ char *name = NULL;
-        char link[VFIOCTL_PCI_ADDR_MAX + 16];
+        char link[SYSFS_PATH_MAX];
         char *end;
         unsigned long n;
         int r;
 
-        snprintf(link, sizeof(link), "%s/iommu_group", dev->name);
+        sysfs_device_attr(link, dev->name, "iommu_group");
         r = sysfs_read_link_name(ctx, dev->host->devices_fd, SYSFS_PCI_DEVICES, link, &name);
         if (r == -ENOENT) {
                 dev->group = -1;
@@ -481,10 +481,10 @@ VFIOCTL_EXPORT bool vfioctl_device_is_viable_member(vfioctl_device *dev)
 
 static int read_optional_uint(vfioctl_device *dev, const char *attr, uint64_t max, uint64_t *ret)
 {
-        char path[VFIOCTL_PCI_ADDR_MAX + 32];
+        char path[SYSFS_PATH_MAX];
         int r;
 
-        snprintf(path, sizeof(path), "%s/%s", dev->name, attr);
+        sysfs_device_attr(path, dev->name, attr);
         r = sysfs_exists(dev->host->ctx, dev->host->devices_fd, path);
         if (r <= 0) {
                 *ret = 0;
@@ -499,10 +499,10 @@ static int read_link_addr(vfioctl_device *dev, const char *link, struct vfioctl_
 {
         vfioctl_ctx *ctx = dev->host->ctx;
         _cleanup_free_ char *name = NULL;
-        char path[VFIOCTL_PCI_ADDR_MAX + 32];
+        char path[SYSFS_PATH_MAX];
         int r;
 
-        snprintf(path, sizeof(path), "%s/%s", dev->name, link);
+        sysfs_device_attr(path, dev->name, link);
         r = sysfs_read_link_name(ctx, dev->host->devices_fd, SYSFS_PCI_DEVICES, path, &name);
         if (r < 0)
                 return r;
@@ -570,7 +570,7 @@ int device_load_details(vfioctl_device *dev)
 {
         vfioctl_ctx *ctx = dev->host->ctx;
         _cleanup_close_ int dirfd = -EBADF;
-        char path[VFIOCTL_PCI_ADDR_MAX + 32];
+        char path[SYSFS_PATH_MAX];
         uint64_t v;
         int64_t node;
         int r;
@@ -583,7 +583,7 @@ int device_load_details(vfioctl_device *dev)
         if (r < 0)
                 return dev->details_error = ctx_error(ctx, r, "%s: device is gone", dev->name);
 
-        snprintf(path, sizeof(path), "%s/driver_override", dev->name);
+        sysfs_device_attr(path, dev->name, "driver_override");
         if (sysfs_exists(ctx, dev->host->devices_fd, path) > 0) {
                 r = sysfs_read_str(ctx, dev->host->devices_fd, SYSFS_PCI_DEVICES, path,
                                    &dev->driver_override);
@@ -597,7 +597,7 @@ int device_load_details(vfioctl_device *dev)
         }
 
         dev->numa_node = -1;
-        snprintf(path, sizeof(path), "%s/numa_node", dev->name);
+        sysfs_device_attr(path, dev->name, "numa_node");
         if (sysfs_exists(ctx, dev->host->devices_fd, path) > 0) {
                 r = sysfs_read_int(ctx, dev->host->devices_fd, SYSFS_PCI_DEVICES, path, -1, 4095,
                                    &node);
@@ -731,7 +731,7 @@ static bool config_has_flr(const uint8_t *cfg, size_t len)
 static int device_load_reset(vfioctl_device *dev)
 {
         vfioctl_ctx *ctx = dev->host->ctx;
-        char path[VFIOCTL_PCI_ADDR_MAX + 16];
+        char path[SYSFS_PATH_MAX];
         uint8_t cfg[256];
         size_t len = 0;
         int r;
@@ -741,14 +741,14 @@ static int device_load_reset(vfioctl_device *dev)
         dev->reset_loaded = true;
 
         /* The kernel hides reset_method when it knows no method (and before 5.15). */
-        snprintf(path, sizeof(path), "%s/reset_method", dev->name);
+        sysfs_device_attr(path, dev->name, "reset_method");
         if (sysfs_exists(ctx, dev->host->devices_fd, path) > 0) {
                 r = sysfs_read_str(ctx, dev->host->devices_fd, SYSFS_PCI_DEVICES, path,
                                    &dev->reset_methods);
                 if (r < 0)
                         return dev->reset_error = r;
         }
-        snprintf(path, sizeof(path), "%s/config", dev->name);
+        sysfs_device_attr(path, dev->name, "config");
         r = sysfs_read_bin(ctx, dev->host->devices_fd, SYSFS_PCI_DEVICES, path, cfg, sizeof(cfg),
                            &len);
         if (r < 0)

@@ -15,7 +15,6 @@
 
 #include "internal.h"
 
-#define SYSFS_CLASS_NET "sys/class/net"
 
 /* What the kernel accepts as an interface name (dev_valid_name()). */
 static bool ifname_valid(const char *s)
@@ -46,10 +45,10 @@ static int interface_device(vfioctl_host *host, int net_fd, const char *ifname,
                             struct vfioctl_pci_addr *ret)
 {
         _cleanup_free_ char *target = NULL;
-        char link[VFIOCTL_IFNAME_MAX + 8];
+        char link[SYSFS_PATH_MAX];
         int r;
 
-        snprintf(link, sizeof(link), "%s/device", ifname);
+        sysfs_entry_attr(link, ifname, "device");
         r = sysfs_read_link_name(host->ctx, net_fd, SYSFS_CLASS_NET, link, &target);
         if (r < 0)
                 return r;
@@ -186,13 +185,13 @@ VFIOCTL_EXPORT int vfioctl_host_get_interfaces(vfioctl_host *host, struct vfioct
 VFIOCTL_EXPORT int vfioctl_device_get_parent_pf(vfioctl_device *dev, struct vfioctl_pci_addr *ret)
 {
         _cleanup_free_ char *target = NULL;
-        char link[VFIOCTL_PCI_ADDR_MAX + 8];
+        char link[SYSFS_PATH_MAX];
         int r;
 
         if (!(dev && ret))
                 return -EINVAL;
 
-        snprintf(link, sizeof(link), "%s/physfn", dev->name);
+        sysfs_device_attr(link, dev->name, "physfn");
         r = sysfs_read_link_name(dev->host->ctx, dev->host->devices_fd, SYSFS_PCI_DEVICES, link,
                                  &target);
         if (r == -ENOENT)

@@ -27,15 +27,15 @@
 int driver_read(struct op_run *run, const char *address, char **ret_driver, char **ret_override)
 {
         _cleanup_free_ char *driver = NULL, *override = NULL;
-        char path[VFIOCTL_PCI_ADDR_MAX + 32];
+        char path[SYSFS_PATH_MAX];
         int r;
 
-        snprintf(path, sizeof(path), "%s/driver", address);
+        sysfs_device_attr(path, address, "driver");
         r = sysfs_read_link_name(run->ctx, run->devices_fd, SYSFS_PCI_DEVICES, path, &driver);
         if (r < 0 && r != -ENOENT)
                 return r;
         if (ret_override) {
-                snprintf(path, sizeof(path), "%s/driver_override", address);
+                sysfs_device_attr(path, address, "driver_override");
                 r = sysfs_read_str(run->ctx, run->devices_fd, SYSFS_PCI_DEVICES, path, &override);
                 if (r < 0)
                         return r;
@@ -130,15 +130,15 @@ static int converge_write(struct op_run *run, struct converge *c, struct wait_in
 static int converge_unbind(struct op_run *run, struct converge *c, const char *from)
 {
         struct wait_info w = { .wait = VFIOCTL_WAIT_UNBIND, .address = c->address, .driver = from };
-        char path[PATH_MAX], vfio_dev[VFIOCTL_PCI_ADDR_MAX + 16];
+        char path[SYSFS_PATH_MAX], vfio_dev[SYSFS_PATH_MAX];
         int seq, r;
 
         /* A vfio driver waits for the users of the group; any other driver's
          * remove is what waits (decided now: the entry goes with the driver). */
-        snprintf(vfio_dev, sizeof(vfio_dev), "%s/vfio-dev", c->address);
+        sysfs_device_attr(vfio_dev, c->address, "vfio-dev");
         w.driver_is_vfio = streq(from, "vfio-pci") ||
                            sysfs_exists(run->ctx, run->devices_fd, vfio_dev) > 0;
-        snprintf(path, sizeof(path), SYSFS_PCI_DRIVERS "/%s/unbind", from);
+        sysfs_driver_path(path, from, "unbind");
         r = converge_write(run, c, &w, path, c->address, &seq);
         if (r < 0)
                 return r;
@@ -187,7 +187,7 @@ static int converge_probe(struct op_run *run, struct converge *c)
         r = converge_unbind(run, c, got);
         if (r < 0)
                 return r;
-        snprintf(path, sizeof(path), SYSFS_PCI_DRIVERS "/%s/bind", c->driver);
+        sysfs_driver_path(path, c->driver, "bind");
         r = converge_plain_write(run, c, path, c->address, &seq);
         if (r < 0)
                 return r;
@@ -211,7 +211,7 @@ static int converge_bind_exact(struct op_run *run, struct converge *c)
         char path[PATH_MAX];
         int seq, r;
 
-        snprintf(path, sizeof(path), SYSFS_PCI_DRIVERS "/%s/bind", c->driver);
+        sysfs_driver_path(path, c->driver, "bind");
         r = converge_plain_write(run, c, path, c->address, &seq);
         /* bind_store() says ENODEV when the driver matches no id of the
          * device (the device itself is there: it was just unbound). */
@@ -244,14 +244,14 @@ static int converge_bind_exact(struct op_run *run, struct converge *c)
 int converge_release(struct op_run *run, struct converge *c)
 {
         _cleanup_free_ char *driver = NULL, *override = NULL;
-        char path[VFIOCTL_PCI_ADDR_MAX + 64];
+        char path[SYSFS_PATH_MAX];
         int seq, r;
 
         r = driver_read(run, c->address, &driver, &override);
         if (r < 0)
                 return r;
         if (!streq_ptr(override, c->override)) {
-                snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s/driver_override", c->address);
+                sysfs_device_path(path, c->address, "driver_override");
                 r = converge_plain_write(run, c, path, c->override ? c->override : "", &seq);
                 if (r < 0)
                         return r;
@@ -402,19 +402,19 @@ static bool driver_is_vfio_variant(vfioctl_host *host, const char *driver, vfioc
         _cleanup_close_ int fd = -EBADF;
 
         if (dev && streq_ptr(dev->driver, driver)) {
-                snprintf(path, sizeof(path), "%s/vfio-dev", dev->name);
+                sysfs_device_attr(path, dev->name, "vfio-dev");
                 return sysfs_exists(host->ctx, host->devices_fd, path) > 0;
         }
-        snprintf(path, sizeof(path), SYSFS_PCI_DRIVERS "/%s", driver);
+        sysfs_driver_path(path, driver, NULL);
         if (!strchr(driver, '/') && sysfs_open_dir(host->ctx, path, &fd) >= 0 &&
             sysfs_list_dir(host->ctx, fd, path, &bound, NULL) >= 0)
                 for (char **b = bound; *b; b++) {
                         struct vfioctl_pci_addr a;
-                        char p[VFIOCTL_PCI_ADDR_MAX + 16];
+                        char p[SYSFS_PATH_MAX];
 
                         if (vfioctl_pci_addr_parse(*b, &a) < 0)
                                 continue;
-                        snprintf(p, sizeof(p), "%s/vfio-dev", *b);
+                        sysfs_device_attr(p, *b, "vfio-dev");
                         if (sysfs_exists(host->ctx, host->devices_fd, p) > 0)
                                 return true;
                 }

@@ -35,9 +35,9 @@ static bool pid_holds(vfioctl_ctx *ctx, int proc_fd, const char *pid, const int 
         _cleanup_strv_free_ char **fds = NULL;
         _cleanup_close_ int fd = -EBADF;
         const char *root = vfioctl_ctx_get_root(ctx);
-        char sub[64], target[PATH_MAX];
+        char sub[SYSFS_PATH_MAX], target[PATH_MAX];
 
-        snprintf(sub, sizeof(sub), "%s/fd", pid);
+        sysfs_entry_attr(sub, pid, "fd");
         if (sysfs_open_subdir(ctx, proc_fd, sub, &fd) < 0 ||
             sysfs_list_dir(ctx, fd, sub, &fds, NULL) < 0)
                 return false;
@@ -72,12 +72,12 @@ int holder_find(vfioctl_ctx *ctx, const int *groups, size_t n, char *buf, size_t
                 goto out;
         for (char **p = pids; *p; p++) {
                 _cleanup_free_ char *comm = NULL;
-                char sub[64];
+                char sub[SYSFS_PATH_MAX];
 
                 if (strspn(*p, "0123456789") != strlen(*p) ||
                     !pid_holds(ctx, proc_fd, *p, groups, n, &group))
                         continue;
-                snprintf(sub, sizeof(sub), "%s/comm", *p);
+                sysfs_entry_attr(sub, *p, "comm");
                 if (sysfs_read_str(ctx, proc_fd, "proc", sub, &comm) < 0)
                         comm = NULL;
                 snprintf(buf, size, "pid %s (%s) holds /dev/vfio/%d open", *p,

@@ -2,9 +2,10 @@
 /*
  * The host: a cache of devices and IOMMU groups over sysfs. Nothing is read
  * until asked for, so a command touching two groups on a host with
- * thousands of functions reads two groups. A full scan takes the group
- * membership from sys/kernel/iommu_groups/N/devices rather than one
- * iommu_group link per device: fewer syscalls, and the same truth.
+ * thousands of functions reads two groups: looking up a group lists
+ * sys/kernel/iommu_groups/N/devices and reads those members only. A full
+ * scan lists sys/bus/pci/devices and reads each device's iommu_group link,
+ * then files the devices into their groups.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -302,7 +303,7 @@ static int host_load_group(vfioctl_host *host, unsigned number, vfioctl_group **
 {
         _cleanup_strv_free_ char **names = NULL;
         _cleanup_close_ int fd = -EBADF;
-        char rel[64];
+        char rel[SYSFS_PATH_MAX];
         size_t slot;
         vfioctl_group *group;
         bool found;
@@ -314,7 +315,7 @@ static int host_load_group(vfioctl_host *host, unsigned number, vfioctl_group **
                 return 0;
         }
 
-        snprintf(rel, sizeof(rel), SYSFS_IOMMU_GROUPS "/%u/devices", number);
+        sysfs_group_devices_path(rel, number);
         r = sysfs_open_dir(host->ctx, rel, &fd);
         if (r == -ENOENT)
                 return ctx_error(host->ctx, -ENOENT, "no IOMMU group %u on this host", number);

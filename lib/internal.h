@@ -173,10 +173,36 @@ bool ifname_is_valid(const char *name);
 /* s is a PCI address in its canonical "0000:03:00.0" form. */
 bool pci_addr_is_canonical(const char *s);
 
-/* Path helpers for the device folders, all relative to the root. */
+/* The folders of the tree, relative to the root. */
 #define SYSFS_PCI_DEVICES "sys/bus/pci/devices"
 #define SYSFS_PCI_DRIVERS "sys/bus/pci/drivers"
 #define SYSFS_IOMMU_GROUPS "sys/kernel/iommu_groups"
+
+/*
+ * Paths (sysfs.c): every path into the tree is built by one of these, into
+ * a caller's buffer of SYSFS_PATH_MAX, which they return. One that would
+ * not fit comes out as "", which no open finds and sysfs_write_check()
+ * refuses. "Device" paths are relative to the devices folder
+ * (host->devices_fd, SYSFS_PCI_DEVICES in messages), the others to the
+ * root unless said.
+ */
+#define SYSFS_PATH_MAX 512
+#define SYSFS_CLASS_NET "sys/class/net"
+#define SYSFS_CLASS_VTCONSOLE "sys/class/vtconsole"
+/* "ADDRESS/ATTR" (attr may be a sub-path: "nvme/nvme0"). */
+const char *sysfs_device_attr(char buf[SYSFS_PATH_MAX], const char *address, const char *attr);
+/* "ADDRESS/net/IFNAME/ATTR". */
+const char *sysfs_device_netif_attr(char buf[SYSFS_PATH_MAX], const char *address,
+                                    const char *ifname, const char *attr);
+/* From the root, for writes: "sys/bus/pci/devices/ADDRESS/ATTR". */
+const char *sysfs_device_path(char buf[SYSFS_PATH_MAX], const char *address, const char *attr);
+/* "sys/bus/pci/drivers/DRIVER", or ".../DRIVER/ATTR". */
+const char *sysfs_driver_path(char buf[SYSFS_PATH_MAX], const char *driver, const char *attr);
+/* "sys/kernel/iommu_groups/N/devices". */
+const char *sysfs_group_devices_path(char buf[SYSFS_PATH_MAX], unsigned number);
+/* "ENTRY/ATTR" inside a folder the caller has open (a class folder's
+ * entries: "enp5s0/device", "vtcon0/bind"). */
+const char *sysfs_entry_attr(char buf[SYSFS_PATH_MAX], const char *entry, const char *attr);
 
 /* ------------------------------------------------------------------ */
 /* host.c, device.c, group.c, usage.c                                  */

@@ -530,13 +530,13 @@ static int collect_groups(struct op_run *run, const struct vfioctl_state_change 
                         continue;
                 for (char **e = entries; *e; e++) {
                         _cleanup_free_ char *g = NULL;
-                        char link[64];
+                        char link[SYSFS_PATH_MAX];
                         unsigned long v;
                         char *end;
 
                         if (strncmp(*e, "virtfn", 6) != 0)
                                 continue;
-                        snprintf(link, sizeof(link), "%s/iommu_group", *e);
+                        sysfs_entry_attr(link, *e, "iommu_group");
                         if (sysfs_read_link_name(run->ctx, fd, changes[i].address, link, &g) < 0)
                                 continue;
                         errno = 0;

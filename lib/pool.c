@@ -170,13 +170,13 @@ static int pf_of_interface(vfioctl_host *host, vfioctl_network_def *pool,
         const char *ifname = vfioctl_network_def_get_pf(pool);
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *addr = NULL;
-        char link[300];
+        char link[SYSFS_PATH_MAX];
         int r;
 
-        r = sysfs_open_dir(ctx, "sys/class/net", &fd);
+        r = sysfs_open_dir(ctx, SYSFS_CLASS_NET, &fd);
         if (r >= 0) {
-                snprintf(link, sizeof(link), "%s/device", ifname);
-                r = sysfs_read_link_name(ctx, fd, "sys/class/net", link, &addr);
+                sysfs_entry_attr(link, ifname, "device");
+                r = sysfs_read_link_name(ctx, fd, SYSFS_CLASS_NET, link, &addr);
         }
         if (r == -ENOENT)
                 return ctx_error(ctx, -ENODEV, "network %s: <pf dev='%s'>: there is no network "

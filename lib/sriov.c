@@ -295,11 +295,11 @@ int sriov_check_detach(vfioctl_host *host, vfioctl_device *pf,
 
 static int read_autoprobe(vfioctl_host *host, vfioctl_device *pf, int *ret)
 {
-        char path[VFIOCTL_PCI_ADDR_MAX + 32];
+        char path[SYSFS_PATH_MAX];
         uint64_t v;
         int r;
 
-        snprintf(path, sizeof(path), "%s/sriov_drivers_autoprobe", vfioctl_device_get_address(pf));
+        sysfs_device_attr(path, vfioctl_device_get_address(pf), "sriov_drivers_autoprobe");
         r = sysfs_read_hex(host->ctx, host->devices_fd, SYSFS_PCI_DEVICES, path, 1, &v);
         if (r < 0)
                 return r;
@@ -312,15 +312,15 @@ static int predict_vfs(vfioctl_host *host, vfioctl_device *pf, unsigned n,
                        struct vfioctl_pci_addr *out)
 {
         const struct vfioctl_pci_addr *a = vfioctl_device_get_addr(pf);
-        char path[VFIOCTL_PCI_ADDR_MAX + 32];
+        char path[SYSFS_PATH_MAX];
         uint64_t offset, stride;
         int r;
 
-        snprintf(path, sizeof(path), "%s/sriov_offset", vfioctl_device_get_address(pf));
+        sysfs_device_attr(path, vfioctl_device_get_address(pf), "sriov_offset");
         r = sysfs_read_hex(host->ctx, host->devices_fd, SYSFS_PCI_DEVICES, path, 0xffff, &offset);
         if (r < 0)
                 return r;
-        snprintf(path, sizeof(path), "%s/sriov_stride", vfioctl_device_get_address(pf));
+        sysfs_device_attr(path, vfioctl_device_get_address(pf), "sriov_stride");
         r = sysfs_read_hex(host->ctx, host->devices_fd, SYSFS_PCI_DEVICES, path, 0xffff, &stride);
         if (r < 0)
                 return r;
@@ -409,18 +409,18 @@ struct sriov_run {
 
 static int numvfs_write(struct sriov_run *s, unsigned n)
 {
-        char path[VFIOCTL_PCI_ADDR_MAX + 48], value[16];
+        char path[SYSFS_PATH_MAX], value[16];
 
-        snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s/sriov_numvfs", s->pfname);
+        sysfs_device_path(path, s->pfname, "sriov_numvfs");
         snprintf(value, sizeof(value), "%u", n);
         return op_write(&s->run, s->pfname, path, value, true); /* Rule 12: may block */
 }
 
 static int autoprobe_write(struct sriov_run *s, int on)
 {
-        char path[VFIOCTL_PCI_ADDR_MAX + 48];
+        char path[SYSFS_PATH_MAX];
 
-        snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s/sriov_drivers_autoprobe", s->pfname);
+        sysfs_device_path(path, s->pfname, "sriov_drivers_autoprobe");
         return op_write(&s->run, s->pfname, path, on ? "1" : "0", false);
 }
 
@@ -524,17 +524,17 @@ out:
 static int sriov_undo(struct op_run *run, const char *pfname, unsigned numvfs, int autoprobe,
                       int autoprobe_now, unsigned numvfs_now)
 {
-        char path[VFIOCTL_PCI_ADDR_MAX + 48], value[16];
+        char path[SYSFS_PATH_MAX], value[16];
         int r = 0, k;
 
         /* VFs off, autoprobe back (so that VFs made again find their host driver), VFs on. */
-        snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s/sriov_numvfs", pfname);
+        sysfs_device_path(path, pfname, "sriov_numvfs");
         if (numvfs_now != numvfs && numvfs_now > 0 && (k = op_write(run, pfname, path, "0", true)) < 0)
                 r = k;
         if (autoprobe >= 0 && autoprobe != autoprobe_now) {
-                char ap[VFIOCTL_PCI_ADDR_MAX + 48];
+                char ap[SYSFS_PATH_MAX];
 
-                snprintf(ap, sizeof(ap), SYSFS_PCI_DEVICES "/%s/sriov_drivers_autoprobe", pfname);
+                sysfs_device_path(ap, pfname, "sriov_drivers_autoprobe");
                 if ((k = op_write(run, pfname, ap, autoprobe ? "1" : "0", false)) < 0)
                         r = k;
         }
@@ -548,7 +548,7 @@ int sriov_recover(struct op_run *run, const struct vfioctl_state_op *op)
 {
         struct sriov_row row;
         const char *pfname;
-        char path[VFIOCTL_PCI_ADDR_MAX + 48];
+        char path[SYSFS_PATH_MAX];
         _cleanup_free_ char *ap = NULL;
         unsigned have = 0;
         int r, now_ap = -1;
@@ -565,7 +565,7 @@ int sriov_recover(struct op_run *run, const struct vfioctl_state_op *op)
                 sriov_row_clear(&row);
                 return 0;
         }
-        snprintf(path, sizeof(path), "%s/sriov_drivers_autoprobe", pfname);
+        sysfs_device_attr(path, pfname, "sriov_drivers_autoprobe");
         if (sysfs_read_str(run->ctx, run->devices_fd, SYSFS_PCI_DEVICES, path, &ap) >= 0)
                 now_ap = streq(ap, "0") ? 0 : 1;
         /* What the interrupted command found: the VFs it would have removed are gone. */
@@ -670,7 +670,7 @@ static int sriov_dry_run(struct sriov_run *s, unsigned n, const char *stub, unsi
                          int autoprobe, int want_ap)
 {
         _cleanup_free_ struct vfioctl_pci_addr *vfs = NULL;
-        char path[VFIOCTL_PCI_ADDR_MAX + 48];
+        char path[SYSFS_PATH_MAX];
         int r;
 
         if (n > 0 && want_ap != autoprobe)
@@ -693,7 +693,7 @@ static int sriov_dry_run(struct sriov_run *s, unsigned n, const char *stub, unsi
                 char name[VFIOCTL_PCI_ADDR_MAX];
 
                 vfioctl_pci_addr_format(&vfs[i], name);
-                snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s/driver_override", name);
+                sysfs_device_path(path, name, "driver_override");
                 (void) sysfs_write(s->ctx, path, stub);
                 (void) sysfs_write(s->ctx, "sys/bus/pci/drivers_probe", name);
         }

@@ -472,3 +472,66 @@ int sysfs_write(vfioctl_ctx *ctx, const char *relpath, const char *value)
                 return file_error(ctx, r, NULL, relpath, NULL);
         return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* Paths: every path into the tree is made here, so the layout of sysfs
+ * (where a device's attributes, a driver's files, a group's members are)
+ * is written down once. */
+
+static const char *path_join(char buf[SYSFS_PATH_MAX], const char *a, const char *b,
+                             const char *c, const char *d)
+{
+        const char *parts[] = { a, b, c, d };
+        size_t len = 0;
+
+        buf[0] = '\0';
+        for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
+                int n;
+
+                if (!parts[i])
+                        continue;
+                n = snprintf(buf + len, SYSFS_PATH_MAX - len, "%s%s", len ? "/" : "", parts[i]);
+                if (n < 0 || (size_t) n >= SYSFS_PATH_MAX - len) {
+                        /* Too long for any sysfs path: "" opens nothing and
+                         * sysfs_write_check() refuses it. */
+                        buf[0] = '\0';
+                        return buf;
+                }
+                len += (size_t) n;
+        }
+        return buf;
+}
+
+const char *sysfs_device_attr(char buf[SYSFS_PATH_MAX], const char *address, const char *attr)
+{
+        return path_join(buf, address, attr, NULL, NULL);
+}
+
+const char *sysfs_device_netif_attr(char buf[SYSFS_PATH_MAX], const char *address,
+                                    const char *ifname, const char *attr)
+{
+        return path_join(buf, address, "net", ifname, attr);
+}
+
+const char *sysfs_device_path(char buf[SYSFS_PATH_MAX], const char *address, const char *attr)
+{
+        return path_join(buf, SYSFS_PCI_DEVICES, address, attr, NULL);
+}
+
+const char *sysfs_driver_path(char buf[SYSFS_PATH_MAX], const char *driver, const char *attr)
+{
+        return path_join(buf, SYSFS_PCI_DRIVERS, driver, attr, NULL);
+}
+
+const char *sysfs_group_devices_path(char buf[SYSFS_PATH_MAX], unsigned number)
+{
+        char n[16];
+
+        snprintf(n, sizeof(n), "%u", number);
+        return path_join(buf, SYSFS_IOMMU_GROUPS, n, "devices", NULL);
+}
+
+const char *sysfs_entry_attr(char buf[SYSFS_PATH_MAX], const char *entry, const char *attr)
+{
+        return path_join(buf, entry, attr, NULL, NULL);
+}

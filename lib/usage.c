@@ -42,10 +42,10 @@ static int list_subdir(vfioctl_device *dev, const char *sub, char ***ret, size_t
 {
         vfioctl_ctx *ctx = dev->host->ctx;
         _cleanup_close_ int fd = -EBADF;
-        char path[VFIOCTL_PCI_ADDR_MAX + 64];
+        char path[SYSFS_PATH_MAX];
         int r;
 
-        snprintf(path, sizeof(path), "%s/%s", dev->name, sub);
+        sysfs_device_attr(path, dev->name, sub);
         r = sysfs_open_subdir(ctx, dev->host->devices_fd, path, &fd);
         if (r == -ENOENT || r == -ENOTDIR) {
                 *ret = calloc(1, sizeof(char *));
@@ -78,10 +78,10 @@ static int load_netifs(vfioctl_device *dev)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 struct vfioctl_netif *nif = &dev->netifs[i];
-                char path[VFIOCTL_PCI_ADDR_MAX + 300];
+                char path[SYSFS_PATH_MAX];
                 char *state = NULL;
 
-                snprintf(path, sizeof(path), "%s/net/%s/operstate", dev->name, names[i]);
+                sysfs_device_netif_attr(path, dev->name, names[i], "operstate");
                 r = sysfs_read_str(ctx, dev->host->devices_fd, SYSFS_PCI_DEVICES, path, &state);
                 if (r < 0)
                         return r;
@@ -539,10 +539,10 @@ static int load_blockdevs(vfioctl_device *dev)
                 return r;
         for (size_t i = 0; i < n; i++) {
                 _cleanup_strv_free_ char **entries = NULL;
-                char sub[300];
+                char sub[SYSFS_PATH_MAX];
                 size_t m;
 
-                snprintf(sub, sizeof(sub), "nvme/%s", ctrls[i]);
+                sysfs_entry_attr(sub, "nvme", ctrls[i]);
                 r = list_subdir(dev, sub, &entries, &m);
                 if (r < 0)
                         return r;
@@ -568,20 +568,20 @@ static bool console_bound(vfioctl_host *host)
         bool bound = false;
 
         /* No vtconsole class (a test tree, a kernel without VT): no console to lose. */
-        if (sysfs_open_dir(ctx, "sys/class/vtconsole", &fd) < 0 ||
-            sysfs_list_dir(ctx, fd, "sys/class/vtconsole", &cons, NULL) < 0) {
+        if (sysfs_open_dir(ctx, SYSFS_CLASS_VTCONSOLE, &fd) < 0 ||
+            sysfs_list_dir(ctx, fd, SYSFS_CLASS_VTCONSOLE, &cons, NULL) < 0) {
                 ctx_clear_error(ctx);
                 return false;
         }
         for (char **c = cons; *c && !bound; c++) {
                 _cleanup_free_ char *name = NULL, *bind = NULL;
-                char attr[128];
+                char attr[SYSFS_PATH_MAX];
 
-                snprintf(attr, sizeof(attr), "%s/name", *c);
-                if (sysfs_read_str(ctx, fd, "sys/class/vtconsole", attr, &name) < 0)
+                if (sysfs_read_str(ctx, fd, SYSFS_CLASS_VTCONSOLE, sysfs_entry_attr(attr, *c, "name"),
+                                   &name) < 0)
                         continue;
-                snprintf(attr, sizeof(attr), "%s/bind", *c);
-                if (sysfs_read_str(ctx, fd, "sys/class/vtconsole", attr, &bind) < 0)
+                if (sysfs_read_str(ctx, fd, SYSFS_CLASS_VTCONSOLE, sysfs_entry_attr(attr, *c, "bind"),
+                                   &bind) < 0)
                         continue;
                 /* The dummy console holds nothing. */
                 bound = streq(bind, "1") && !strstr(name, "dummy");

@@ -203,6 +203,29 @@ static void test_missing_root(void **state)
         assert_null(c);
 }
 
+/* The layout of the tree, written down in sysfs.c alone. */
+static void test_paths(void **state)
+{
+        char p[SYSFS_PATH_MAX], name[SYSFS_PATH_MAX];
+
+        assert_string_equal(sysfs_device_attr(p, "0000:03:00.0", "driver_override"),
+                            "0000:03:00.0/driver_override");
+        assert_string_equal(sysfs_device_netif_attr(p, "0000:03:00.0", "enp3s0", "operstate"),
+                            "0000:03:00.0/net/enp3s0/operstate");
+        assert_string_equal(sysfs_device_path(p, "0000:03:00.0", "driver_override"),
+                            "sys/bus/pci/devices/0000:03:00.0/driver_override");
+        assert_string_equal(sysfs_driver_path(p, "e1000e", "unbind"),
+                            "sys/bus/pci/drivers/e1000e/unbind");
+        assert_string_equal(sysfs_driver_path(p, "vfio-pci", NULL), "sys/bus/pci/drivers/vfio-pci");
+        assert_string_equal(sysfs_group_devices_path(p, 12), "sys/kernel/iommu_groups/12/devices");
+        assert_string_equal(sysfs_entry_attr(p, "vtcon0", "bind"), "vtcon0/bind");
+        /* A path that does not fit is "", which opens nothing and is never written. */
+        memset(name, 'a', sizeof(name) - 1);
+        name[sizeof(name) - 1] = '\0';
+        assert_string_equal(sysfs_driver_path(p, name, "bind"), "");
+        assert_int_equal(sysfs_write_check(ctx, p), -EPERM);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -211,6 +234,7 @@ int main(void)
                 cmocka_unit_test(test_links),
                 cmocka_unit_test(test_write),
                 cmocka_unit_test(test_missing_root),
+                cmocka_unit_test(test_paths),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""Rules of the library's code that a reader would otherwise have to keep
+checking by hand (DESIGN §6), as TAP:
+ - every path into the tree is built by lib/sysfs.c: no other lib/*.c
+   formats one ("%s/driver", SYSFS_PCI_DRIVERS "/%s/bind") with snprintf;
+   the shell commands a message suggests ("echo ... > .../bind") are text
+   for the user, not paths the library opens.
+usage: t-lib-rules.py LIBDIR"""
+import os
+import re
+import sys
+
+libdir = sys.argv[1]
+n = failed = 0
+
+
+def report(ok, desc, detail=()):
+    global n, failed
+    n += 1
+    print(("ok" if ok else "not ok"), n, "-", desc)
+    if not ok:
+        failed += 1
+        for d in detail:
+            print("#  ", d)
+
+
+def calls(text, name):
+    """(line, argument text) of each call of name(...), balanced parentheses."""
+    for m in re.finditer(r"\b%s\s*\(" % name, text):
+        depth, i = 1, m.end()
+        while depth and i < len(text):
+            depth += {"(": 1, ")": -1}.get(text[i], 0)
+            i += 1
+        yield text.count("\n", 0, m.start()) + 1, text[m.end():i - 1]
+
+
+path_format = re.compile(r'"[^"]*%[su]/[a-z_-]+|SYSFS_[A-Z_]+\s*"/')
+built = []
+for f in sorted(os.listdir(libdir)):
+    if not f.endswith(".c") or f == "sysfs.c":
+        continue
+    text = open(os.path.join(libdir, f)).read()
+    for line, args in calls(text, "snprintf"):
+        if path_format.search(args) and "echo" not in args:
+            built.append(f"lib/{f}:{line}: snprintf({' '.join(args.split())[:70]}...): "
+                         "use a path builder of sysfs.c (internal.h)")
+report(not built, "no lib file but sysfs.c builds a sysfs path", built)
+print(f"1..{n}")
+sys.exit(1 if failed else 0)
