@@ -163,9 +163,9 @@ static void read_dev(vfioctl_ctx *ctx, int fd, const char *dir, const char *name
                      struct stacked *e)
 {
         _cleanup_free_ char *dev = NULL;
-        char attr[128];
+        char attr[SYSFS_PATH_MAX];
 
-        snprintf(attr, sizeof(attr), "%s/dev", name);
+        sysfs_entry_attr(attr, name, "dev");
         if (sysfs_read_str(ctx, fd, dir, attr, &dev) < 0 ||
             sscanf(dev, "%u:%u", &e->major, &e->minor) != 2)
                 e->major = e->minor = 0;
@@ -222,11 +222,11 @@ static int follow_holders(vfioctl_ctx *ctx, struct stack *st, int dirfd, const c
         for (char **h = holders; *h; h++) {
                 _cleanup_free_ char *chain = NULL, *label = NULL, *dm_name = NULL;
                 struct stacked *e;
-                char attr[128];
+                char attr[SYSFS_PATH_MAX];
 
                 if (strchr(*h, '/') || (*h)[0] == '.')
                         continue;
-                snprintf(attr, sizeof(attr), "%s/dm/name", *h);
+                sysfs_entry_attr(attr, *h, "dm/name");
                 if (sysfs_read_str(ctx, block_fd, "sys/block", attr, &dm_name) < 0)
                         ctx_clear_error(ctx); /* md, or no dm/ folder: no name */
                 if (asprintf(&label, "%s%s%s%s", *h, dm_name ? " (" : "", dm_name ? dm_name : "",
@@ -240,7 +240,7 @@ static int follow_holders(vfioctl_ctx *ctx, struct stack *st, int dirfd, const c
                         continue;
                 snprintf(e->dm_name, sizeof(e->dm_name), "%s", dm_name ? dm_name : "");
                 read_dev(ctx, block_fd, "sys/block", *h, e);
-                snprintf(attr, sizeof(attr), "%s/holders", *h);
+                sysfs_entry_attr(attr, *h, "holders");
                 r = follow_holders(ctx, st, block_fd, "sys/block", attr, chain, depth + 1);
                 if (r < 0)
                         return r;
@@ -273,7 +273,7 @@ static int load_stack(vfioctl_device *dev, const char *path, const char *disk, s
         vfioctl_ctx *ctx = dev->host->ctx;
         _cleanup_strv_free_ char **entries = NULL;
         _cleanup_close_ int fd = -EBADF;
-        char sub[PATH_MAX];
+        char sub[SYSFS_PATH_MAX], part[SYSFS_PATH_MAX];
         struct stacked *e;
         int r;
 
@@ -281,7 +281,7 @@ static int load_stack(vfioctl_device *dev, const char *path, const char *disk, s
         if (r < 0)
                 return r;
         read_dev(ctx, dev->host->devices_fd, SYSFS_PCI_DEVICES, path, e);
-        snprintf(sub, sizeof(sub), "%s/holders", path);
+        sysfs_entry_attr(sub, path, "holders");
         r = follow_holders(ctx, st, dev->host->devices_fd, SYSFS_PCI_DEVICES, sub, disk, 0);
         if (r < 0)
                 return r;
@@ -298,9 +298,9 @@ static int load_stack(vfioctl_device *dev, const char *path, const char *disk, s
                         return r;
                 if (!e)
                         continue;
-                snprintf(sub, sizeof(sub), "%s/%s", path, *p);
-                read_dev(ctx, dev->host->devices_fd, SYSFS_PCI_DEVICES, sub, e);
-                snprintf(sub, sizeof(sub), "%s/%s/holders", path, *p);
+                sysfs_entry_attr(part, path, *p);
+                read_dev(ctx, dev->host->devices_fd, SYSFS_PCI_DEVICES, part, e);
+                sysfs_entry_attr(sub, part, "holders");
                 r = follow_holders(ctx, st, dev->host->devices_fd, SYSFS_PCI_DEVICES, sub, *p, 0);
                 if (r < 0)
                         return r;
@@ -521,7 +521,7 @@ static bool is_nvme_namespace(const char *ctrl, const char *entry)
 static int load_blockdevs(vfioctl_device *dev)
 {
         _cleanup_strv_free_ char **names = NULL, **ctrls = NULL;
-        char path[PATH_MAX];
+        char path[SYSFS_PATH_MAX], sub[SYSFS_PATH_MAX];
         size_t n;
         int r;
 
@@ -529,7 +529,7 @@ static int load_blockdevs(vfioctl_device *dev)
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
-                snprintf(path, sizeof(path), "%s/block/%s", dev->name, names[i]);
+                sysfs_device_attr(path, dev->name, sysfs_entry_attr(sub, "block", names[i]));
                 r = add_blockdev(dev, path, names[i]);
                 if (r < 0)
                         return r;
@@ -539,18 +539,18 @@ static int load_blockdevs(vfioctl_device *dev)
                 return r;
         for (size_t i = 0; i < n; i++) {
                 _cleanup_strv_free_ char **entries = NULL;
-                char sub[SYSFS_PATH_MAX];
+                char ctrl[SYSFS_PATH_MAX];
                 size_t m;
 
-                sysfs_entry_attr(sub, "nvme", ctrls[i]);
-                r = list_subdir(dev, sub, &entries, &m);
+                sysfs_entry_attr(ctrl, "nvme", ctrls[i]);
+                r = list_subdir(dev, ctrl, &entries, &m);
                 if (r < 0)
                         return r;
                 for (size_t j = 0; j < m; j++) {
                         if (!is_nvme_namespace(ctrls[i], entries[j]))
                                 continue;
-                        snprintf(path, sizeof(path), "%s/nvme/%s/%s", dev->name, ctrls[i],
-                                 entries[j]);
+                        sysfs_device_attr(path, dev->name,
+                                          sysfs_entry_attr(sub, ctrl, entries[j]));
                         r = add_blockdev(dev, path, entries[j]);
                         if (r < 0)
                                 return r;
