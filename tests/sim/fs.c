@@ -145,6 +145,9 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
         if (acc != O_RDONLY && !node_writable(&n))
                 return -EACCES;
         fi->direct_io = 1;
+#if FUSE_VERSION >= FUSE_MAKE_VERSION(3, 15)
+        fi->parallel_direct_writes = 1; /* else fs-open.c adds it */
+#endif
         if (node_vfio_group(&n) >= 0) {
                 /* Opening the group is what claims it for VFIO (see dma_configure). */
                 r = group_opens_add(node_vfio_group(&n), 1);

@@ -32,9 +32,7 @@ s=$(ms); w "$B/drivers_probe" 0000:03:00.0; e=$(ms)
 check "drivers_probe takes 200 ms" test $((e - s)) -ge 200
 is "and binds" "$(drv 0000:03:00.0)" igb
 
-# Two devices at once: in parallel, not one after the other. (Through
-# two files: FUSE serializes writes to one file, which sysfs does not;
-# see README, "Where it simplifies".)
+# Two devices at once: in parallel, not one after the other.
 s=$(ms)
 w "$B/drivers/igb/unbind" 0000:03:00.0 &
 w "$B/drivers/e1000e/unbind" 0000:06:00.0
@@ -49,6 +47,34 @@ s=$(ms); w "$B/devices/0000:05:00.0/sriov_numvfs" 2; e=$(ms)
 check "sriov_numvfs 2 takes 2 x 100 ms (and the VFs' probes)" test $((e - s)) -ge 200
 s=$(ms); w "$B/drivers/igbvf/unbind" 0000:05:02.0; e=$(ms)
 check "a VF made later has the default unbind latency" test $((e - s)) -ge 300
+
+# Two devices through ONE file at once (sysfs serializes per device, not
+# per attribute): with 0000:03:00.0's unbind held in drivers/igb/unbind,
+# 0000:04:00.0's unbind through the same file finishes; likewise two
+# drivers_probe writes. Ordering facts, no clock. (wnt: without O_TRUNC,
+# whose i_size of 0 makes the FUSE client take the inode lock anyway.)
+wnt() { printf '%s\n' "$2" | dd of="$1" conv=notrunc,nocreat status=none; }
+w "$B/drivers_probe" 0000:03:00.0
+w "$B/drivers_probe" 0000:04:00.0
+printf '0000:03:00.0 unbind block=held\n0000:03:00.0 probe block=held\n' >"$SIM/.sim/faults"
+wnt "$B/drivers/igb/unbind" 0000:03:00.0 &
+held=$!
+until grep -q '^0000:03:00.0 waiting=1' "$SIM/.sim/release"; do sleep 0.05; done
+timeout 20 bash -c "$(declare -f wnt); wnt '$B/drivers/igb/unbind' 0000:04:00.0"
+is "an unbind through the same drivers/X/unbind passes a held one" "$? $(drv 0000:04:00.0)" "0 -"
+is "while the held one still waits" "$(drv 0000:03:00.0)" igb
+echo 0000:03:00.0 >"$SIM/.sim/release"
+wait "$held"
+is "the held unbind then completes" "$(drv 0000:03:00.0)" -
+wnt "$B/drivers_probe" 0000:03:00.0 &
+held=$!
+until grep -q '^0000:03:00.0 waiting=1' "$SIM/.sim/release"; do sleep 0.05; done
+timeout 20 bash -c "$(declare -f wnt); wnt '$B/drivers_probe' 0000:04:00.0"
+is "a drivers_probe passes a held drivers_probe of another device" "$? $(drv 0000:04:00.0)" "0 igb"
+echo 0000:03:00.0 >"$SIM/.sim/release"
+wait "$held"
+is "the held probe then binds" "$(drv 0000:03:00.0)" igb
+echo clear >"$SIM/.sim/faults"
 
 cat >"$T/bad.json" <<'JSON'
 {"iommu": true, "latency": {"unbind": -1}, "drivers": [], "devices": []}
