@@ -166,6 +166,28 @@ int parse_device_arg(const char *arg, struct vfioctl_pci_addr *ret);
 /* DEV... from optind on (addresses, slots: every function, interface names),
  * each address once; -EINVAL (after saying why) on a bad or missing one. */
 int parse_device_args(int argc, char **argv, struct vfioctl_pci_addr **ret, size_t *ret_n);
+/* args.c: the command line of the changing commands (DEV... or GUEST [DEV...]). */
+enum {
+        ARG_DRIVER = 1 << 0,  /* --driver NAME */
+        ARG_GROUP = 1 << 1,   /* --group */
+        ARG_FORCE = 1 << 2,   /* --force */
+        ARG_NOW = 1 << 3,     /* --now */
+        ARG_ALL = 1 << 4,     /* --all, instead of the positional arguments */
+        ARG_TIMEOUT = 1 << 5, /* --timeout S */
+        ARG_GUEST = 1 << 6,   /* GUEST [DEV...], not DEV... */
+};
+struct device_command {
+        struct vfioctl_op_options opts; /* --driver, --group, --force, --timeout */
+        bool now, all;
+        const char *guest;              /* with ARG_GUEST */
+        struct vfioctl_pci_addr *addrs; /* each once, in the order given */
+        size_t n;
+};
+/* Parses argv with the options takes names; EXIT_OK, or EXIT_USAGE after
+ * saying why (a missing DEV, both DEV and --all, a bad --timeout). */
+int parse_device_command(struct cli *cli, int argc, char **argv, unsigned takes,
+                         struct device_command *dc);
+void device_command_clear(struct device_command *dc);
 /* Dumps a JSON document to stdout (sorted keys off: the order is ours); an
  * object gets "dry_run" when it has none, so every command's JSON says it. */
 int json_print(json_t *doc);

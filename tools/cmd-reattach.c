@@ -3,7 +3,6 @@
  * vfioctl reattach (DEV...|--all) [--group] [--force] [--timeout S]
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -95,71 +94,36 @@ static void advise_no_id(struct session *s, const struct vfioctl_pci_addr *addrs
 
 int cmd_reattach(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "all", no_argument, NULL, 'a' },
-                { "group", no_argument, NULL, 'g' },
-                { "force", no_argument, NULL, 'f' },
-                { "timeout", required_argument, NULL, 't' },
-                {}
-        };
-        struct vfioctl_op_options opts = { .timeout_ms = DEFAULT_TIMEOUT_MS };
-        _cleanup_free_ struct vfioctl_pci_addr *addrs = NULL;
+        _cleanup_(device_command_clear) struct device_command dc = {};
         struct session s;
-        bool all = false;
-        size_t n = 0;
-        int c, r, lib_r;
+        int r, lib_r;
 
-        while ((c = cli_getopt(cli, argc, argv, "agft:", options)) >= 0) {
-                switch (c) {
-                case 'a':
-                        all = true;
-                        break;
-                case 'g':
-                        opts.flags |= VFIOCTL_OP_GROUP;
-                        break;
-                case 'f':
-                        opts.flags |= VFIOCTL_OP_FORCE;
-                        break;
-                case 't':
-                        if (parse_timeout(optarg, &opts.timeout_ms) != 0)
-                                return EXIT_USAGE;
-                        break;
-                default:
-                        return EXIT_USAGE;
-                }
-        }
-        if (all && optind < argc)
-                return usage_error(NULL, "give devices or --all, not both");
-        if (!all) {
-                r = parse_device_args(argc, argv, &addrs, &n);
-                if (r == -EINVAL && optind >= argc)
-                        return usage_error(NULL, "reattach needs at least one device address "
-                                                 "(or --all)");
-                if (r < 0)
-                        return EXIT_USAGE;
-        }
-
-        r = session_begin_change(cli, &s, opts.timeout_ms);
+        r = parse_device_command(cli, argc, argv, ARG_ALL | ARG_GROUP | ARG_FORCE | ARG_TIMEOUT,
+                                 &dc);
         if (r != EXIT_OK)
                 return r;
-        if (all) {
-                r = all_detached(&s, opts.flags & VFIOCTL_OP_FORCE, &addrs, &n);
+        r = session_begin_change(cli, &s, dc.opts.timeout_ms);
+        if (r != EXIT_OK)
+                return r;
+        if (dc.all) {
+                r = all_detached(&s, dc.opts.flags & VFIOCTL_OP_FORCE, &dc.addrs, &dc.n);
                 if (r < 0) {
                         r = lib_error(cli, r, EXIT_REFUSED, "reading the state");
                         session_end(&s);
                         return r;
                 }
-                if (n == 0)
+                if (dc.n == 0)
                         print_note(cli, "nothing vfioctl detached is left to give back%s",
-                                   opts.flags & VFIOCTL_OP_FORCE
+                                   dc.opts.flags & VFIOCTL_OP_FORCE
                                            ? ""
                                            : " (devices found on a stub need --force)");
         }
-        r = n == 0 && all ? 0 : vfioctl_reattach(s.host, s.st, addrs, n, &opts, s.report);
+        r = dc.n == 0 && dc.all ? 0
+                                : vfioctl_reattach(s.host, s.st, dc.addrs, dc.n, &dc.opts, s.report);
         lib_r = r;
         r = session_finish(&s, r);
         if (lib_r == -ENODEV && !cli->json)
-                advise_no_id(&s, addrs, n);
+                advise_no_id(&s, dc.addrs, dc.n);
         for (size_t i = 0; i < vfioctl_report_n_entries(s.report) && !cli->json; i++)
                 if (vfioctl_report_entry_at(s.report, i)->action == VFIOCTL_ACTION_LEFT_ALONE) {
                         print_note(cli, "('vfioctl reattach --force DEV' gives such a device back: "

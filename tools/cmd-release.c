@@ -5,7 +5,6 @@
  * back to the host, a group at a time.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -48,58 +47,29 @@ static int release_all(struct cli *cli, struct session *s, const struct vfioctl_
 
 int cmd_release(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "all", no_argument, NULL, 'a' },
-                { "timeout", required_argument, NULL, 't' },
-                {}
-        };
-        struct vfioctl_op_options opts = { .timeout_ms = DEFAULT_TIMEOUT_MS };
-        _cleanup_free_ struct vfioctl_pci_addr *addrs = NULL;
-        const char *guest;
+        _cleanup_(device_command_clear) struct device_command dc = {};
         struct session s;
-        size_t n = 0;
-        bool some, all = false;
-        int c, r;
+        bool some;
+        int r;
 
-        while ((c = cli_getopt(cli, argc, argv, "at:", options)) >= 0) {
-                switch (c) {
-                case 'a':
-                        all = true;
-                        break;
-                case 't':
-                        if (parse_timeout(optarg, &opts.timeout_ms) != 0)
-                                return EXIT_USAGE;
-                        break;
-                default:
-                        return EXIT_USAGE;
-                }
-        }
-        if (all) {
-                if (optind < argc)
-                        return usage_error(NULL, "give a guest or --all, not both");
-                r = session_begin_change(cli, &s, opts.timeout_ms);
-                if (r != EXIT_OK)
-                        return r;
-                r = session_finish(&s, release_all(cli, &s, &opts));
+        r = parse_device_command(cli, argc, argv, ARG_GUEST | ARG_ALL | ARG_TIMEOUT, &dc);
+        if (r != EXIT_OK)
+                return r;
+        r = session_begin_change(cli, &s, dc.opts.timeout_ms);
+        if (r != EXIT_OK)
+                return r;
+        if (dc.all) {
+                r = session_finish(&s, release_all(cli, &s, &dc.opts));
                 session_end(&s);
                 return r;
         }
-        if (optind >= argc)
-                return usage_error("release", "release needs the guest's name (or --all)");
-        guest = argv[optind++];
-        if (optind < argc && parse_device_args(argc, argv, &addrs, &n) < 0)
-                return EXIT_USAGE;
-
-        r = session_begin_change(cli, &s, opts.timeout_ms);
-        if (r != EXIT_OK)
-                return r;
-        some = owns_something(&s, guest);
-        r = vfioctl_release(s.host, s.st, guest, addrs, n, &opts, s.report);
-        if (r >= 0 && !some && n == 0 && !cli->json)
-                print_note(cli, "guest '%s' owns nothing; nothing to release", guest);
+        some = owns_something(&s, dc.guest);
+        r = vfioctl_release(s.host, s.st, dc.guest, dc.addrs, dc.n, &dc.opts, s.report);
+        if (r >= 0 && !some && dc.n == 0 && !cli->json)
+                print_note(cli, "guest '%s' owns nothing; nothing to release", dc.guest);
         r = session_finish(&s, r);
-        if (r == EXIT_OK && some && !cli->json && !cli->dry_run && !owns_something(&s, guest))
-                print_note(cli, "guest '%s' released", guest);
+        if (r == EXIT_OK && some && !cli->json && !cli->dry_run && !owns_something(&s, dc.guest))
+                print_note(cli, "guest '%s' released", dc.guest);
         session_end(&s);
         return r;
 }

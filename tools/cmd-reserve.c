@@ -90,50 +90,24 @@ static void dry_run_note(struct cli *cli, vfioctl_reservations *res)
 
 int cmd_reserve(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "driver", required_argument, NULL, 'd' },
-                { "group", no_argument, NULL, 'g' },
-                { "now", no_argument, NULL, 'N' },
-                { "force", no_argument, NULL, 'f' },
-                { "timeout", required_argument, NULL, 't' },
-                {}
-        };
-        struct vfioctl_op_options opts = { .timeout_ms = DEFAULT_TIMEOUT_MS };
         _cleanup_free_ struct vfioctl_pci_addr *addrs = NULL, *taken = NULL;
         _cleanup_(vfioctl_reservations_unrefp) vfioctl_reservations *res = NULL;
         vfioctl_report *reserved = NULL;
-        bool now = false;
         struct session s;
         size_t n, n_taken = 0;
-        int c, r, code;
+        _cleanup_(device_command_clear) struct device_command dc = {};
+        struct vfioctl_op_options opts;
+        bool now;
+        int r, code;
 
-        while ((c = cli_getopt(cli, argc, argv, "d:gNft:", options)) >= 0) {
-                switch (c) {
-                case 'd':
-                        opts.driver = optarg;
-                        break;
-                case 'g':
-                        opts.flags |= VFIOCTL_OP_GROUP;
-                        break;
-                case 'N':
-                        now = true;
-                        break;
-                case 'f':
-                        opts.flags |= VFIOCTL_OP_FORCE;
-                        break;
-                case 't':
-                        if (parse_timeout(optarg, &opts.timeout_ms) != 0)
-                                return EXIT_USAGE;
-                        break;
-                default:
-                        return EXIT_USAGE;
-                }
-        }
-        r = parse_device_args(argc, argv, &addrs, &n);
-        if (r == -EINVAL && optind >= argc)
-                return usage_error("reserve", "reserve needs at least one device address");
-        if (r < 0)
-                return EXIT_USAGE;
+        r = parse_device_command(cli, argc, argv,
+                                 ARG_DRIVER | ARG_GROUP | ARG_NOW | ARG_FORCE | ARG_TIMEOUT, &dc);
+        if (r != EXIT_OK)
+                return r;
+        opts = dc.opts;
+        now = dc.now;
+        addrs = TAKE_PTR(dc.addrs);
+        n = dc.n;
 
         r = load(cli, true, &res);
         if (r != EXIT_OK)
@@ -225,37 +199,22 @@ static void note_group_left(struct cli *cli, vfioctl_host *host, vfioctl_reserva
 
 int cmd_unreserve(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "now", no_argument, NULL, 'N' },
-                { "timeout", required_argument, NULL, 't' },
-                {}
-        };
-        struct vfioctl_op_options opts = { .timeout_ms = DEFAULT_TIMEOUT_MS };
         _cleanup_free_ struct vfioctl_pci_addr *addrs = NULL;
         _cleanup_(vfioctl_reservations_unrefp) vfioctl_reservations *res = NULL;
-        bool now = false;
         struct session s;
         size_t n;
-        int c, r;
+        _cleanup_(device_command_clear) struct device_command dc = {};
+        struct vfioctl_op_options opts;
+        bool now;
+        int r;
 
-        while ((c = cli_getopt(cli, argc, argv, "Nt:", options)) >= 0) {
-                switch (c) {
-                case 'N':
-                        now = true;
-                        break;
-                case 't':
-                        if (parse_timeout(optarg, &opts.timeout_ms) != 0)
-                                return EXIT_USAGE;
-                        break;
-                default:
-                        return EXIT_USAGE;
-                }
-        }
-        r = parse_device_args(argc, argv, &addrs, &n);
-        if (r == -EINVAL && optind >= argc)
-                return usage_error("unreserve", "unreserve needs at least one device address");
-        if (r < 0)
-                return EXIT_USAGE;
+        r = parse_device_command(cli, argc, argv, ARG_NOW | ARG_TIMEOUT, &dc);
+        if (r != EXIT_OK)
+                return r;
+        opts = dc.opts;
+        now = dc.now;
+        addrs = TAKE_PTR(dc.addrs);
+        n = dc.n;
 
         r = load(cli, true, &res);
         if (r != EXIT_OK)

@@ -175,4 +175,33 @@ run V recover
 is "recover once the fault is gone: exit 0" "$RC" 0
 is "recover once the fault is gone: igb on both" "$(drv 0000:03:00.0) $(drv 0000:03:00.1)" "igb igb"
 
+# --- one parser for the changing commands' DEV... / GUEST [DEV...] and options (tools/args.c):
+# every usage error as each command said it before
+: >"$T/usage.txt"
+while read -r line; do
+        read -ra args <<<"$line"
+        V --config-dir "$T/config" "${args[@]}" >>"$T/usage.txt" 2>&1
+        echo "rc=$?" >>"$T/usage.txt"
+done <<'ARGS'
+detach
+detach --all
+detach --now 01:00.0
+detach --timeout x 01:00.0
+detach zz
+reattach
+reattach --all 01:00.0
+reattach --driver kvm 01:00.0
+release
+release --all g1
+release g1 zz
+release --group g1
+reserve
+reserve --now --timeout -1 01:00.0
+unreserve
+unreserve --group 01:00.0
+unreserve --all
+detach --timeout
+ARGS
+same_file "usage errors of detach, reattach, release, reserve, unreserve" "$T/usage.txt" "$GOLDEN/usage-errors.txt"
+
 done_testing
