@@ -579,9 +579,11 @@ static bool is_nvme(const struct sim_device *d)
 static void nvme_ctrl_name(const struct sim_device *d, char *buf, size_t len)
 {
         const char *name = d->n_block ? d->block[0].name : "nvme0";
-        size_t n = strcspn(name + 4, "n") + 4;
+        /* Only an nvme name has a controller part to cut; others ("md0",
+         * "sda") may be shorter than the "nvme" prefix itself. */
+        size_t n = strncmp(name, "nvme", 4) == 0 ? strcspn(name + 4, "n") + 4 : 5;
 
-        snprintf(buf, len, "%.*s", (int) (strncmp(name, "nvme", 4) == 0 ? n : 5), name);
+        snprintf(buf, len, "%.*s", (int) n, name);
 }
 
 static bool children_device(struct walker *w, const struct node *dir)
