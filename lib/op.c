@@ -785,8 +785,13 @@ static void report_changes(struct op_run *run, const struct plan *p)
                                 got = NULL;
                         to = got;
                 }
-                report_add(run->report, p->changes[i].address, p->action,
-                           p->changes[i].before_driver, to, kernel ? "the kernel's choice" : NULL);
+                if (kernel || p->detail)
+                        report_add(run->report, p->changes[i].address, p->action,
+                                   p->changes[i].before_driver, to, "%s",
+                                   kernel ? "the kernel's choice" : p->detail);
+                else
+                        report_add(run->report, p->changes[i].address, p->action,
+                                   p->changes[i].before_driver, to, NULL);
         }
 }
 
@@ -922,6 +927,8 @@ static int record(struct op_run *run, vfioctl_state *st, const struct plan *p)
         }
         if (r >= 0)
                 r = record_rows(st, p);
+        if (r >= 0 && p->record_more)
+                r = p->record_more(st, p->record_userdata);
         if (r >= 0 && p->guest_op == PLAN_GUEST_DELETE) {
                 r = state_guest_delete(st, p->guest);
                 if (r < 0)

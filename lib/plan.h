@@ -56,6 +56,11 @@ struct plan {
         struct vfnet_plan *vfnet;
         char (*vfnet_restore)[VFIOCTL_PCI_ADDR_MAX];
         size_t n_vfnet_restore;
+        char *detail;                /* what the report says of every change; NULL: nothing */
+        /* Recorded too, in the same transaction (sriov.c: the PF's row and the end of
+         * its own journal entry). */
+        int (*record_more)(vfioctl_state *st, void *userdata);
+        void *record_userdata;
 };
 
 void plan_clear(struct plan *p);

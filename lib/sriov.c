@@ -448,11 +448,37 @@ static int sriov_op_begin(struct sriov_run *s, const char *pf_driver, const char
                               &ch, 1, &s->run.op_id);
 }
 
-/* Binds the new VFs to the stub through the engine, and records them with the PF row. */
+struct bind_record {
+        struct sriov_run *s;
+        const struct sriov_row *row;
+};
+
+/* The PF's row and the end of the "sriov" operation, with the VFs' rows. */
+static int record_pf(vfioctl_state *st, void *userdata)
+{
+        struct bind_record *b = userdata;
+        int r;
+
+        r = sriov_row_put(st, b->row);
+        if (r >= 0)
+                r = state_op_end(st, b->s->run.op_id);
+        return r;
+}
+
+/* Binds the new VFs to the stub through the executor, and records them with the PF row. */
 static int bind_new_vfs(struct sriov_run *s, const char *stub, const struct sriov_row *row)
 {
-        struct plan p = {};
-        struct op_run bind;
+        struct bind_record b = { .s = s, .row = row };
+        struct plan p = {
+                .kind = "detach",
+                .action = VFIOCTL_ACTION_DETACHED,
+                .record_more = record_pf,
+                .record_userdata = &b,
+        };
+        struct vfioctl_op_options o = {
+                .timeout_ms = s->opts->timeout_ms,
+                .command = s->opts->command,
+        };
         const struct vfioctl_pci_addr *vfs;
         size_t n_vfs = 0;
         time_t now = time(NULL);
@@ -465,6 +491,8 @@ static int bind_new_vfs(struct sriov_run *s, const char *stub, const struct srio
         r = host_find_device(s->host, &pfaddr, &s->pf);
         if (r >= 0)
                 r = vfioctl_device_get_virtfns(s->pf, &vfs, &n_vfs);
+        if (r >= 0 && asprintf(&p.detail, "new VF of %s", s->pfname) < 0)
+                r = -ENOMEM;
         for (size_t i = 0; i < n_vfs && r >= 0; i++) {
                 struct vfioctl_state_device vrow = {
                         .group = -1,
@@ -487,35 +515,11 @@ static int bind_new_vfs(struct sriov_run *s, const char *stub, const struct srio
                         r = plan_add_row(&p, &vrow);
         }
         log_debug(s->ctx, "%s: binding %zu new VFs to %s (%d)", s->pfname, n_vfs, stub, r);
-        if (r < 0)
-                goto out;
-        r = op_run_init(&bind, s->ctx, s->st, s->opts->timeout_ms, s->report);
-        if (r < 0)
-                goto out;
-        r = op_apply(&bind, "detach", s->opts->command, p.changes, p.n_changes, false);
-        if (r >= 0) {
-                for (size_t i = 0; i < p.n_changes; i++)
-                        report_add(s->report, p.changes[i].address, VFIOCTL_ACTION_DETACHED,
-                                   p.changes[i].before_driver, stub, "new VF of %s", s->pfname);
-                /* The VFs' rows, the PF's row and both journal entries: one transaction. */
-                r = state_begin(s->st);
-                for (size_t i = 0; i < p.n_rows && r >= 0; i++)
-                        r = state_device_put(s->st, &p.rows[i]);
-                if (r >= 0 && p.n_changes > 0)
-                        r = state_op_end(s->st, bind.op_id);
-                if (r >= 0)
-                        r = sriov_row_put(s->st, row);
-                if (r >= 0)
-                        r = state_op_end(s->st, s->run.op_id);
-                if (r >= 0)
-                        r = state_commit(s->st);
-                if (r < 0)
-                        state_rollback(s->st);
-                else
-                        s->run.op_id = 0;
-        }
-        op_run_done(&bind);
-out:
+        if (r >= 0)
+                r = plan_execute(s->host, s->st, &p, &o, s->report);
+        if (r >= 0)
+                s->run.op_id = 0;
+        s->pf = NULL; /* the executor dropped the host's cache */
         plan_clear(&p);
         return r;
 }
