@@ -19,66 +19,7 @@
 
 static char root[] = "/tmp/vfioctl-unit-host-XXXXXX";
 
-static void mkpath(const char *rel)
-{
-        char cmd[512];
-        snprintf(cmd, sizeof(cmd), "mkdir -p '%s/%s'", root, rel);
-        assert_int_equal(system(cmd), 0);
-}
-
-static void put(const char *rel, const void *data, size_t len)
-{
-        char path[512];
-        FILE *f;
-
-        snprintf(path, sizeof(path), "%s/%s", root, rel);
-        f = fopen(path, "we");
-        assert_non_null(f);
-        assert_int_equal(fwrite(data, 1, len, f), len);
-        fclose(f);
-}
-
-static void link_(const char *target, const char *rel)
-{
-        char path[512];
-        snprintf(path, sizeof(path), "%s/%s", root, rel);
-        assert_int_equal(symlink(target, path), 0);
-}
-
-/* One device: config header, optional driver, group. */
-static void add(const char *bdf, uint16_t vendor, uint16_t device, uint32_t class, int header,
-                const char *driver, int group)
-{
-        uint8_t cfg[64] = {};
-        char rel[256], target[256];
-
-        snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/%s", bdf);
-        mkpath(rel);
-        cfg[0] = vendor & 0xff, cfg[1] = vendor >> 8;
-        cfg[2] = device & 0xff, cfg[3] = device >> 8;
-        cfg[9] = class & 0xff, cfg[10] = (class >> 8) & 0xff, cfg[11] = class >> 16;
-        cfg[0x0e] = (uint8_t) header;
-        snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/%s/config", bdf);
-        put(rel, cfg, sizeof(cfg));
-        if (driver) {
-                snprintf(rel, sizeof(rel), "sys/bus/pci/drivers/%s", driver);
-                mkpath(rel);
-                snprintf(target, sizeof(target), "../../../bus/pci/drivers/%s", driver);
-                snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/%s/driver", bdf);
-                link_(target, rel);
-        }
-        snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%d/devices", group);
-        mkpath(rel);
-        snprintf(target, sizeof(target), "../../../../devices/pci0000:00/%s", bdf);
-        snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%d/devices/%s", group, bdf);
-        link_(target, rel);
-        snprintf(target, sizeof(target), "../../../kernel/iommu_groups/%d", group);
-        snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/%s/iommu_group", bdf);
-        link_(target, rel);
-        snprintf(target, sizeof(target), "../../../devices/pci0000:00/%s", bdf);
-        snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", bdf);
-        link_(target, rel);
-}
+#include "sysfs-tree.h"
 
 static int setup(void **state)
 {

@@ -22,72 +22,7 @@
 
 static char root[] = "/tmp/vfioctl-unit-plan-XXXXXX";
 
-static void mkpath(const char *rel)
-{
-        char cmd[512];
-
-        snprintf(cmd, sizeof(cmd), "mkdir -p '%s/%s'", root, rel);
-        assert_int_equal(system(cmd), 0);
-}
-
-static void put(const char *rel, const void *data, size_t len)
-{
-        char path[512];
-        FILE *f;
-
-        snprintf(path, sizeof(path), "%s/%s", root, rel);
-        f = fopen(path, "we");
-        assert_non_null(f);
-        assert_int_equal(fwrite(data, 1, len, f), len);
-        fclose(f);
-}
-
-static void link_(const char *target, const char *rel)
-{
-        char path[512];
-
-        snprintf(path, sizeof(path), "%s/%s", root, rel);
-        assert_int_equal(symlink(target, path), 0);
-}
-
-/* One device: config header, optional driver, group (-1: none). */
-static void add(const char *bdf, uint16_t vendor, uint16_t device, uint32_t class, int header,
-                const char *driver, int group)
-{
-        uint8_t cfg[64] = {};
-        char rel[256], target[256];
-
-        snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/%s", bdf);
-        mkpath(rel);
-        cfg[0] = vendor & 0xff, cfg[1] = vendor >> 8;
-        cfg[2] = device & 0xff, cfg[3] = device >> 8;
-        cfg[9] = class & 0xff, cfg[10] = (class >> 8) & 0xff, cfg[11] = class >> 16;
-        cfg[0x0e] = (uint8_t) header;
-        snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/%s/config", bdf);
-        put(rel, cfg, sizeof(cfg));
-        snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/%s/driver_override", bdf);
-        put(rel, "(null)\n", 7);
-        if (driver) {
-                snprintf(rel, sizeof(rel), "sys/bus/pci/drivers/%s", driver);
-                mkpath(rel);
-                snprintf(target, sizeof(target), "../../../bus/pci/drivers/%s", driver);
-                snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/%s/driver", bdf);
-                link_(target, rel);
-        }
-        if (group >= 0) {
-                snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%d/devices", group);
-                mkpath(rel);
-                snprintf(target, sizeof(target), "../../../../devices/pci0000:00/%s", bdf);
-                snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%d/devices/%s", group, bdf);
-                link_(target, rel);
-                snprintf(target, sizeof(target), "../../../kernel/iommu_groups/%d", group);
-                snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/%s/iommu_group", bdf);
-                link_(target, rel);
-        }
-        snprintf(target, sizeof(target), "../../../devices/pci0000:00/%s", bdf);
-        snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", bdf);
-        link_(target, rel);
-}
+#include "sysfs-tree.h"
 
 static int setup(void **state)
 {
@@ -699,7 +634,7 @@ static void test_rule4_assign_in_another_guests_group_refuses(void **state)
         fixture_close(&f);
 }
 
-static void test_assign_of_a_guest_that_has_devices_refuses(void **state)
+static void test_rule4_assign_of_a_guest_that_has_devices_refuses(void **state)
 {
         char *guests[] = { (char *) "g1", NULL };
         struct plan_state s = { .guests = guests };
@@ -815,7 +750,7 @@ static void test_rule5_release_leaves_unmanaged_detached(void **state)
         fixture_close(&f);
 }
 
-static void test_release_of_another_guests_device_is_invalid(void **state)
+static void test_rule4_release_of_another_guests_device_is_invalid(void **state)
 {
         struct vfioctl_state_device rows[] = {
                 row("0000:0d:00.0", 13, "igb", "vfio-pci", "g1", VFIOCTL_ROLE_ASSIGNED),
@@ -834,7 +769,7 @@ static void test_release_of_another_guests_device_is_invalid(void **state)
         fixture_close(&f);
 }
 
-static void test_release_of_a_guest_without_devices_forgets_it(void **state)
+static void test_rule4_release_of_a_guest_without_devices_forgets_it(void **state)
 {
         char *guests[] = { (char *) "g1", NULL };
         struct plan_state s = { .guests = guests };
@@ -874,13 +809,13 @@ int main(void)
                 cmocka_unit_test(test_rule5_unmanaged_assign_of_a_device_on_its_host_driver_refuses),
                 cmocka_unit_test(test_rule5_unmanaged_assign_of_a_detached_device_only_records),
                 cmocka_unit_test(test_rule4_assign_in_another_guests_group_refuses),
-                cmocka_unit_test(test_assign_of_a_guest_that_has_devices_refuses),
+                cmocka_unit_test(test_rule4_assign_of_a_guest_that_has_devices_refuses),
                 cmocka_unit_test(test_rule4_release_gives_the_group_back_together),
                 cmocka_unit_test(test_rule4_release_holds_a_member_until_its_group_goes),
                 cmocka_unit_test(test_rule4_release_reads_the_group_from_sysfs_not_the_record),
                 cmocka_unit_test(test_rule5_release_leaves_unmanaged_detached),
-                cmocka_unit_test(test_release_of_another_guests_device_is_invalid),
-                cmocka_unit_test(test_release_of_a_guest_without_devices_forgets_it),
+                cmocka_unit_test(test_rule4_release_of_another_guests_device_is_invalid),
+                cmocka_unit_test(test_rule4_release_of_a_guest_without_devices_forgets_it),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
