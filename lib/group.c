@@ -178,6 +178,12 @@ int group_refuse(vfioctl_ctx *ctx, vfioctl_report *report, enum group_asker aske
                                    "type='unassigned'/>\n"
                                    "  or move the card to a slot with an IOMMU group of its own",
                                    first, group, n, n == 1 ? "" : "s", first);
+        case GROUP_ASKER_RESERVE:
+                return plan_refuse(ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                                   "cannot reserve %s alone: IOMMU group %d also holds %d "
+                                   "device%s on host drivers, and VFIO can only take the whole "
+                                   "group; nothing was reserved",
+                                   first, group, n, n == 1 ? "" : "s");
         case GROUP_ASKER_ASSIGN:
                 break;
         }

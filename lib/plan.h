@@ -157,6 +157,7 @@ enum group_asker {
         GROUP_ASKER_ASSIGN,    /* a hostdev without group='auto' (line: where it is) */
         GROUP_ASKER_UNMANAGED, /* a managed='no' hostdev: the admin prepares its group */
         GROUP_ASKER_LIBVIRT,   /* a domain from libvirt's hook: the ways out are its metadata */
+        GROUP_ASKER_RESERVE,   /* a boot-time reservation without the group (rule 13) */
 };
 int group_refuse(vfioctl_ctx *ctx, vfioctl_report *report, enum group_asker asker,
                  const char *first, unsigned line, int group, int n);

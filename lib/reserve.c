@@ -799,7 +799,6 @@ static int reserve_group_members(struct reserve_ctx *c, vfioctl_device *dev,
                                  const struct vfioctl_pci_addr *addrs, size_t n)
 {
         vfioctl_group *group;
-        char desc[256];
         int r;
 
         if (vfioctl_device_get_group_number(dev) < 0 || stub_is_hold_only(c->stub))
@@ -829,9 +828,9 @@ static int reserve_group_members(struct reserve_ctx *c, vfioctl_device *dev,
                 c->n_blockers++;
                 c->blocker_group = vfioctl_device_get_group_number(dev);
                 c->first = c->first ?: vfioctl_device_get_address(dev);
-                report_add(c->report, vfioctl_device_get_address(m), VFIOCTL_ACTION_GROUP_MEMBER,
-                           vfioctl_device_get_driver(m), NULL, "%s",
-                           plan_describe(m, desc, sizeof(desc)));
+                r = group_member_blocks(m, c->report); /* Rules 1 and 13 */
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -1016,11 +1015,8 @@ VFIOCTL_EXPORT int vfioctl_reserve(vfioctl_host *host, vfioctl_reservations *res
                 return r;
         r = reserve_requested(&c, addrs, n);
         if (r >= 0 && c.n_blockers > 0)
-                r = plan_refuse(c.ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
-                           "cannot reserve %s alone: IOMMU group %d also holds %d device%s on "
-                           "host drivers, and VFIO can only take the whole group; nothing was "
-                           "reserved",
-                           c.first, c.blocker_group, c.n_blockers, c.n_blockers == 1 ? "" : "s");
+                r = group_refuse(c.ctx, report, GROUP_ASKER_RESERVE, c.first, 0, c.blocker_group,
+                                 c.n_blockers);
         if (r >= 0)
                 r = check_safety(&c);
         if (r >= 0) {
