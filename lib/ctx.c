@@ -150,12 +150,23 @@ void ctx_log(vfioctl_ctx *ctx, int priority, const char *file, int line, const c
         ctx->log_fn(ctx->log_data, priority, file, line, fn, msg);
 }
 
+static bool ends_with(const char *s, const char *suffix)
+{
+        size_t n = strlen(s), m = strlen(suffix);
+
+        return m > 0 && n >= m && streq(s + n - m, suffix);
+}
+
 int ctx_verror(vfioctl_ctx *ctx, int error, const char *format, va_list ap)
 {
         char msg[sizeof(ctx->errmsg)];
 
         /* Through a copy: callers wrap the previous message ("…: %s", errmsg). */
         vsnprintf(msg, sizeof(msg), format, ap);
+        /* A wrapper that ends in the cause keeps the cause's reason: the
+         * advice that goes with it still follows its words. */
+        if (!ends_with(msg, ctx->errmsg))
+                ctx->reason = VFIOCTL_REASON_NONE;
         memcpy(ctx->errmsg, msg, sizeof(msg));
         log_debug(ctx, "%s (%s)", ctx->errmsg, strerror(-error));
         return error;
@@ -171,7 +182,26 @@ int ctx_error(vfioctl_ctx *ctx, int error, const char *format, ...)
         return error;
 }
 
+int ctx_error_reason(vfioctl_ctx *ctx, enum vfioctl_reason reason, int error, const char *format,
+                     ...)
+{
+        va_list ap;
+
+        va_start(ap, format);
+        ctx_verror(ctx, error, format, ap);
+        va_end(ap);
+        ctx->reason = reason;
+        return error;
+}
+
 void ctx_clear_error(vfioctl_ctx *ctx)
 {
         ctx->errmsg[0] = '\0';
+        ctx->reason = VFIOCTL_REASON_NONE;
+}
+
+VFIOCTL_EXPORT enum vfioctl_reason vfioctl_ctx_get_reason(vfioctl_ctx *ctx)
+{
+        assert_return(ctx, VFIOCTL_REASON_NONE);
+        return ctx->errmsg[0] ? ctx->reason : VFIOCTL_REASON_NONE;
 }

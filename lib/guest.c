@@ -250,9 +250,9 @@ VFIOCTL_EXPORT int vfioctl_guest_load(vfioctl_state *st, const char *name, vfioc
                 return -EINVAL;
         r = state_guest_get(st, name, &sg);
         if (r == -ENOENT)
-                return ctx_error(st->ctx, -ENOENT, "there is no guest '%s' (nothing was assigned "
-                                                   "to it; 'vfioctl status' lists the guests)",
-                                 name);
+                return ctx_error_reason(st->ctx, VFIOCTL_REASON_NO_GUEST, -ENOENT,
+                                        "there is no guest '%s' (nothing was assigned to it)",
+                                        name);
         if (r < 0)
                 return r;
         r = guest_new(st->ctx, name, &g);
@@ -317,10 +317,10 @@ VFIOCTL_EXPORT int vfioctl_guest_set_pid(vfioctl_state *st, const char *name, in
                                                    "first");
         r = state_guest_get(st, name, &sg);
         if (r == -ENOENT)
-                return ctx_error(st->ctx, -ENOENT, "there is no guest '%s' to record a pid for: "
-                                                   "it owns nothing ('vfioctl status' lists the "
-                                                   "guests)",
-                                 name);
+                return ctx_error_reason(st->ctx, VFIOCTL_REASON_NO_GUEST, -ENOENT,
+                                        "there is no guest '%s' to record a pid for: it owns "
+                                        "nothing",
+                                        name);
         if (r < 0)
                 return r;
         r = state_guest_put(st, name, pid, sg.definition, sg.qemu_args);

@@ -26,9 +26,9 @@ VFIOCTL_EXPORT int vfioctl_host_new(vfioctl_ctx *ctx, vfioctl_host **ret)
         host->ctx = vfioctl_ctx_ref(ctx);
         r = sysfs_open_dir(ctx, SYSFS_PCI_DEVICES, &host->devices_fd);
         if (r < 0) {
-                ctx_error(ctx, r,
+                ctx_error_reason(ctx, VFIOCTL_REASON_ROOT, r,
                           "%s%s" SYSFS_PCI_DEVICES " cannot be read (%s): is this the root of a "
-                          "Linux host with PCI? (--root)",
+                          "Linux host with PCI?",
                           ctx->root, streq(ctx->root, "/") ? "" : "/", strerror(-r));
                 host->devices_fd = -EBADF;
                 vfioctl_host_unref(host);
@@ -242,10 +242,8 @@ VFIOCTL_EXPORT int vfioctl_host_get_device(vfioctl_host *host, const struct vfio
         r = host_find_device(host, addr, ret);
         vfioctl_pci_addr_format(addr, name);
         if (r == -ENODEV)
-                return ctx_error(host->ctx, -ENODEV,
-                                 "no PCI device %s on this host; 'vfioctl list --all' shows the "
-                                 "addresses there are",
-                                 name);
+                return ctx_error_reason(host->ctx, VFIOCTL_REASON_NO_DEVICE, -ENODEV,
+                                        "no PCI device %s on this host", name);
         if (r < 0 && r != -ENOMEM)
                 return ctx_error(host->ctx, r, "%s: cannot look up device: %s", name,
                                  strerror(-r));

@@ -59,6 +59,7 @@ struct vfioctl_ctx {
         char *root;             /* absolute, no trailing slash except "/" */
         int root_fd;            /* O_PATH on root */
         char errmsg[1024];
+        enum vfioctl_reason reason; /* what the caller may do about errmsg */
         vfioctl_log_fn log_fn;
         void *log_data;
         int log_priority;
@@ -86,6 +87,9 @@ void ctx_log(vfioctl_ctx *ctx, int priority, const char *file, int line, const c
  */
 int ctx_error(vfioctl_ctx *ctx, int error, const char *format, ...) _printf_(3, 4);
 int ctx_verror(vfioctl_ctx *ctx, int error, const char *format, va_list ap) _printf_(3, 0);
+/* The same, with what the caller may do about it (vfioctl_ctx_get_reason()). */
+int ctx_error_reason(vfioctl_ctx *ctx, enum vfioctl_reason reason, int error, const char *format,
+                     ...) _printf_(4, 5);
 void ctx_clear_error(vfioctl_ctx *ctx);
 
 /* pci.ids lookups through libpci (names.c). NULL when unknown. */

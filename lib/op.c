@@ -1026,14 +1026,16 @@ int plan_execute(vfioctl_host *host, vfioctl_state *st, const struct plan *p,
                  * journal still holds the operation, recover undoes it. */
                 report_set_outcome(report, VFIOCTL_OUTCOME_ATTENTION);
                 if (p->guest)
-                        ctx_error(ctx, r, "the devices were changed but %s/state.db could not "
-                                  "record guest '%s' (%s); run 'vfioctl recover' to put them "
-                                  "back",
-                                  vfioctl_state_get_dir(st), p->guest, vfioctl_ctx_errmsg(ctx));
+                        ctx_error_reason(ctx, VFIOCTL_REASON_RECOVER, r,
+                                         "the devices were changed but %s/state.db could not "
+                                         "record guest '%s' (%s)",
+                                         vfioctl_state_get_dir(st), p->guest,
+                                         vfioctl_ctx_errmsg(ctx));
                 else
-                        ctx_error(ctx, r, "the devices were changed but %s/state.db could not "
-                                  "record it (%s); run 'vfioctl recover' to put them back",
-                                  vfioctl_state_get_dir(st), vfioctl_ctx_errmsg(ctx));
+                        ctx_error_reason(ctx, VFIOCTL_REASON_RECOVER, r,
+                                         "the devices were changed but %s/state.db could not "
+                                         "record it (%s)",
+                                         vfioctl_state_get_dir(st), vfioctl_ctx_errmsg(ctx));
         }
 out:
         op_run_done(&run);

@@ -324,10 +324,9 @@ static int state_check_schema_reads(vfioctl_state *st, int64_t *ret_version)
         if (r == -ENOSPC || r == -EROFS)
                 return r; /* said by db_error(): not damaged */
         if (r == -EBADMSG || r == -EIO)
-                return ctx_error(st->ctx, -EBADMSG,
+                return ctx_error_reason(st->ctx, VFIOCTL_REASON_STATE_DAMAGED, -EBADMSG,
                                  "%s/state.db is damaged or not a database (%s); it was left "
-                                 "as it is. Devices it lists may still be detached: check "
-                                 "'vfioctl list', then move the file aside",
+                                 "as it is. Devices it lists may still be detached",
                                  st->dir, sqlite3_errmsg(st->db));
         if (r < 0)
                 return r;
@@ -338,9 +337,9 @@ static int state_check_schema_reads(vfioctl_state *st, int64_t *ret_version)
         if (r < 0)
                 return r;
         if (n_tables > 0 && app_id != STATE_APP_ID)
-                return ctx_error(st->ctx, -EBADMSG,
+                return ctx_error_reason(st->ctx, VFIOCTL_REASON_STATE_FOREIGN, -EBADMSG,
                                  "%s/state.db is not a vfioctl state database; it was left as "
-                                 "it is (use another --state-dir, or move the file aside)",
+                                 "it is",
                                  st->dir);
         if (version > VFIOCTL_STATE_SCHEMA)
                 return ctx_error(st->ctx, -EPROTONOSUPPORT,
@@ -738,9 +737,9 @@ VFIOCTL_EXPORT int vfioctl_state_lock(vfioctl_state *st, const char *command,
                           (now.tv_nsec - start.tv_nsec) / 1000000;
                 if (elapsed >= timeout_ms) {
                         lock_describe_holder(fd, holder, sizeof(holder));
-                        return ctx_error(st->ctx, -EBUSY,
+                        return ctx_error_reason(st->ctx, VFIOCTL_REASON_TIMEOUT, -EBUSY,
                                          "another vfioctl is changing devices: %s holds %s; "
-                                         "gave up after %.1f s (--timeout)",
+                                         "gave up after %.1f s",
                                          holder, path, timeout_ms / 1000.0);
                 }
                 usleep(wait_ms * 1000);

@@ -107,6 +107,23 @@ VFIOCTL_EXPORT vfioctl_ctx *vfioctl_ctx_unref(vfioctl_ctx *ctx);
 VFIOCTL_EXPORT const char *vfioctl_ctx_get_root(vfioctl_ctx *ctx);
 /* Why the last failing call failed; "" when nothing failed yet. */
 VFIOCTL_EXPORT const char *vfioctl_ctx_errmsg(vfioctl_ctx *ctx);
+/*
+ * What a caller may do about that failure, for one that gives advice: the
+ * message says only what is wrong, in the library's words (it names no
+ * command or option of any tool); this says which kind of way out applies,
+ * and the caller words it for its users.
+ */
+enum vfioctl_reason {
+        VFIOCTL_REASON_NONE = 0,
+        VFIOCTL_REASON_ROOT,          /* the root shows no PCI devices: another root? */
+        VFIOCTL_REASON_NO_DEVICE,     /* no PCI device at that address: list the host's */
+        VFIOCTL_REASON_NO_GUEST,      /* no such guest: list the recorded ones */
+        VFIOCTL_REASON_RECOVER,       /* devices are left changed: vfioctl_recover() puts them back */
+        VFIOCTL_REASON_TIMEOUT,       /* the wait ran out: a longer timeout may do */
+        VFIOCTL_REASON_STATE_DAMAGED, /* the state file is unreadable: check the devices it had */
+        VFIOCTL_REASON_STATE_FOREIGN, /* the state folder holds another file: use another folder */
+};
+VFIOCTL_EXPORT enum vfioctl_reason vfioctl_ctx_get_reason(vfioctl_ctx *ctx);
 VFIOCTL_EXPORT void vfioctl_ctx_set_log_fn(vfioctl_ctx *ctx, vfioctl_log_fn fn, void *userdata);
 VFIOCTL_EXPORT void vfioctl_ctx_set_log_priority(vfioctl_ctx *ctx, int priority);
 

@@ -158,7 +158,9 @@ void print_note(struct cli *cli, const char *format, ...) _printf_(2, 3);
 /* Usage error: prints "vfioctl: <msg> (see 'vfioctl CMD --help')" on one line,
  * CMD the running command when cmd is NULL; returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *format, ...) _printf_(2, 3);
-/* Library failure: prints the library's message (or strerror) and returns code. */
+/* The library's last message with the command-line advice its reason calls for. */
+const char *cli_errmsg(struct cli *cli);
+/* Library failure: prints that message (or strerror) and returns code. */
 int lib_error(struct cli *cli, int r, int code, const char *what);
 /* Parses one DEV argument (an address, or a slot of one function, or an
  * interface name); on error prints why and returns -EINVAL. */

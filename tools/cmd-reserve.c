@@ -19,7 +19,7 @@
 
 static int reservations_error(struct cli *cli, int r)
 {
-        const char *msg = vfioctl_ctx_errmsg(cli->ctx);
+        const char *msg = cli_errmsg(cli);
 
         print_error("%s", *msg ? msg : strerror(-r));
         if (r == -EACCES || r == -EROFS || r == -EPERM)
@@ -51,7 +51,7 @@ static bool report_has(vfioctl_report *report, enum vfioctl_action action)
 static void print_ways_out(struct cli *cli, vfioctl_report *report, bool group)
 {
         if (cli->json || group || !report_has(report, VFIOCTL_ACTION_GROUP_MEMBER) ||
-            !strstr(vfioctl_ctx_errmsg(cli->ctx), "alone"))
+            !strstr(cli_errmsg(cli), "alone"))
                 return;
         fprintf(stderr,
                 "Ways out:\n"
@@ -148,7 +148,7 @@ int cmd_reserve(struct cli *cli, int argc, char **argv)
         if (r < 0 && code != EXIT_ATTENTION && !cli->dry_run) {
                 if (vfioctl_unreserve(res, taken, n_taken, NULL) < 0)
                         print_error("and the reservation could not be taken back: %s",
-                                    vfioctl_ctx_errmsg(cli->ctx));
+                                    cli_errmsg(cli));
                 else if (!cli->json)
                         print_note(cli, "Nothing was reserved either.");
         }
@@ -337,7 +337,7 @@ vfioctl_reservations *cli_reservations(struct cli *cli)
                 if (vfioctl_reservations_load(cli->ctx, cli->config_dir, 0, &cli->reservations) < 0) {
                         /* Listing still works; say once why reservations are missing. */
                         print_error("warning: reservations not shown: %s",
-                                    vfioctl_ctx_errmsg(cli->ctx));
+                                    cli_errmsg(cli));
                         cli->reservations = NULL;
                 }
         }
@@ -371,7 +371,7 @@ const struct vfioctl_reservation *device_reservation(struct cli *cli, vfioctl_de
         if (v == VFIOCTL_RESERVATION_APPLIES)
                 snprintf(why, size, "not applied ('vfioctl boot' has not run for it)");
         else if (v < 0)
-                snprintf(why, size, "%s", vfioctl_ctx_errmsg(cli->ctx));
+                snprintf(why, size, "%s", cli_errmsg(cli));
         return e;
 }
 

@@ -171,7 +171,7 @@ static void print_reset(struct cli *cli, vfioctl_host *host, vfioctl_device *dev
         size_t n = 0;
 
         if (vfioctl_device_get_reset(dev, &methods, &flr) < 0) {
-                printf("  reset:      unknown (%s)\n", vfioctl_ctx_errmsg(cli->ctx));
+                printf("  reset:      unknown (%s)\n", cli_errmsg(cli));
                 return;
         }
         methods_text(methods, buf, sizeof(buf));
@@ -248,7 +248,7 @@ static void print_details(struct cli *cli, vfioctl_host *host, vfioctl_device *d
                        vfioctl_device_get_subsys_device_id(dev));
         printf("\n");
         if (vfioctl_device_get_driver_override(dev, &override) < 0)
-                printf("  unreadable: %s\n", vfioctl_ctx_errmsg(cli->ctx));
+                printf("  unreadable: %s\n", cli_errmsg(cli));
         printf("  driver:     %s%s%s\n", vfioctl_device_get_driver(dev) ?: "unbound",
                override ? ", driver_override " : "", override ?: "");
         printf("  state:      %s\n", device_state_word(cli, dev));
@@ -429,7 +429,7 @@ static json_t *reset_json(struct cli *cli, vfioctl_host *host, vfioctl_device *d
         size_t n = 0;
 
         if (vfioctl_device_get_reset(dev, &m, &flr) < 0) {
-                json_object_set_new(o, "error", json_string(vfioctl_ctx_errmsg(cli->ctx)));
+                json_object_set_new(o, "error", json_string(cli_errmsg(cli)));
                 m = NULL;
         }
         for (const char *p = m; p && *p;) {
@@ -466,7 +466,7 @@ static int show_json(struct cli *cli, vfioctl_host *host, vfioctl_device *dev, v
         int node = -1, r;
 
         if (vfioctl_device_get_driver_override(dev, &override) < 0)
-                json_object_set_new(d, "details_error", json_string(vfioctl_ctx_errmsg(cli->ctx)));
+                json_object_set_new(d, "details_error", json_string(cli_errmsg(cli)));
         (void) vfioctl_device_get_numa_node(dev, &node);
         (void) vfioctl_device_get_sriov(dev, &total, &num);
         if (total > 0 && vfioctl_device_get_virtfns(dev, &vf_addrs, &n_vfs) < 0)

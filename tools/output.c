@@ -136,9 +136,55 @@ int usage_error(const char *cmd, const char *format, ...)
         return EXIT_USAGE;
 }
 
+/*
+ * The library says what is wrong; what to do about it on the command line
+ * is ours, chosen by the reason it gives (vfioctl_ctx_get_reason()).
+ */
+const char *cli_errmsg(struct cli *cli)
+{
+        static char buf[2048];
+        const char *msg = vfioctl_ctx_errmsg(cli->ctx);
+        size_t len = strlen(msg);
+
+        switch (vfioctl_ctx_get_reason(cli->ctx)) {
+        case VFIOCTL_REASON_ROOT:
+                snprintf(buf, sizeof(buf), "%s (--root)", msg);
+                break;
+        case VFIOCTL_REASON_NO_DEVICE:
+                snprintf(buf, sizeof(buf), "%s; 'vfioctl list --all' shows the addresses there are",
+                         msg);
+                break;
+        case VFIOCTL_REASON_NO_GUEST:
+                /* Inside a closing parenthesis when the message ends in one. */
+                if (len > 0 && msg[len - 1] == ')')
+                        snprintf(buf, sizeof(buf), "%.*s; 'vfioctl status' lists the guests)",
+                                 (int) len - 1, msg);
+                else
+                        snprintf(buf, sizeof(buf), "%s ('vfioctl status' lists the guests)", msg);
+                break;
+        case VFIOCTL_REASON_RECOVER:
+                snprintf(buf, sizeof(buf), "%s; run 'vfioctl recover' to put them back", msg);
+                break;
+        case VFIOCTL_REASON_TIMEOUT:
+                snprintf(buf, sizeof(buf), "%s (--timeout)", msg);
+                break;
+        case VFIOCTL_REASON_STATE_DAMAGED:
+                snprintf(buf, sizeof(buf), "%s: check 'vfioctl list', then move the file aside",
+                         msg);
+                break;
+        case VFIOCTL_REASON_STATE_FOREIGN:
+                snprintf(buf, sizeof(buf), "%s (use another --state-dir, or move the file aside)",
+                         msg);
+                break;
+        default:
+                return msg;
+        }
+        return buf;
+}
+
 int lib_error(struct cli *cli, int r, int code, const char *what)
 {
-        const char *msg = vfioctl_ctx_errmsg(cli->ctx);
+        const char *msg = cli_errmsg(cli);
 
         if (msg && *msg)
                 print_error("%s", msg);
@@ -162,7 +208,7 @@ static int resolve_arg(const char *arg, struct vfioctl_pci_addr **ret, size_t *r
         r = vfioctl_host_resolve_device(host, arg, ret, ret_n);
         if (r == -EINVAL) {
                 print_error("%s; as 'vfioctl list' shows them (for example 0000:03:00.0, "
-                            "03:00.0, 03:00 or enp3s0)", vfioctl_ctx_errmsg(out.cli->ctx));
+                            "03:00.0, 03:00 or enp3s0)", cli_errmsg(out.cli));
                 return r;
         }
         if (r < 0) {
@@ -294,7 +340,7 @@ static void owners_load(struct cli *cli)
             vfioctl_state_get_devices(st, NULL, &cli->owner_rows, &cli->n_owner_rows) < 0) {
                 cli->owner_rows = NULL;
                 cli->n_owner_rows = 0;
-                cli->owners_error = strdup(vfioctl_ctx_errmsg(cli->ctx));
+                cli->owners_error = strdup(cli_errmsg(cli));
                 if (!cli->owners_error)
                         cli->owners_error = strdup("out of memory");
         }

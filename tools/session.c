@@ -369,7 +369,7 @@ static json_t *str_or_null(const char *s)
 static int session_json(struct session *s, int code)
 {
         json_t *doc = json_object(), *devs = json_array();
-        const char *msg = vfioctl_ctx_errmsg(s->cli->ctx);
+        const char *msg = cli_errmsg(s->cli);
 
         for (size_t i = 0; i < vfioctl_report_n_entries(s->report); i++) {
                 const struct vfioctl_report_entry *e = vfioctl_report_entry_at(s->report, i);
@@ -401,7 +401,7 @@ static int session_json(struct session *s, int code)
  */
 static void print_failure(struct session *s)
 {
-        const char *msg = vfioctl_ctx_errmsg(s->cli->ctx);
+        const char *msg = cli_errmsg(s->cli);
         const char *nl = strchr(msg, '\n');
 
         if (nl)

@@ -86,6 +86,7 @@ static void null_handles(void)
         NUL(vfioctl_ctx_unref(NULL));
         NUL(vfioctl_ctx_get_root(NULL));
         expect_str("vfioctl_ctx_errmsg(NULL)", vfioctl_ctx_errmsg(NULL), "");
+        INT(vfioctl_ctx_get_reason(NULL), VFIOCTL_REASON_NONE);
         VOID(vfioctl_ctx_set_log_fn(NULL, NULL, NULL));
         VOID(vfioctl_ctx_set_log_priority(NULL, 7));
         VOID(vfioctl_ctx_set_dry_run(NULL, NULL, NULL));
@@ -346,6 +347,15 @@ static int real_handles(const char *root, const char *address)
         EINVAL_(vfioctl_sriov_set_numvfs(host, NULL, NULL, 0, NULL, NULL, NULL, report));
         EINVAL_(vfioctl_boot(host, NULL, NULL, &a, NULL, report));
         INT(vfioctl_report_n_entries(report), 0);
+
+        /* A failure says what is wrong in the library's words; the reason
+         * says which way out applies (the tool words the advice). */
+        INT(vfioctl_ctx_get_reason(ctx), VFIOCTL_REASON_NONE);
+        a.bus = 0xfe;
+        INT(vfioctl_host_get_device(host, &a, &dev), -ENODEV);
+        INT(vfioctl_ctx_get_reason(ctx), VFIOCTL_REASON_NO_DEVICE);
+        expect_str("the message of a missing device", vfioctl_ctx_errmsg(ctx),
+                   "no PCI device 0000:fe:00.0 on this host");
         return 0;
 }
 

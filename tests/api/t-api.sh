@@ -27,6 +27,29 @@ run "$NULL_ARGS" "$SIM" 01:00.0
 is "null-args with real handles: exit 0" "$RC" 0
 [ -z "$ERR" ] || printf '%s\n' "$ERR" | head -30 | sed 's/^/#   /'
 like "null-args counts its checks" "$OUT" "^[0-9]+ checks, 0 failed$"
+
+# The library's messages are neutral; the tool adds the command-line advice
+# that goes with their reason (vfioctl_ctx_get_reason()), so what users read
+# is as before.
+run "$VFIOCTL" --root "$SIM" --state-dir "$T/state" show 0000:fe:00.0
+is "no such device: the advice is the tool's" "$ERR" \
+"vfioctl: no PCI device 0000:fe:00.0 on this host; 'vfioctl list --all' shows the addresses there are"
+mkdir -p "$T/empty"
+run "$VFIOCTL" --root "$T/empty" --state-dir "$T/state" list
+is "no host under the root: the tool names --root" "$ERR" \
+"vfioctl: $T/empty/sys/bus/pci/devices cannot be read (No such file or directory): is this the root of a Linux host with PCI? (--root)"
+mkdir -p "$T/foreign"
+python3 -c 'import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute("create table t(x)")' "$T/foreign/state.db"
+run "$VFIOCTL" --root "$SIM" --state-dir "$T/foreign" status
+is "a foreign state file: the tool names --state-dir" "$ERR" \
+"vfioctl: $T/foreign/state.db is not a vfioctl state database; it was left as it is (use another --state-dir, or move the file aside)"
+mkdir -p "$T/damaged" && printf 'not a database, not at all, really not' > "$T/damaged/state.db"
+run "$VFIOCTL" --root "$SIM" --state-dir "$T/damaged" status
+like "a damaged state file: the tool says to check list" "$ERR" \
+"is damaged or not a database .*; it was left as it is. Devices it lists may still be detached: check 'vfioctl list', then move the file aside$"
+run "$VFIOCTL" --root "$SIM" --state-dir "$T/state" qemu-args noguest
+is "no such guest: the tool says where the guests are" "$ERR" \
+"vfioctl: there is no guest 'noguest' (nothing was assigned to it; 'vfioctl status' lists the guests)"
 header=$(dirname "$0")/../../lib/vfioctl.h
 uncalled=$(python3 - "$header" "$(dirname "$0")/null-args.c" <<'PY'
 import re, sys
