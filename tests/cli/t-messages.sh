@@ -65,7 +65,7 @@ is "--dry-run assign: nothing written" "$(log_get)" ""
 fault "0000:05:00.0 probe block=held"
 V assign g1 05:00.0 --group auto >"$T/race.out" 2>"$T/race.err" &
 apid=$!
-for _ in $(seq 200); do grep -q '^0000:05:00.0 waiting=1' "$SIM/.sim/release" && break; sleep 0.05; done
+for _ in $(seq 1200); do grep -q "^0000:05:00.0 waiting=1" "$SIM/.sim/release" && break; sleep 0.05; done
 # Meanwhile something binds the group's LPC bridge (unbound, so viable until now) to a host driver.
 echo "8086 a305" >"$SIM/sys/bus/pci/drivers/e1000e/new_id"
 echo 0000:05:00.0 >"$SIM/.sim/release"
