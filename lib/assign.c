@@ -56,23 +56,6 @@ struct prep {
         char *definition;               /* the XML to record */
 };
 
-/* "line 2: <hostdev>: 0000:05:00.0 is ..." -> "0000:05:00.0 is ...": the
- * position in a definition vfioctl wrote itself helps nobody. */
-static void strip_xml_position(char *msg)
-{
-        char *p = msg;
-
-        if (strncmp(p, "line ", 5) != 0)
-                return;
-        p += 5 + strspn(p + 5, "0123456789");
-        if (strncmp(p, ": ", 2) != 0)
-                return;
-        p += 2;
-        if (*p == '<' && strchr(p, '>') && strncmp(strchr(p, '>'), ">: ", 3) == 0)
-                p = strchr(p, '>') + 3;
-        memmove(msg, p, strlen(p) + 1);
-}
-
 static int refuse(struct prep *p, enum vfioctl_outcome outcome, int error, const char *format,
                   ...) _printf_(4, 5);
 static int refuse(struct prep *p, enum vfioctl_outcome outcome, int error, const char *format,
@@ -83,8 +66,6 @@ static int refuse(struct prep *p, enum vfioctl_outcome outcome, int error, const
         va_start(ap, format);
         plan_vrefuse(p->ctx, p->report, outcome, error, format, ap);
         va_end(ap);
-        if (p->opts->flags & VFIOCTL_OP_FROM_ADDRESSES)
-                strip_xml_position(p->ctx->errmsg);
         return error;
 }
 
@@ -350,11 +331,7 @@ static int refuse_group(struct prep *p, int group, const struct group_info *gi, 
         enum group_asker asker = gi->unmanaged                      ? GROUP_ASKER_UNMANAGED
                                  : p->opts->flags & VFIOCTL_OP_LIBVIRT ? GROUP_ASKER_LIBVIRT
                                                                        : GROUP_ASKER_ASSIGN;
-        int r = group_refuse(p->ctx, p->report, asker, gi->first, gi->line, group, n);
-
-        if (p->opts->flags & VFIOCTL_OP_FROM_ADDRESSES)
-                strip_xml_position(p->ctx->errmsg);
-        return r;
+        return group_refuse(p->ctx, p->report, asker, gi->first, gi->line, group, n);
 }
 
 /* The members of a group the definition does not list. */

@@ -140,23 +140,26 @@ int group_member_blocks(vfioctl_device *m, vfioctl_report *report)
                           plan_describe(m, desc, sizeof(desc)));
 }
 
+/* The ways out (take the members along, only hold the device, another slot)
+ * are the caller's to word: VFIOCTL_REASON_GROUP says they apply. */
+static int refuse_with_reason(vfioctl_ctx *ctx, int r)
+{
+        ctx->reason = VFIOCTL_REASON_GROUP;
+        return r;
+}
+
 /* Rules 1 and 6: the group is not viable and nothing asked for its members to come along. */
 int group_refuse(vfioctl_ctx *ctx, vfioctl_report *report, enum group_asker asker,
                  const char *first, unsigned line, int group, int n)
 {
         switch (asker) {
         case GROUP_ASKER_DETACH:
-                return plan_refuse(ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
-                                   "cannot detach %s alone: IOMMU group %d also holds %d device%s "
-                                   "the host still uses, and VFIO can only take the whole group:\n"
-                                   "Ways out:\n"
-                                   "  --group        detach them too, in this one call (they leave "
-                                   "the host)\n"
-                                   "  --driver kvm   only hold the device with pci-stub (legacy; it "
-                                   "cannot be given to a guest through VFIO while the group is "
-                                   "shared)\n"
-                                   "  or move the card to a slot with an IOMMU group of its own",
-                                   first, group, n, n == 1 ? "" : "s");
+                return refuse_with_reason(
+                        ctx, plan_refuse(ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                                         "cannot detach %s alone: IOMMU group %d also holds %d "
+                                         "device%s the host still uses, and VFIO can only take "
+                                         "the whole group:",
+                                         first, group, n, n == 1 ? "" : "s"));
         case GROUP_ASKER_UNMANAGED:
                 return plan_refuse(ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
                                    "line %u: %s is managed='no', but IOMMU group %d is not viable: "
@@ -187,16 +190,12 @@ int group_refuse(vfioctl_ctx *ctx, vfioctl_report *report, enum group_asker aske
         case GROUP_ASKER_ASSIGN:
                 break;
         }
-        return plan_refuse(ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
-                           "line %u: cannot assign %s: IOMMU group %d also holds %d device%s the "
-                           "host still uses (below), and VFIO takes whole groups only.\n"
-                           "Ways out:\n"
-                           "  <driver name='vfio' group='auto'/> in the <hostdev> (--group auto):"
-                           " detach them too and hold them for this guest\n"
-                           "  list them in the definition (assigned='no' holds one without giving "
-                           "it to the guest)\n"
-                           "  or move the card to a slot with an IOMMU group of its own",
-                           line, first, group, n, n == 1 ? "" : "s");
+        return refuse_with_reason(
+                ctx, plan_refuse(ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                                 "line %u: cannot assign %s: IOMMU group %d also holds %d "
+                                 "device%s the host still uses (below), and VFIO takes whole "
+                                 "groups only.",
+                                 line, first, group, n, n == 1 ? "" : "s"));
 }
 
 /*

@@ -122,6 +122,8 @@ enum vfioctl_reason {
         VFIOCTL_REASON_TIMEOUT,       /* the wait ran out: a longer timeout may do */
         VFIOCTL_REASON_STATE_DAMAGED, /* the state file is unreadable: check the devices it had */
         VFIOCTL_REASON_STATE_FOREIGN, /* the state folder holds another file: use another folder */
+        VFIOCTL_REASON_GROUP,         /* its IOMMU group holds devices on host drivers: take them
+                                       * along, only hold the device (pci-stub), or another slot */
 };
 VFIOCTL_EXPORT enum vfioctl_reason vfioctl_ctx_get_reason(vfioctl_ctx *ctx);
 VFIOCTL_EXPORT void vfioctl_ctx_set_log_fn(vfioctl_ctx *ctx, vfioctl_log_fn fn, void *userdata);
@@ -724,9 +726,8 @@ enum {
         VFIOCTL_OP_FORCE = 1 << 1, /* detach even what the host visibly uses; reattach: also
                                     * a device on a stub vfioctl did not put there (the
                                     * override is cleared, the kernel picks its driver) */
-        /* assign: the definition was made from addresses (vfioctl_guest_xml_for_devices()),
-         * so messages leave out its XML line numbers, which mean nothing to the user */
-        VFIOCTL_OP_FROM_ADDRESSES = 1 << 2,
+        /* 1 << 2 was VFIOCTL_OP_FROM_ADDRESSES (0.1), which only reshaped messages: a
+         * caller that made the definition leaves out the "line N: <hostdev>: " itself */
         /* assign, from libvirt's hook (DESIGN rule 14): managed='no' host devices are
          * detached and owned as if managed='yes', a network with no definition is an
          * ordinary one, and the advice speaks of the domain's <metadata> */
@@ -834,7 +835,7 @@ struct vfioctl_assign_options {
         const char *const *network_files;
         size_t n_network_files;
         const char *network_dir;
-        unsigned flags;                   /* VFIOCTL_OP_FORCE, _FROM_ADDRESSES, _LIBVIRT */
+        unsigned flags;                   /* VFIOCTL_OP_FORCE, _LIBVIRT */
         unsigned timeout_ms;              /* 0: 10 s */
         const char *command;              /* recorded; NULL: this process's argv */
 };

@@ -39,6 +39,9 @@ struct cli {
         /* Unfinished operations for list/status (output.c), on first use. */
         bool pending_loaded;
         vfioctl_journal *pending;
+        /* assign GUEST DEV...: the library's "line N: <hostdev>: " prefix is
+         * left out of messages, as the definition is ours (cli_errmsg()). */
+        bool errmsg_without_position;
         /* Interfaces for list/show (output.c), on first use. */
         bool interfaces_loaded;
         struct vfioctl_interface *interfaces;

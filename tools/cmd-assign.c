@@ -478,7 +478,8 @@ int cmd_assign(struct cli *cli, int argc, char **argv)
                 r = parse_device_args(argc, argv, &addrs, &n);
                 if (r >= 0)
                         r = vfioctl_guest_xml_for_devices(addrs, n, a.flags, &xml);
-                opts.flags |= VFIOCTL_OP_FROM_ADDRESSES;
+                /* We wrote that definition: its line numbers mean nothing to the user. */
+                cli->errmsg_without_position = true;
         }
         if (r < 0)
                 return EXIT_USAGE;

@@ -140,11 +140,31 @@ int usage_error(const char *cmd, const char *format, ...)
  * The library says what is wrong; what to do about it on the command line
  * is ours, chosen by the reason it gives (vfioctl_ctx_get_reason()).
  */
+/* "line 2: <hostdev>: 0000:05:00.0 is ..." -> "0000:05:00.0 is ...". */
+static const char *without_position(const char *msg)
+{
+        const char *p = msg;
+
+        if (strncmp(p, "line ", 5) != 0)
+                return msg;
+        p += 5 + strspn(p + 5, "0123456789");
+        if (strncmp(p, ": ", 2) != 0)
+                return msg;
+        p += 2;
+        if (*p == '<' && strchr(p, '>') && strncmp(strchr(p, '>'), ">: ", 3) == 0)
+                p = strchr(p, '>') + 3;
+        return p;
+}
+
 const char *cli_errmsg(struct cli *cli)
 {
         static char buf[2048];
         const char *msg = vfioctl_ctx_errmsg(cli->ctx);
-        size_t len = strlen(msg);
+        size_t len;
+
+        if (cli->errmsg_without_position)
+                msg = without_position(msg);
+        len = strlen(msg);
 
         switch (vfioctl_ctx_get_reason(cli->ctx)) {
         case VFIOCTL_REASON_ROOT:
@@ -176,8 +196,24 @@ const char *cli_errmsg(struct cli *cli)
                 snprintf(buf, sizeof(buf), "%s (use another --state-dir, or move the file aside)",
                          msg);
                 break;
+        case VFIOCTL_REASON_GROUP:
+                /* After the members the message lists (print_failure()). */
+                snprintf(buf, sizeof(buf), "%s\nWays out:\n%s  or move the card to a slot with an "
+                         "IOMMU group of its own", msg,
+                         cli->cmd && streq(cli->cmd->name, "assign")
+                                 ? "  <driver name='vfio' group='auto'/> in the <hostdev> (--group "
+                                   "auto): detach them too and hold them for this guest\n"
+                                   "  list them in the definition (assigned='no' holds one "
+                                   "without giving it to the guest)\n"
+                                 : "  --group        detach them too, in this one call (they "
+                                   "leave the host)\n"
+                                   "  --driver kvm   only hold the device with pci-stub (legacy; "
+                                   "it cannot be given to a guest through VFIO while the group is "
+                                   "shared)\n");
+                break;
         default:
-                return msg;
+                snprintf(buf, sizeof(buf), "%s", msg);
+                break;
         }
         return buf;
 }
