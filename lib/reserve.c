@@ -811,14 +811,21 @@ static int reserve_group_members(struct reserve_ctx *c, vfioctl_device *dev,
                 const struct vfioctl_reservation *other = find_entry(c->res, vfioctl_device_get_address(m));
 
                 if (m == dev || requested(addrs, n, m) || vfioctl_device_is_bridge(m) ||
-                    (other && ids_match(other, m)) || vfioctl_device_is_on_stub(m))
+                    (other && ids_match(other, m)))
                         continue;
-                /* A device without a driver now (not plumbing such as an LPC
-                 * bridge) may well have one after the next boot: with the
-                 * group, it is reserved too. */
-                if (vfioctl_device_is_viable_member(m) &&
-                    (!(c->opts->flags & VFIOCTL_OP_GROUP) || vfioctl_device_is_plumbing(m)))
+                switch (group_member_verdict(m)) { /* Rule 1 */
+                case GROUP_MEMBER_ON_STUB:
                         continue;
+                case GROUP_MEMBER_STAYS:
+                        /* A device without a driver now (not plumbing such as an
+                         * LPC bridge) may well have one after the next boot:
+                         * with the group, it is reserved too. */
+                        if (!(c->opts->flags & VFIOCTL_OP_GROUP) || vfioctl_device_is_plumbing(m))
+                                continue;
+                        break;
+                case GROUP_MEMBER_IN_THE_WAY:
+                        break;
+                }
                 if (c->opts->flags & VFIOCTL_OP_GROUP) {
                         r = add_target(c, m);
                         if (r < 0)
