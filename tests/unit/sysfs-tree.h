@@ -78,3 +78,12 @@ static void add(const char *bdf, uint16_t vendor, uint16_t device, uint32_t clas
         snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", bdf);
         link_(target, rel);
 }
+
+/* The scratch folder with an empty PCI bus and the two stub drivers loaded. */
+static void tree_new(void)
+{
+        assert_non_null(mkdtemp(root));
+        mkpath("sys/bus/pci/devices");
+        mkpath("sys/bus/pci/drivers/vfio-pci");
+        mkpath("sys/bus/pci/drivers/pci-stub");
+}

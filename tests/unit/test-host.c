@@ -23,10 +23,7 @@ static char root[] = "/tmp/vfioctl-unit-host-XXXXXX";
 
 static int setup(void **state)
 {
-        assert_non_null(mkdtemp(root));
-        mkpath("sys/bus/pci/devices");
-        mkpath("sys/bus/pci/drivers/vfio-pci");
-        mkpath("sys/bus/pci/drivers/pci-stub");
+        tree_new();
         add("0000:00:1c.0", 0x8086, 0xa33c, 0x060400, 1, "pcieport", 8);
         add("0000:05:00.0", 0x8086, 0x10d3, 0x020000, 0, "e1000e", 8);
         add("0000:00:1f.3", 0x8086, 0xa323, 0x0c0500, 0x80, "i801_smbus", 8);

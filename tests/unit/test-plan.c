@@ -27,10 +27,7 @@ static char root[] = "/tmp/vfioctl-unit-plan-XXXXXX";
 static int setup(void **state)
 {
         (void) state;
-        assert_non_null(mkdtemp(root));
-        mkpath("sys/bus/pci/devices");
-        mkpath("sys/bus/pci/drivers/vfio-pci");
-        mkpath("sys/bus/pci/drivers/pci-stub");
+        tree_new();
         /* Group 8: a NIC beside its root port (bridges aside, alone). */
         add("0000:00:1c.0", 0x8086, 0xa33c, 0x060400, 1, "pcieport", 8);
         add("0000:05:00.0", 0x8086, 0x10d3, 0x020000, 0, "e1000e", 8);
@@ -785,6 +782,56 @@ static void test_rule4_release_of_a_guest_without_devices_forgets_it(void **stat
         fixture_close(&f);
 }
 
+/* ------------------------------------------------------------------ */
+/* The executor                                                       */
+
+static void collect_write(void *userdata, const char *path, const char *value)
+{
+        char *buf = userdata;
+        size_t len = strlen(buf);
+
+        snprintf(buf + len, 2048 - len, "%s < %s\n", path, value);
+}
+
+static void test_rule3_executor_dry_run_writes_the_plan_in_order_and_records_nothing(void **state)
+{
+        static const struct plan_state s;
+        struct vfioctl_op_options o = { .flags = VFIOCTL_OP_GROUP };
+        const struct vfioctl_report_entry *e;
+        char writes[2048] = "";
+        struct fixture f;
+        const char *driver;
+        vfioctl_device *dev;
+        struct vfioctl_pci_addr a = addr("06:00.0");
+
+        (void) state;
+        fixture_open(&f);
+        vfioctl_ctx_set_dry_run(f.ctx, collect_write, writes);
+        assert_int_equal(detach(&f, &s, (const char *[]) { "06:01.0" }, 1, &o), 0);
+        /* No state at all: a dry run needs neither the lock nor the database. */
+        assert_int_equal(plan_execute(f.host, NULL, &f.plan, &o, f.report), 0);
+        /* Rule 3, member by member in address order: override, unbind, drivers_probe. */
+        assert_string_equal(writes,
+                            "sys/bus/pci/devices/0000:06:00.0/driver_override < vfio-pci\n"
+                            "sys/bus/pci/drivers/igb/unbind < 0000:06:00.0\n"
+                            "sys/bus/pci/drivers_probe < 0000:06:00.0\n"
+                            "sys/bus/pci/devices/0000:06:01.0/driver_override < vfio-pci\n"
+                            "sys/bus/pci/drivers/igb/unbind < 0000:06:01.0\n"
+                            "sys/bus/pci/drivers_probe < 0000:06:01.0\n");
+        e = entry_for(f.report, "0000:06:00.0", VFIOCTL_ACTION_DETACHED);
+        assert_non_null(e);
+        assert_string_equal(e->from, "igb");
+        assert_string_equal(e->to, "vfio-pci");
+        assert_non_null(entry_for(f.report, "0000:06:01.0", VFIOCTL_ACTION_DETACHED));
+        assert_int_equal(vfioctl_report_get_outcome(f.report), VFIOCTL_OUTCOME_DONE);
+        /* Nothing was written: the tree still has the NIC on igb. */
+        assert_int_equal(vfioctl_host_get_device(f.host, &a, &dev), 0);
+        driver = vfioctl_device_get_driver(dev);
+        assert_non_null(driver);
+        assert_string_equal(driver, "igb");
+        fixture_close(&f);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -818,6 +865,7 @@ int main(void)
                 cmocka_unit_test(test_rule5_release_leaves_unmanaged_detached),
                 cmocka_unit_test(test_rule4_release_of_another_guests_device_is_invalid),
                 cmocka_unit_test(test_rule4_release_of_a_guest_without_devices_forgets_it),
+                cmocka_unit_test(test_rule3_executor_dry_run_writes_the_plan_in_order_and_records_nothing),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
