@@ -472,11 +472,14 @@ static int check_drivers(struct prep *p)
                         unsafe += r;
                 }
         }
-        if (unsafe > 0)
-                return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
-                              "refusing to detach what the host is using (%d use%s below); "
-                              "nothing was changed. Stop using it first, or pass --force",
-                              unsafe, unsafe == 1 ? "" : "s");
+        if (unsafe > 0) {
+                refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                       "refusing to detach what the host is using (%d use%s below); nothing was "
+                       "changed",
+                       unsafe, unsafe == 1 ? "" : "s");
+                p->ctx->reason = VFIOCTL_REASON_IN_USE;
+                return -EBUSY;
+        }
         return 0;
 }
 

@@ -121,9 +121,8 @@ VFIOCTL_EXPORT int vfioctl_recover(vfioctl_host *host, vfioctl_state *st, unsign
         if (r < 0 || n == 0)
                 return r;
         if (vfioctl_ctx_is_dry_run(ctx))
-                return ctx_error(ctx, -EOPNOTSUPP,
-                                 "an unfinished operation is in the journal; run 'vfioctl "
-                                 "recover' (without --dry-run) first");
+                return ctx_error_reason(ctx, VFIOCTL_REASON_UNFINISHED, -EOPNOTSUPP,
+                                        "an unfinished operation is in the journal");
         r = op_require_lock(ctx, st);
         if (r < 0)
                 goto out;

@@ -330,10 +330,10 @@ int op_write(struct op_run *run, const char *address, const char *path, const ch
         (void) may_block;
         r = op_do_write(run, &w, path, value, &seq, &blocked);
         if (r == -ETIMEDOUT)
-                return ctx_error(run->ctx, r,
-                                 "writing '%s' to %s did not finish within %.1f s (the device "
-                                 "is busy); run 'vfioctl recover' once it is done",
-                                 value, path, run->timeout_ms / 1000.0);
+                return ctx_error_reason(run->ctx, VFIOCTL_REASON_RECOVER_LATER, r,
+                                        "writing '%s' to %s did not finish within %.1f s (the "
+                                        "device is busy)",
+                                        value, path, run->timeout_ms / 1000.0);
         if (r < 0)
                 return r;
         return op_journal_set(run, seq, "done", 0);

@@ -609,8 +609,9 @@ int plan_detach(vfioctl_host *host, const struct plan_state *s,
         if (unsafe > 0) {
                 r = plan_refuse(d.ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
                            "refusing to detach what the host is using (%d use%s below); nothing "
-                           "was changed. Stop using it first, or pass --force to detach anyway",
+                           "was changed",
                            unsafe, unsafe == 1 ? "" : "s");
+                d.ctx->reason = VFIOCTL_REASON_IN_USE;
                 goto out;
         }
         r = build_changes(&d);

@@ -124,6 +124,9 @@ enum vfioctl_reason {
         VFIOCTL_REASON_STATE_FOREIGN, /* the state folder holds another file: use another folder */
         VFIOCTL_REASON_GROUP,         /* its IOMMU group holds devices on host drivers: take them
                                        * along, only hold the device (pci-stub), or another slot */
+        VFIOCTL_REASON_IN_USE,        /* the host uses it (report: IN_USE): stop that, or force */
+        VFIOCTL_REASON_UNFINISHED,    /* an interrupted operation waits: vfioctl_recover() first */
+        VFIOCTL_REASON_RECOVER_LATER, /* a write still waits in the kernel: recover once it ends */
 };
 VFIOCTL_EXPORT enum vfioctl_reason vfioctl_ctx_get_reason(vfioctl_ctx *ctx);
 VFIOCTL_EXPORT void vfioctl_ctx_set_log_fn(vfioctl_ctx *ctx, vfioctl_log_fn fn, void *userdata);

@@ -196,6 +196,17 @@ const char *cli_errmsg(struct cli *cli)
                 snprintf(buf, sizeof(buf), "%s (use another --state-dir, or move the file aside)",
                          msg);
                 break;
+        case VFIOCTL_REASON_IN_USE:
+                snprintf(buf, sizeof(buf), "%s. Stop using it first, or pass --force%s", msg,
+                         cli->cmd && streq(cli->cmd->name, "assign") ? "" : " to detach anyway");
+                break;
+        case VFIOCTL_REASON_UNFINISHED:
+                snprintf(buf, sizeof(buf), "%s; run 'vfioctl recover'%s first", msg,
+                         cli->dry_run ? " (without --dry-run)" : "");
+                break;
+        case VFIOCTL_REASON_RECOVER_LATER:
+                snprintf(buf, sizeof(buf), "%s; run 'vfioctl recover' once it is done", msg);
+                break;
         case VFIOCTL_REASON_GROUP:
                 /* After the members the message lists (print_failure()). */
                 snprintf(buf, sizeof(buf), "%s\nWays out:\n%s  or move the card to a slot with an "
