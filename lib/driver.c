@@ -77,7 +77,9 @@ static int wait_for_driver(struct op_run *run, const char *address, const char *
                         op_progress(run, &w, NULL, NULL, 0, t - start);
                         next_tick += PROGRESS_TICK_MS;
                 }
+                op_wait_begin(run);
                 usleep(pause_us);
+                op_wait_end(run);
                 if (pause_us < 50000)
                         pause_us *= 2;
         }
@@ -100,6 +102,7 @@ static int converge_write(struct op_run *run, struct converge *c, struct wait_in
         pid_t helper;
         int r;
 
+        c->writes++;
         r = op_do_write(run, w, path, value, ret_seq, &helper);
         if (r != -ETIMEDOUT && r != -EINTR)
                 return r;

@@ -27,6 +27,7 @@ struct converge {
         bool blocked;         /* out: a write is left waiting in its helper */
         pid_t blocked_pid;    /* out: that helper */
         char blocked_what[160]; /* out: "the unbind from e1000e" */
+        unsigned writes;      /* out: how many writes it made (journal steps) */
 };
 
 /* The converge to a change's target (before: back to where it was). */

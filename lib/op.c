@@ -20,11 +20,16 @@
 #include "op.h"
 #include "plan.h"
 #include "vfnet.h"
+#include "workers.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
 #define HELPER_COMM "vfioctl-write"
 /* How long an interrupted write may still take to answer before we leave it. */
 #define INTERRUPT_GRACE_MS 200
+/* Rule 15: groups at once, and how often a waiting one looks for an
+ * interruption (a signal wakes only the thread it lands on). */
+#define DEFAULT_JOBS 8
+#define PARALLEL_POLL_MS 100
 
 static int group_set_add(struct op_run *run, int group);
 
@@ -37,6 +42,7 @@ int op_run_init(struct op_run *run, vfioctl_ctx *ctx, vfioctl_state *st, unsigne
                 .timeout_ms = timeout_ms ? timeout_ms : DEFAULT_TIMEOUT_MS,
                 .report = report,
                 .next_seq = 1,
+                .jobs = DEFAULT_JOBS,
         };
         return sysfs_open_dir(ctx, SYSFS_PCI_DEVICES, &run->devices_fd);
 }
@@ -254,7 +260,13 @@ static int write_bounded(struct op_run *run, struct wait_info *w, const char *pa
         for (;;) {
                 int64_t t = op_now_ms();
                 int64_t until = next_tick < deadline ? next_tick : deadline;
-                int k = poll(&pfd, 1, until > t ? (int) (until - t) : 0);
+                int k;
+
+                if (run->lock && until > t + PARALLEL_POLL_MS)
+                        until = t + PARALLEL_POLL_MS;
+                op_wait_begin(run);
+                k = poll(&pfd, 1, until > t ? (int) (until - t) : 0);
+                op_wait_end(run);
 
                 if (k > 0)
                         break;
@@ -263,7 +275,12 @@ static int write_bounded(struct op_run *run, struct wait_info *w, const char *pa
                 if (op_interrupted(run)) {
                         /* A write that answers at once is let finish: only
                          * one that really waits is left to its helper. */
-                        if (poll(&pfd, 1, INTERRUPT_GRACE_MS) > 0)
+                        bool answered;
+
+                        op_wait_begin(run);
+                        answered = poll(&pfd, 1, INTERRUPT_GRACE_MS) > 0;
+                        op_wait_end(run);
+                        if (answered)
                                 break;
                         *ret_helper = pid;
                         return -EINTR;
@@ -392,13 +409,13 @@ static void fix_commands(vfioctl_ctx *ctx, const struct vfioctl_state_change *ch
 }
 
 
-static void report_stuck(struct op_run *run, const struct vfioctl_state_change *ch,
-                         const struct converge *c)
+static void report_stuck(struct op_run *run, vfioctl_report *report,
+                         const struct vfioctl_state_change *ch, const struct converge *c)
 {
         char fix[1024];
 
         fix_commands(run->ctx, ch, fix, sizeof(fix));
-        report_add(run->report, ch->address,
+        report_add(report, ch->address,
                    c->blocked ? VFIOCTL_ACTION_BLOCKED : VFIOCTL_ACTION_STUCK, NULL,
                    ch->before_driver, "%s; to put it back by hand: %s",
                    vfioctl_ctx_errmsg(run->ctx), fix);
@@ -430,17 +447,17 @@ static int forget_add(struct op_run *run, const char *address)
  * skip[i] (skip may be NULL) marks a device with a write still blocked:
  * touching it would block too (the kernel holds its device lock). A
  * device that is no longer on the host is forgotten (run->forget), with
- * a note. Returns whether everything was restored. An interruption does
- * not stop a rollback: it is what an interruption asks for.
+ * a note, in report. Returns whether everything was restored. An
+ * interruption does not stop a rollback: it is what an interruption asks for.
  */
-static bool rollback(struct op_run *run, const struct vfioctl_state_change *changes, size_t n,
-                     const bool *skip)
+static bool rollback(struct op_run *run, vfioctl_report *report,
+                     const struct vfioctl_state_change *changes, size_t n, const bool *skip)
 {
         _cleanup_free_ bool *failed = calloc(n ? n : 1, sizeof(bool));
         _cleanup_free_ bool *touched = calloc(n ? n : 1, sizeof(bool));
         _cleanup_free_ bool *gone = calloc(n ? n : 1, sizeof(bool));
         bool all = true, was = run->rolling_back;
-        int seq, r;
+        int r;
 
         if (!failed || !touched || !gone)
                 return false;
@@ -452,7 +469,7 @@ static bool rollback(struct op_run *run, const struct vfioctl_state_change *chan
                         continue;
                 if (vanished(run, changes[i - 1].address)) {
                         gone[i - 1] = true;
-                        report_add(run->report, changes[i - 1].address,
+                        report_add(report, changes[i - 1].address,
                                    VFIOCTL_ACTION_NOT_DETACHED, NULL, NULL,
                                    "no longer on the host; forgotten");
                         if (forget_add(run, changes[i - 1].address) < 0)
@@ -460,18 +477,16 @@ static bool rollback(struct op_run *run, const struct vfioctl_state_change *chan
                         continue;
                 }
                 converge_for_change(&changes[i - 1], true, &c);
-                seq = run->next_seq;
                 r = converge_release(run, &c);
-                touched[i - 1] = run->next_seq != seq;
+                touched[i - 1] = c.writes > 0;
                 if (r < 0) {
                         failed[i - 1] = true;
                         all = false;
-                        report_stuck(run, &changes[i - 1], &c);
+                        report_stuck(run, report, &changes[i - 1], &c);
                 }
         }
         for (size_t i = n; i > 0; i--) {
                 const struct vfioctl_state_change *ch = &changes[i - 1];
-                int seq_before_bind = run->next_seq;
                 struct converge c;
 
                 if ((skip && skip[i - 1]) || failed[i - 1] || gone[i - 1])
@@ -479,11 +494,11 @@ static bool rollback(struct op_run *run, const struct vfioctl_state_change *chan
                 converge_for_change(ch, true, &c);
                 if (converge_bind(run, &c) < 0) {
                         all = false;
-                        report_stuck(run, ch, &c);
+                        report_stuck(run, report, ch, &c);
                         continue;
                 }
-                if (touched[i - 1] || run->next_seq != seq_before_bind)
-                        report_add(run->report, ch->address, VFIOCTL_ACTION_ROLLED_BACK,
+                if (touched[i - 1] || c.writes > 0)
+                        report_add(report, ch->address, VFIOCTL_ACTION_ROLLED_BACK,
                                    ch->target_driver, ch->before_driver, NULL);
         }
         run->rolling_back = was;
@@ -550,6 +565,25 @@ static int collect_groups(struct op_run *run, const struct vfioctl_state_change 
         return 0;
 }
 
+/* After the rollback: the journal, the outcome, and the first failure as the message. */
+static int op_fail_end(struct op_run *run, bool restored, bool blocked, int error,
+                       const char *first_error)
+{
+        if (restored && !blocked) {
+                (void) op_end(run);
+                report_set_outcome(run->report, VFIOCTL_OUTCOME_REFUSED);
+        } else
+                report_set_outcome(run->report, VFIOCTL_OUTCOME_ATTENTION);
+        if (error == -EINTR)
+                ctx_error(run->ctx, error, "%s; %s", first_error,
+                          !restored ? "not everything it changed could be put back"
+                          : blocked ? "everything else it changed was put back"
+                                    : "everything it changed was put back");
+        else
+                ctx_error(run->ctx, error, "%s", first_error);
+        return error;
+}
+
 /* After a failure at changes[at]: put back [0, upto) and say what is left. */
 static int op_fail(struct op_run *run, const struct vfioctl_state_change *changes, size_t upto,
                    size_t at, const struct converge *c, int error)
@@ -569,20 +603,8 @@ static int op_fail(struct op_run *run, const struct vfioctl_state_change *change
                            (int) c->blocked_pid);
                 skip[at] = true;
         }
-        restored = rollback(run, changes, upto, skip);
-        if (restored && !c->blocked) {
-                (void) op_end(run);
-                report_set_outcome(run->report, VFIOCTL_OUTCOME_REFUSED);
-        } else
-                report_set_outcome(run->report, VFIOCTL_OUTCOME_ATTENTION);
-        if (error == -EINTR)
-                ctx_error(run->ctx, error, "%s; %s", first_error,
-                          !restored   ? "not everything it changed could be put back"
-                          : c->blocked ? "everything else it changed was put back"
-                                       : "everything it changed was put back");
-        else
-                ctx_error(run->ctx, error, "%s", first_error);
-        return error;
+        restored = rollback(run, run->report, changes, upto, skip);
+        return op_fail_end(run, restored, c->blocked, error, first_error);
 }
 
 static int interrupted_error(struct op_run *run, const char *address)
@@ -590,9 +612,265 @@ static int interrupted_error(struct op_run *run, const char *address)
         return ctx_error(run->ctx, -EINTR, "interrupted before %s was changed", address);
 }
 
+/* ------------------------------------------------------------------ */
+/* Groups at once                                                     */
+
+/* One IOMMU group's changes (with a PF, its VFs' too), in plan order. */
+struct unit {
+        struct vfioctl_state_change *ch; /* shallow copies of the run's changes */
+        size_t n;
+        size_t upto;         /* [0, upto) were started */
+        size_t at;           /* the one that failed */
+        int error;           /* 0, or the failure */
+        bool *skip;          /* rollback: a write to it is still blocked */
+        bool restored;
+        struct converge c;   /* the failing change's converge */
+        char errmsg[sizeof(((vfioctl_ctx *) 0)->errmsg)];
+        vfioctl_report *report; /* what its rollback did, merged in order */
+};
+
+struct units {
+        struct op_run *run;
+        struct unit *u;
+        size_t n;
+        bool two_pass;
+        bool stop;           /* a group failed: start nothing more */
+};
+
+static void units_free(struct units *p)
+{
+        for (size_t k = 0; k < p->n; k++) {
+                free(p->u[k].ch);
+                free(p->u[k].skip);
+                vfioctl_report_free(p->u[k].report);
+        }
+        free(p->u);
+        p->u = NULL;
+        p->n = 0;
+}
+
+/* The PF a VF's physfn link names, into buf, or "" when it is no VF. */
+static void physfn_of(struct op_run *run, const char *address, char *buf, size_t size)
+{
+        _cleanup_free_ char *pf = NULL;
+        char link[SYSFS_PATH_MAX];
+
+        if (sysfs_read_link_name(run->ctx, run->devices_fd, SYSFS_PCI_DEVICES,
+                                 sysfs_device_attr(link, address, "physfn"), &pf) < 0)
+                pf = NULL;
+        snprintf(buf, size, "%s", pf ? pf : "");
+}
+
+/*
+ * Rule 15: the changes by IOMMU group, each group's in plan order. A
+ * device in no group goes with every other such device, and a VF with its
+ * PF when both change (unbinding a PF removes its VFs): those stay one
+ * sequence, as before.
+ */
+static int units_plan(struct units *p, struct op_run *run, const struct vfioctl_state_change *changes,
+                      size_t n)
+{
+        _cleanup_free_ size_t *unit_of = calloc(n ? n : 1, sizeof(size_t)), *label = NULL;
+        size_t n_units = 0;
+
+        *p = (struct units) { .run = run };
+        if (!unit_of)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                unit_of[i] = n_units;
+                for (size_t j = 0; j < i; j++)
+                        if (changes[j].group == changes[i].group) {
+                                unit_of[i] = unit_of[j];
+                                break;
+                        }
+                if (unit_of[i] == n_units)
+                        n_units++;
+        }
+        for (size_t i = 0; i < n; i++) {
+                char pf[VFIOCTL_PCI_ADDR_MAX];
+
+                physfn_of(run, changes[i].address, pf, sizeof(pf));
+                for (size_t j = 0; pf[0] && j < n; j++) {
+                        size_t from = unit_of[i], to = unit_of[j];
+
+                        if (!streq(changes[j].address, pf) || from == to)
+                                continue;
+                        if (from < to) {
+                                from = unit_of[j];
+                                to = unit_of[i];
+                        }
+                        for (size_t k = 0; k < n; k++)
+                                if (unit_of[k] == from)
+                                        unit_of[k] = to;
+                }
+        }
+        ctx_clear_error(run->ctx);
+        p->u = calloc(n_units ? n_units : 1, sizeof(*p->u));
+        label = calloc(n_units ? n_units : 1, sizeof(size_t));
+        if (!p->u || !label)
+                return -ENOMEM;
+        /* Units in the order of their first change; labels merged away stay unused. */
+        for (size_t i = 0; i < n; i++) {
+                struct vfioctl_state_change *l;
+                size_t k = 0;
+
+                while (k < p->n && label[k] != unit_of[i])
+                        k++;
+                if (k == p->n)
+                        label[p->n++] = unit_of[i];
+                l = reallocarray(p->u[k].ch, p->u[k].n + 1, sizeof(*l));
+                if (!l)
+                        return -ENOMEM;
+                p->u[k].ch = l;
+                l[p->u[k].n++] = changes[i];
+        }
+        for (size_t k = 0; k < p->n; k++) {
+                p->u[k].skip = calloc(p->u[k].n, sizeof(bool));
+                if (!p->u[k].skip || vfioctl_report_new(&p->u[k].report) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Whether this operation runs its groups at once: several, and a real run. */
+static bool units_parallel(const struct op_run *run, const struct units *p)
+{
+        return p->n > 1 && run->jobs > 1 && !vfioctl_ctx_is_dry_run(run->ctx);
+}
+
+static void unit_failed(struct units *p, struct unit *u, size_t at, int r)
+{
+        u->error = r;
+        u->at = at;
+        /* The context's message is this failure's until the lock is dropped. */
+        snprintf(u->errmsg, sizeof(u->errmsg), "%s", vfioctl_ctx_errmsg(p->run->ctx));
+        p->stop = true;
+}
+
+/* One group's changes in order, as op_apply does them one after the other. */
+static void unit_apply(void *data, size_t k)
+{
+        struct units *p = data;
+        struct unit *u = &p->u[k];
+        struct op_run *run = p->run;
+        int r;
+
+        for (size_t i = 0; i < u->n && !p->stop; i++) {
+                converge_for_change(&u->ch[i], false, &u->c);
+                u->upto = i + 1;
+                r = op_interrupted(run) ? interrupted_error(run, u->c.address)
+                    : p->two_pass        ? converge_release(run, &u->c)
+                                         : converge(run, &u->c);
+                if (r < 0)
+                        return unit_failed(p, u, i, r);
+        }
+        for (size_t i = 0; p->two_pass && i < u->n && !p->stop; i++) {
+                converge_for_change(&u->ch[i], false, &u->c);
+                r = op_interrupted(run) ? interrupted_error(run, u->c.address)
+                                        : converge_bind(run, &u->c);
+                if (r < 0)
+                        return unit_failed(p, u, i, r);
+        }
+}
+
+static void unit_rollback(void *data, size_t k)
+{
+        struct units *p = data;
+        struct unit *u = &p->u[k];
+
+        u->restored = rollback(p->run, u->report, u->ch, u->upto, u->skip);
+}
+
+/*
+ * Every group's rollback at once. Their reports join the run's last group
+ * first, as one rollback of all the changes would have listed them.
+ */
+static bool units_rollback(struct units *p)
+{
+        struct op_run *run = p->run;
+        pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+        bool restored = true, was = run->rolling_back;
+
+        run->rolling_back = true;
+        run->lock = &lock;
+        workers_run(p->n, run->jobs, &lock, unit_rollback, p);
+        run->lock = NULL;
+        run->rolling_back = was;
+        for (size_t k = p->n; k > 0; k--) {
+                restored = restored && p->u[k - 1].restored;
+                (void) report_move(run->report, p->u[k - 1].report);
+        }
+        return restored;
+}
+
+/* Rule 15: changes [0, n) put back, the groups at once (recover). */
+static bool rollback_all(struct op_run *run, const struct vfioctl_state_change *changes,
+                         size_t n, const bool *skip)
+{
+        _cleanup_(units_free) struct units p = {};
+
+        if (units_plan(&p, run, changes, n) < 0 || !units_parallel(run, &p))
+                return rollback(run, run->report, changes, n, skip);
+        for (size_t k = 0; k < p.n; k++) {
+                struct unit *u = &p.u[k];
+
+                u->upto = u->n;
+                for (size_t j = 0; j < u->n; j++)
+                        for (size_t i = 0; skip && i < n; i++)
+                                if (streq(changes[i].address, u->ch[j].address))
+                                        u->skip[j] = skip[i];
+        }
+        return units_rollback(&p);
+}
+
+/*
+ * Rule 15: the groups at once, at most run->jobs of them, each group's
+ * changes in order. A failure stops the groups from starting anything
+ * more; then every group puts back what it changed, at once too.
+ */
+static int units_apply(struct units *p)
+{
+        struct op_run *run = p->run;
+        pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+        const char *first_error = NULL;
+        bool blocked = false;
+        int error = 0;
+
+        run->lock = &lock;
+        workers_run(p->n, run->jobs, &lock, unit_apply, p);
+        run->lock = NULL;
+        for (size_t k = 0; k < p->n && !error; k++)
+                if (p->u[k].error < 0) {
+                        error = p->u[k].error;
+                        first_error = p->u[k].errmsg;
+                }
+        if (!error && !op_interrupted(run))
+                return 0;
+        if (!error) {
+                /* Every write done, but the caller was told to stop: undo. */
+                error = -EINTR;
+                first_error = "interrupted";
+                for (size_t k = 0; k < p->n; k++)
+                        p->u[k].upto = p->u[k].n;
+        }
+        /* The message tells the why; the entry only what is still in flight. */
+        for (size_t k = 0; k < p->n; k++) {
+                struct unit *u = &p->u[k];
+
+                if (u->error >= 0 || !u->c.blocked)
+                        continue;
+                report_add(run->report, u->c.address, VFIOCTL_ACTION_BLOCKED, NULL, NULL,
+                           "%s is still in progress (pid %d)", u->c.blocked_what,
+                           (int) u->c.blocked_pid);
+                u->skip[u->at] = blocked = true;
+        }
+        return op_fail_end(run, units_rollback(p), blocked, error, first_error);
+}
+
 int op_apply(struct op_run *run, const char *kind, const char *command,
              const struct vfioctl_state_change *changes, size_t n, bool two_pass)
 {
+        _cleanup_(units_free) struct units p = {};
         struct converge c;
         int r;
 
@@ -608,6 +886,13 @@ int op_apply(struct op_run *run, const char *kind, const char *command,
                 r = state_op_begin(run->st, kind, command, changes, n, &run->op_id);
                 if (r < 0)
                         return r;
+        }
+        r = units_plan(&p, run, changes, n);
+        if (r < 0)
+                return r;
+        if (units_parallel(run, &p)) {
+                p.two_pass = two_pass;
+                return units_apply(&p);
         }
         /* The failing device may be half changed: it is put back too,
          * unless a write to it still blocks (its device lock is held). */
@@ -728,7 +1013,7 @@ int op_recover(struct op_run *run, const struct vfioctl_state_op *op)
                         }
         }
 
-        restored = rollback(run, op->changes, op->n_changes, skip);
+        restored = rollback_all(run, op->changes, op->n_changes, skip);
         if (restored && !in_flight && streq(op->kind, "sriov"))
                 restored = sriov_recover(run, op) >= 0; /* Rule 10: the VFs it made */
         if (!restored || in_flight) {

@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <pthread.h>
 #include <time.h>
 
 #include "state.h"
@@ -15,6 +16,8 @@ void report_set_outcome(vfioctl_report *r, enum vfioctl_outcome outcome);
 int report_add(vfioctl_report *r, const char *address, enum vfioctl_action action,
                const char *from, const char *to, const char *detail_format, ...) _printf_(6, 7);
 struct vfioctl_report_entry *report_find(vfioctl_report *r, const char *address);
+/* Appends src's entries to dst, leaving src empty. */
+int report_move(vfioctl_report *dst, vfioctl_report *src);
 
 /*
  * One operation in progress: the journal it writes to (none in a dry run)
@@ -34,6 +37,8 @@ struct op_run {
         char (*forget)[VFIOCTL_PCI_ADDR_MAX]; /* rolled back: devices no longer on the host */
         size_t n_forget;
         off_t reserved_end;  /* journal space reserved up to here (state_op_reserve) */
+        unsigned jobs;       /* rule 15: at most this many groups at once */
+        pthread_mutex_t *lock; /* while groups run at once: held but in waits (workers.h) */
 };
 
 int op_run_init(struct op_run *run, vfioctl_ctx *ctx, vfioctl_state *st, unsigned timeout_ms,
@@ -111,6 +116,19 @@ void op_progress(struct op_run *run, struct wait_info *w, const char *path, cons
 
 /* Whether an interruption should stop this wait: never while rolling back. */
 bool op_interrupted(struct op_run *run);
+
+/* Rule 15: while it waits for the kernel, a group lets the others run. */
+static inline void op_wait_begin(struct op_run *run)
+{
+        if (run->lock)
+                pthread_mutex_unlock(run->lock);
+}
+
+static inline void op_wait_end(struct op_run *run)
+{
+        if (run->lock)
+                pthread_mutex_lock(run->lock);
+}
 
 /* Why a write that did not return is still waiting, as one clause. */
 void op_waiting_on(struct op_run *run, struct wait_info *w, char *buf, size_t size);

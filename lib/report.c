@@ -100,6 +100,24 @@ int report_add(vfioctl_report *r, const char *address, enum vfioctl_action actio
         return 0;
 }
 
+int report_move(vfioctl_report *dst, vfioctl_report *src)
+{
+        struct vfioctl_report_entry *n;
+
+        if (!dst || !src || src->n == 0)
+                return 0;
+        n = realloc(dst->entries, (dst->n + src->n) * sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        dst->entries = n;
+        memcpy(n + dst->n, src->entries, src->n * sizeof(*n));
+        dst->n += src->n;
+        free(src->entries);
+        src->entries = NULL;
+        src->n = 0;
+        return 0;
+}
+
 /* The most recent entry for an address, to turn DETACHED into ROLLED_BACK. */
 struct vfioctl_report_entry *report_find(vfioctl_report *r, const char *address)
 {
