@@ -24,6 +24,14 @@ log_reset() {
 log_get() {
         cat "$SIM/.sim/log"
 }
+# log_by_device: the log with each device's writes together, in the order
+# of the first address each line names, each device's own order kept.
+# Rule 15 runs an operation's IOMMU groups at once: the order within a
+# group is the contract, the interleaving of groups is not.
+log_by_device() {
+        awk '{ k = "~"; if (match($0, /[0-9a-f][0-9a-f][0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]\.[0-7]/)) k = substr($0, RSTART, RLENGTH);
+               printf "%s\t%s\n", k, $0 }' "$SIM/.sim/log" | sort -s -t "$(printf '\t')" -k1,1 | cut -f2-
+}
 
 fault() {
         echo "$*" >"$SIM/.sim/faults"

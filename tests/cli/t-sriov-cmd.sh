@@ -17,7 +17,7 @@ ap() { cat "$P/$PF/sriov_drivers_autoprobe"; }
 log_reset
 run V sriov $PF 2 --driver vfio
 is "sriov PF 2 --driver vfio: exit 0" "$RC:$ERR" "0:2 of 2 VFs there"
-is "sriov: autoprobe off, numvfs, then override+probe per VF" "$(log_get)" \
+is "sriov: autoprobe off, numvfs, then override+probe per VF" "$(log_by_device)" \
 "$D/$PF/sriov_drivers_autoprobe 0 ok
 $D/$PF/sriov_numvfs 2 ok
 $D/0000:41:02.0/driver_override vfio-pci ok
