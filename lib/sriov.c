@@ -18,6 +18,7 @@
  * the journaled operation that is changing it, if one is.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <time.h>
@@ -407,13 +408,38 @@ struct sriov_run {
         bool run_open;
 };
 
-static int numvfs_write(struct sriov_run *s, unsigned n)
+/*
+ * Rule 12 for sriov_numvfs: the kernel makes or removes every VF inside
+ * this one write, probing or unbinding each VF's driver as it goes (igbvf
+ * under QEMU takes seconds a VF). --timeout bounds one device's bind, so
+ * the write is given it once per VF it touches.
+ */
+static unsigned per_vf_timeout_ms(unsigned timeout_ms, unsigned vfs)
 {
-        char path[SYSFS_PATH_MAX], value[16];
+        if (vfs <= 1)
+                return timeout_ms;
+        return timeout_ms > UINT_MAX / vfs ? UINT_MAX : timeout_ms * vfs;
+}
 
-        sysfs_device_path(path, s->pfname, "sriov_numvfs");
-        snprintf(value, sizeof(value), "%u", n);
-        return op_write(&s->run, s->pfname, path, value, true); /* Rule 12: may block */
+static int numvfs_op_write(struct op_run *run, const char *pfname, unsigned value,
+                           unsigned vfs_touched)
+{
+        char path[SYSFS_PATH_MAX], text[16];
+        unsigned timeout_ms = run->timeout_ms;
+        int r;
+
+        sysfs_device_path(path, pfname, "sriov_numvfs");
+        snprintf(text, sizeof(text), "%u", value);
+        run->timeout_ms = per_vf_timeout_ms(timeout_ms, vfs_touched);
+        r = op_write(run, pfname, path, text, true);
+        run->timeout_ms = timeout_ms;
+        return r;
+}
+
+/* n VFs, from current ones (0 when n is 0, or when going via 0). */
+static int numvfs_write(struct sriov_run *s, unsigned n, unsigned current)
+{
+        return numvfs_op_write(&s->run, s->pfname, n, n > 0 ? n : current);
 }
 
 static int autoprobe_write(struct sriov_run *s, int on)
@@ -528,12 +554,11 @@ static int bind_new_vfs(struct sriov_run *s, const char *stub, const struct srio
 static int sriov_undo(struct op_run *run, const char *pfname, unsigned numvfs, int autoprobe,
                       int autoprobe_now, unsigned numvfs_now)
 {
-        char path[SYSFS_PATH_MAX], value[16];
         int r = 0, k;
 
         /* VFs off, autoprobe back (so that VFs made again find their host driver), VFs on. */
-        sysfs_device_path(path, pfname, "sriov_numvfs");
-        if (numvfs_now != numvfs && numvfs_now > 0 && (k = op_write(run, pfname, path, "0", true)) < 0)
+        if (numvfs_now != numvfs && numvfs_now > 0 &&
+            (k = numvfs_op_write(run, pfname, 0, numvfs_now)) < 0)
                 r = k;
         if (autoprobe >= 0 && autoprobe != autoprobe_now) {
                 char ap[SYSFS_PATH_MAX];
@@ -542,8 +567,7 @@ static int sriov_undo(struct op_run *run, const char *pfname, unsigned numvfs, i
                 if ((k = op_write(run, pfname, ap, autoprobe ? "1" : "0", false)) < 0)
                         r = k;
         }
-        snprintf(value, sizeof(value), "%u", numvfs);
-        if (numvfs_now != numvfs && numvfs > 0 && (k = op_write(run, pfname, path, value, true)) < 0)
+        if (numvfs_now != numvfs && numvfs > 0 && (k = numvfs_op_write(run, pfname, numvfs, numvfs)) < 0)
                 r = k;
         return r;
 }
@@ -680,9 +704,9 @@ static int sriov_dry_run(struct sriov_run *s, unsigned n, const char *stub, unsi
         if (n > 0 && want_ap != autoprobe)
                 (void) autoprobe_write(s, want_ap);
         if (current > 0)
-                (void) numvfs_write(s, 0);
+                (void) numvfs_write(s, 0, current);
         if (n > 0)
-                (void) numvfs_write(s, n);
+                (void) numvfs_write(s, n, 0);
         if (n == 0 && want_ap != autoprobe)
                 (void) autoprobe_write(s, want_ap);
         if (!stub || n == 0)
@@ -811,11 +835,11 @@ static int sriov_set(struct sriov_run *s, unsigned n)
         if (n > 0 && want_ap != autoprobe)
                 r = autoprobe_write(s, want_ap);
         if (r >= 0 && current > 0)
-                r = numvfs_write(s, 0);
+                r = numvfs_write(s, 0, current);
         if (r >= 0 && n > 0)
-                r = numvfs_write(s, n);
+                r = numvfs_write(s, n, 0);
         if (r >= 0 && n > 0)
-                r = wait_for_vfs(s->host, s->pfname, n, s->run.timeout_ms, s->progress,
+                r = wait_for_vfs(s->host, s->pfname, n, per_vf_timeout_ms(s->run.timeout_ms, n), s->progress,
                                  s->userdata);
         if (r >= 0 && n == 0 && want_ap != autoprobe)
                 r = autoprobe_write(s, want_ap);

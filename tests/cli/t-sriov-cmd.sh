@@ -110,4 +110,16 @@ run V sriov $PF 1 --driver e1000e
 is "a host driver as --driver: refused" "$RC" 2
 is "bad input wrote nothing" "$(log_get)" ""
 
+# Rule 12: the kernel makes every VF inside the one sriov_numvfs write
+# (igbvf under QEMU: seconds a VF), so --timeout bounds it once per VF.
+# 4 VFs at 400 ms each take 1.6 s: within 4 x 1 s, not within 1 s.
+jq '.latency = {"sriov_vf": 400}' "$HOSTS/sriov-server.json" >"$T/slow-vfs.json"
+sim_mount "$T/slow-vfs.json"
+P=$SIM/sys/bus/pci/devices
+rm -rf "$T/state"
+run V sriov $PF 4 --timeout 1
+is "rule 12: 4 slow VFs with --timeout 1: exit 0" "$RC:$(vfs)" "0:4"
+run V sriov $PF 0 --timeout 1
+is "rule 12: removing them again: exit 0" "$RC:$(vfs)" "0:0"
+
 done_testing
