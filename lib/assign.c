@@ -98,9 +98,9 @@ static int member_add(struct prep *p, vfioctl_device *dev, vfioctl_guest_hostdev
                 .entry = entry,
                 .role = entry && vfioctl_guest_hostdev_is_assigned(entry) ? VFIOCTL_ROLE_ASSIGNED
                                                                           : VFIOCTL_ROLE_HELD,
-                .row = plan_row_find(p->k, vfioctl_device_get_name(dev)),
+                .row = plan_row_find(p->k, vfioctl_device_get_address(dev)),
         };
-        snprintf(n->address, sizeof(n->address), "%s", vfioctl_device_get_name(dev));
+        snprintf(n->address, sizeof(n->address), "%s", vfioctl_device_get_address(dev));
         *ret = n;
         return 0;
 }
@@ -120,7 +120,7 @@ static int refuse_owned(struct prep *p, vfioctl_device *dev, const struct vfioct
                       "%s cannot be given to guest '%s': its IOMMU group %d belongs to guest "
                       "'%s', which holds %s (%s); a group belongs to one guest at a time. "
                       "Release it first ('vfioctl release %s') or choose another device",
-                      vfioctl_device_get_name(dev), p->name, vfioctl_device_get_group_number(dev),
+                      vfioctl_device_get_address(dev), p->name, vfioctl_device_get_group_number(dev),
                       o->owner, o->address,
                       o->role == VFIOCTL_ROLE_HELD ? "held" : "assigned", o->owner);
 }
@@ -207,7 +207,7 @@ static int check_entry(struct prep *p, vfioctl_guest_hostdev *h)
         if (r < 0)
                 return refuse(p, VFIOCTL_OUTCOME_INVALID, r, "line %u: %s: %s", line, elem,
                               vfioctl_ctx_errmsg(p->ctx));
-        addr = vfioctl_device_get_name(dev);
+        addr = vfioctl_device_get_address(dev);
         r = vfioctl_device_get_error(dev, &msg);
         if (r < 0)
                 return refuse(p, VFIOCTL_OUTCOME_REFUSED, r, "line %u: %s: %s cannot be "
@@ -338,7 +338,7 @@ static int refuse_group(struct prep *p, int group, const struct group_info *gi, 
 static int check_sibling(struct prep *p, vfioctl_device *dev, const struct group_info *gi,
                          int *n_blockers)
 {
-        const char *addr = vfioctl_device_get_name(dev);
+        const char *addr = vfioctl_device_get_address(dev);
         struct member *m;
         int r;
 
@@ -387,7 +387,7 @@ static int check_group(struct prep *p, int group)
         for (size_t i = 0; i < vfioctl_group_n_devices(g); i++) {
                 vfioctl_device *dev = vfioctl_group_device_at(g, i);
 
-                if (member_find(p, vfioctl_device_get_name(dev)))
+                if (member_find(p, vfioctl_device_get_address(dev)))
                         continue;
                 r = check_sibling(p, dev, &gi, &n_blockers);
                 if (r < 0)

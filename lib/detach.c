@@ -117,7 +117,7 @@ VFIOCTL_EXPORT int vfioctl_recover(vfioctl_host *host, vfioctl_state *st, unsign
         ctx = vfioctl_host_get_ctx(host);
         r = vfnet_recover(st, report);
         if (r >= 0)
-                r = vfioctl_state_get_pending(st, &ops, &n);
+                r = state_get_pending(st, &ops, &n);
         if (r < 0 || n == 0)
                 return r;
         if (vfioctl_ctx_is_dry_run(ctx))
@@ -151,6 +151,6 @@ VFIOCTL_EXPORT int vfioctl_recover(vfioctl_host *host, vfioctl_state *st, unsign
         op_run_done(&run);
         vfioctl_host_invalidate(host);
 out:
-        vfioctl_state_ops_free(ops, n);
+        state_ops_free(ops, n);
         return r < 0 ? r : done;
 }

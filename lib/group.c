@@ -135,7 +135,7 @@ int group_member_blocks(vfioctl_device *m, vfioctl_report *report)
 {
         char desc[256];
 
-        return report_add(report, vfioctl_device_get_name(m), VFIOCTL_ACTION_GROUP_MEMBER,
+        return report_add(report, vfioctl_device_get_address(m), VFIOCTL_ACTION_GROUP_MEMBER,
                           vfioctl_device_get_driver(m), NULL, "%s",
                           plan_describe(m, desc, sizeof(desc)));
 }
@@ -214,12 +214,12 @@ const struct vfioctl_state_device *group_owner_row(vfioctl_host *host, const str
             vfioctl_host_get_group(host, (unsigned) vfioctl_device_get_group_number(dev), &g) >= 0)
                 for (size_t i = 0; i < vfioctl_group_n_devices(g); i++) {
                         row = plan_row_find(s,
-                                            vfioctl_device_get_name(vfioctl_group_device_at(g, i)));
+                                            vfioctl_device_get_address(vfioctl_group_device_at(g, i)));
                         if (row && row->owner && !streq_ptr(row->owner, except))
                                 return row;
                 }
         ctx_clear_error(vfioctl_host_get_ctx(host));
-        row = plan_row_find(s, vfioctl_device_get_name(dev));
+        row = plan_row_find(s, vfioctl_device_get_address(dev));
         return row && row->owner && !streq_ptr(row->owner, except) ? row : NULL;
 }
 

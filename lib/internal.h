@@ -331,14 +331,6 @@ struct vfioctl_state_op {
 /* Operations that were started and not finished (normally none). */
 int state_get_pending(vfioctl_state *st, struct vfioctl_state_op **ret, size_t *ret_n);
 void state_ops_free(struct vfioctl_state_op *ops, size_t n);
-/* The 0.1 names, for the files still being restructured (assign.c,
- * detach.c, plan.c, release.c) until they call the internal ones. */
-#define vfioctl_state_get_pending state_get_pending
-#define vfioctl_state_ops_free state_ops_free
-
-/* The 0.1 name, for the files still being restructured (plan.c, assign.c,
- * pool.c) until they move to vfioctl_device_get_address(); not exported. */
-#define vfioctl_device_get_name vfioctl_device_get_address
 
 /* device.c: reads one device's eager fields; group number given or -2 to read the link. */
 int device_new(vfioctl_host *host, const struct vfioctl_pci_addr *addr, int group,

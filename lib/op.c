@@ -1099,7 +1099,7 @@ static int verify_groups(vfioctl_host *host, const struct plan *p, vfioctl_repor
                                                    "detaching: %s is on %s (did something bind "
                                                    "it meanwhile?); everything was rolled back",
                                                    p->viable_groups[i],
-                                                   vfioctl_device_get_name(dev),
+                                                   vfioctl_device_get_address(dev),
                                                    vfioctl_device_get_driver(dev));
                 }
         }
@@ -1113,12 +1113,12 @@ static void undo(vfioctl_host *host, struct op_run *run, const struct plan *p, i
         struct vfioctl_state_op *ops = NULL;
         size_t n = 0;
 
-        if (!run->st || p->n_changes == 0 || vfioctl_state_get_pending(run->st, &ops, &n) < 0)
+        if (!run->st || p->n_changes == 0 || state_get_pending(run->st, &ops, &n) < 0)
                 return;
         for (size_t i = 0; i < n; i++)
                 if (ops[i].id == run->op_id)
                         (void) op_recover(run, &ops[i]);
-        vfioctl_state_ops_free(ops, n);
+        state_ops_free(ops, n);
         vfioctl_host_invalidate(host);
         /* The rollback's own reads and writes must not replace why it ran. */
         if (why)

@@ -120,7 +120,7 @@ int plan_add_change(struct plan *p, vfioctl_device *dev, const char *target_driv
         p->changes = n;
         c = &n[p->n_changes++];
         *c = (struct vfioctl_state_change) { .group = vfioctl_device_get_group_number(dev) };
-        snprintf(c->address, sizeof(c->address), "%s", vfioctl_device_get_name(dev));
+        snprintf(c->address, sizeof(c->address), "%s", vfioctl_device_get_address(dev));
         c->before_driver = dup_or_null(vfioctl_device_get_driver(dev));
         c->before_override = dup_or_null(override);
         c->target_driver = dup_or_null(target_driver);
@@ -245,7 +245,7 @@ bool plan_guest_exists(const struct plan_state *s, const char *name)
 void plan_state_clear(struct plan_state *s)
 {
         vfioctl_state_devices_free(s->rows, s->n_rows);
-        vfioctl_state_ops_free(s->ops, s->n_ops);
+        state_ops_free(s->ops, s->n_ops);
         strv_free(s->guests);
         *s = (struct plan_state) {};
 }
@@ -257,7 +257,7 @@ int plan_state_load(vfioctl_state *st, struct plan_state *ret)
 
         r = vfioctl_state_get_devices(st, NULL, &s.rows, &s.n_rows);
         if (r >= 0)
-                r = vfioctl_state_get_pending(st, &s.ops, &s.n_ops);
+                r = state_get_pending(st, &s.ops, &s.n_ops);
         if (r >= 0)
                 r = state_guest_names(st, &s.guests);
         if (r < 0) {
@@ -374,7 +374,7 @@ struct detach_ctx {
 /* A device already on a stub that we did not put there: remember, do not touch. */
 static int note_found(struct detach_ctx *d, vfioctl_device *dev)
 {
-        const char *addr = vfioctl_device_get_name(dev);
+        const char *addr = vfioctl_device_get_address(dev);
         const struct vfioctl_state_device *row = plan_row_find(d->k, addr);
         struct vfioctl_state_device nrow = {
                 .group = vfioctl_device_get_group_number(dev),
@@ -406,9 +406,9 @@ static int add_target(struct detach_ctx *d, vfioctl_device *dev)
         for (size_t i = 0; i < d->n_targets; i++)
                 if (d->targets[i] == dev)
                         return 0;
-        op = plan_pending_find(d->k, vfioctl_device_get_name(dev));
+        op = plan_pending_find(d->k, vfioctl_device_get_address(dev));
         if (op)
-                return plan_refuse_pending(d->ctx, d->report, vfioctl_device_get_name(dev), op);
+                return plan_refuse_pending(d->ctx, d->report, vfioctl_device_get_address(dev), op);
         n = realloc(d->targets, (d->n_targets + 1) * sizeof(*n));
         if (!n)
                 return -ENOMEM;
@@ -440,7 +440,7 @@ static int detach_group_members(struct detach_ctx *d, vfioctl_device *dev,
                         break;
                 case GROUP_MEMBER_ON_STUB:
                         /* Remembered as found, so that reattach leaves it. */
-                        if (take && !plan_row_find(d->k, vfioctl_device_get_name(m)))
+                        if (take && !plan_row_find(d->k, vfioctl_device_get_address(m)))
                                 r = note_found(d, m);
                         break;
                 case GROUP_MEMBER_IN_THE_WAY:
@@ -451,7 +451,7 @@ static int detach_group_members(struct detach_ctx *d, vfioctl_device *dev,
                         d->n_blockers++;
                         if (!d->blocked) {
                                 d->blocker_group = vfioctl_group_get_number(group);
-                                d->blocked = vfioctl_device_get_name(dev);
+                                d->blocked = vfioctl_device_get_address(dev);
                         }
                         r = group_member_blocks(m, d->report);
                         break;
@@ -464,7 +464,7 @@ static int detach_requested(struct detach_ctx *d, vfioctl_device *dev,
                             const struct vfioctl_pci_addr *addrs, size_t n)
 {
         const struct vfioctl_state_device *o;
-        const char *addr = vfioctl_device_get_name(dev);
+        const char *addr = vfioctl_device_get_address(dev);
         const char *msg;
         int r;
 
@@ -512,7 +512,7 @@ int plan_check_group_exists(vfioctl_host *host, vfioctl_device *dev, const char 
                       "virtio-iommu leaves the devices behind a PCIe-to-PCI bridge without "
                       "one), so %s cannot take it and nothing was changed. Move it to a slot "
                       "the IOMMU covers, or only hold it with pci-stub",
-                      vfioctl_device_get_name(dev), stub);
+                      vfioctl_device_get_address(dev), stub);
 }
 
 static int build_changes(struct detach_ctx *d)
@@ -540,7 +540,7 @@ static int build_changes(struct detach_ctx *d)
                                     bridge ? override : d->stub);
                 if (r < 0)
                         return r;
-                snprintf(row.address, sizeof(row.address), "%s", vfioctl_device_get_name(dev));
+                snprintf(row.address, sizeof(row.address), "%s", vfioctl_device_get_address(dev));
                 row.original_override = (char *) override;
                 row.stub_driver = bridge ? NULL : (char *) d->stub;
                 r = plan_add_row(d->p, &row);
@@ -751,7 +751,7 @@ static int give_back_group(struct reattach_ctx *c, int group)
         if (r < 0)
                 return r;
         for (size_t i = 0; i < vfioctl_group_n_devices(g) && r >= 0; i++) {
-                row = plan_row_find(c->k, vfioctl_device_get_name(vfioctl_group_device_at(g, i)));
+                row = plan_row_find(c->k, vfioctl_device_get_address(vfioctl_group_device_at(g, i)));
                 if (row)
                         r = give_back(c, row);
         }
@@ -779,10 +779,10 @@ static int not_ours(struct reattach_ctx *c, const struct vfioctl_pci_addr *a, bo
         if (c->force && vfioctl_device_is_on_stub(dev))
                 return plan_add_change(c->p, dev, DRIVER_KERNEL_CHOICE, NULL);
         if (vfioctl_device_is_on_stub(dev))
-                return report_add(c->report, vfioctl_device_get_name(dev),
+                return report_add(c->report, vfioctl_device_get_address(dev),
                                   VFIOCTL_ACTION_LEFT_ALONE, drv, drv,
                                   "on %s, but not detached by vfioctl; left alone", drv);
-        return report_add(c->report, vfioctl_device_get_name(dev), VFIOCTL_ACTION_NOT_DETACHED,
+        return report_add(c->report, vfioctl_device_get_address(dev), VFIOCTL_ACTION_NOT_DETACHED,
                           drv, drv, "not detached (on %s)", drv ? drv : "no driver");
 }
 

@@ -219,9 +219,9 @@ static int pool_vfs(vfioctl_host *host, vfioctl_network_def *pool, struct vfioct
                                  "network %s: <pf dev='%s'>: %s has %s: enable some with 'echo N "
                                  "> /sys/bus/pci/devices/%s/sriov_numvfs' (at most %u)",
                                  vfioctl_network_def_get_name(pool), vfioctl_network_def_get_pf(pool),
-                                 vfioctl_device_get_name(dev),
+                                 vfioctl_device_get_address(dev),
                                  total ? "no VFs enabled" : "no SR-IOV VFs (it is no PF)",
-                                 vfioctl_device_get_name(dev), total);
+                                 vfioctl_device_get_address(dev), total);
         *ret = calloc(n, sizeof(**ret));
         if (!*ret)
                 return -ENOMEM;
