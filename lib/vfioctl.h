@@ -27,7 +27,11 @@
  *    nothing; tests/api/null-args.c calls every function so;
  *  - threads: a context and everything made from it (hosts, devices,
  *    states, guests) belong to one thread at a time; use one context per
- *    thread. Nothing is global, so separate contexts need no locking;
+ *    thread. Nothing is global, so separate contexts need no locking. An
+ *    operation over several IOMMU groups runs them at once on up to 8
+ *    threads of its own (DESIGN rule 15), all ended when it returns; the
+ *    log, progress and dry-run callbacks are then called one at a time,
+ *    but possibly from those threads;
  *  - processes: an operation that writes to sysfs (detach, reattach,
  *    assign, release, recover) forks a short-lived helper per write that
  *    can block (every write to a device: override, unbind, bind,
@@ -145,8 +149,9 @@ VFIOCTL_EXPORT bool vfioctl_ctx_is_dry_run(vfioctl_ctx *ctx);
  * Progress while an operation waits on the kernel: a write that has not
  * returned yet (an unbind waits for whoever holds the device; a bind or
  * drivers_probe waits for the driver's probe), or a driver link that has
- * not appeared yet. Called about once a second from the thread running
- * the operation, never for waits shorter than that.
+ * not appeared yet. Called about once a second, never for waits shorter
+ * than that, one call at a time, from the thread running the operation or
+ * one of its group workers.
  */
 enum vfioctl_wait {
         VFIOCTL_WAIT_UNBIND, /* holder: the driver, or the process holding the group */
