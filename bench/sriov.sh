@@ -2,7 +2,7 @@
 # Benchmark for DESIGN §8 (rule 15): 64 VFs on the simulated kernel with
 # realistic latencies (unbind 50 ms, probe 20 ms per device, tests/hosts
 # README "latency"), all through --root on the sim (never this machine's
-# /sys). Prints wall times and ratios (target >= 8x once parallel):
+# /sys). Prints wall times and ratios (target >= 8x):
 #   A  vfioctl detach VF... (all 64 in one command: groups in parallel)
 #   B  vfioctl detach VF, 64 commands, one group at a time
 #   C  a shell loop making driverctl's writes (override, unbind, probe)
@@ -78,5 +78,5 @@ printf 'E  shell loop: autoprobe 0, numvfs, bind:    %7.3fs  (%d on vfio-pci)\n'
 echo "ratio B/A (one at a time / one command): $(echo "scale=2; $tb / $ta" | bc) (target >= 8)"
 echo "ratio C/A (driverctl loop / one command): $(echo "scale=2; $tc / $ta" | bc) (target >= 8)"
 echo "ratio E/D (shell loop / sriov):           $(echo "scale=2; $te / $td" | bc) (target >= 8)"
-echo "note: FUSE serializes writes to one file (drivers/X/unbind, drivers_probe), which real sysfs"
-echo "does not (tests/sim/README.md): parallel groups gain only on the per-device files here."
+echo "(A and D run up to 8 groups at once, rule 15; the sim lets writes of different devices to one"
+echo " file run at once, as sysfs does: tests/sim/README.md, Latencies)"
