@@ -116,13 +116,14 @@ static int check_pending(struct prep *p, const char *address)
 /* Rule 4: naming the owner and what it holds. */
 static int refuse_owned(struct prep *p, vfioctl_device *dev, const struct vfioctl_state_device *o)
 {
-        return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
-                      "%s cannot be given to guest '%s': its IOMMU group %d belongs to guest "
-                      "'%s', which holds %s (%s); a group belongs to one guest at a time. "
-                      "Release it first ('vfioctl release %s') or choose another device",
-                      vfioctl_device_get_address(dev), p->name, vfioctl_device_get_group_number(dev),
-                      o->owner, o->address,
-                      o->role == VFIOCTL_ROLE_HELD ? "held" : "assigned", o->owner);
+        int r = refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                       "%s cannot be given to guest '%s': its IOMMU group %d belongs to guest "
+                       "'%s', which holds %s (%s); a group belongs to one guest at a time",
+                       vfioctl_device_get_address(dev), p->name,
+                       vfioctl_device_get_group_number(dev), o->owner, o->address,
+                       o->role == VFIOCTL_ROLE_HELD ? "held" : "assigned");
+
+        return ctx_set_reason(p->ctx, r, VFIOCTL_REASON_OWNED, o->owner);
 }
 
 /* ------------------------------------------------------------------ */

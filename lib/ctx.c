@@ -165,8 +165,10 @@ int ctx_verror(vfioctl_ctx *ctx, int error, const char *format, va_list ap)
         vsnprintf(msg, sizeof(msg), format, ap);
         /* A wrapper that ends in the cause keeps the cause's reason: the
          * advice that goes with it still follows its words. */
-        if (!ends_with(msg, ctx->errmsg))
+        if (!ends_with(msg, ctx->errmsg)) {
                 ctx->reason = VFIOCTL_REASON_NONE;
+                ctx->reason_subject[0] = '\0';
+        }
         memcpy(ctx->errmsg, msg, sizeof(msg));
         log_debug(ctx, "%s (%s)", ctx->errmsg, strerror(-error));
         return error;
@@ -198,6 +200,20 @@ void ctx_clear_error(vfioctl_ctx *ctx)
 {
         ctx->errmsg[0] = '\0';
         ctx->reason = VFIOCTL_REASON_NONE;
+        ctx->reason_subject[0] = '\0';
+}
+
+int ctx_set_reason(vfioctl_ctx *ctx, int error, enum vfioctl_reason reason, const char *subject)
+{
+        ctx->reason = reason;
+        snprintf(ctx->reason_subject, sizeof(ctx->reason_subject), "%s", strempty(subject));
+        return error;
+}
+
+VFIOCTL_EXPORT const char *vfioctl_ctx_get_reason_subject(vfioctl_ctx *ctx)
+{
+        assert_return(ctx, NULL);
+        return ctx->errmsg[0] && ctx->reason_subject[0] ? ctx->reason_subject : NULL;
 }
 
 VFIOCTL_EXPORT enum vfioctl_reason vfioctl_ctx_get_reason(vfioctl_ctx *ctx)

@@ -60,6 +60,7 @@ struct vfioctl_ctx {
         int root_fd;            /* O_PATH on root */
         char errmsg[1024];
         enum vfioctl_reason reason; /* what the caller may do about errmsg */
+        char reason_subject[256];   /* whom it is about ("" none): the owning guest */
         vfioctl_log_fn log_fn;
         void *log_data;
         int log_priority;
@@ -91,6 +92,8 @@ int ctx_verror(vfioctl_ctx *ctx, int error, const char *format, va_list ap) _pri
 int ctx_error_reason(vfioctl_ctx *ctx, enum vfioctl_reason reason, int error, const char *format,
                      ...) _printf_(4, 5);
 void ctx_clear_error(vfioctl_ctx *ctx);
+/* After a failure already said: its reason, and whom it is about (may be NULL). */
+int ctx_set_reason(vfioctl_ctx *ctx, int error, enum vfioctl_reason reason, const char *subject);
 
 /* pci.ids lookups through libpci (names.c). NULL when unknown. */
 const char *names_vendor(vfioctl_ctx *ctx, uint16_t vendor, char *buf, size_t size);

@@ -823,10 +823,12 @@ int plan_reattach(vfioctl_host *host, const struct plan_state *s,
         for (size_t g = 0; g < c.n_groups && r >= 0; g++)
                 r = give_back_group(&c, c.groups[g]);
         if (r >= 0 && c.n_owned > 0)
-                r = plan_refuse(c.ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
-                           "refusing to give back what a guest owns (guest '%s'); nothing was "
-                           "changed: release it first with 'vfioctl release %s'",
-                           c.owner, c.owner);
+                r = ctx_set_reason(c.ctx,
+                                   plan_refuse(c.ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                                               "refusing to give back what a guest owns (guest "
+                                               "'%s'); nothing was changed",
+                                               c.owner),
+                                   VFIOCTL_REASON_OWNED, c.owner);
         free(c.groups);
         if (r < 0)
                 plan_clear(ret);

@@ -131,8 +131,11 @@ enum vfioctl_reason {
         VFIOCTL_REASON_IN_USE,        /* the host uses it (report: IN_USE): stop that, or force */
         VFIOCTL_REASON_UNFINISHED,    /* an interrupted operation waits: vfioctl_recover() first */
         VFIOCTL_REASON_RECOVER_LATER, /* a write still waits in the kernel: recover once it ends */
+        VFIOCTL_REASON_OWNED,         /* a guest owns it (the subject): release that guest first */
 };
 VFIOCTL_EXPORT enum vfioctl_reason vfioctl_ctx_get_reason(vfioctl_ctx *ctx);
+/* Whom the reason is about (OWNED: the guest), NULL when nobody in particular. */
+VFIOCTL_EXPORT const char *vfioctl_ctx_get_reason_subject(vfioctl_ctx *ctx);
 VFIOCTL_EXPORT void vfioctl_ctx_set_log_fn(vfioctl_ctx *ctx, vfioctl_log_fn fn, void *userdata);
 VFIOCTL_EXPORT void vfioctl_ctx_set_log_priority(vfioctl_ctx *ctx, int priority);
 

@@ -207,6 +207,16 @@ const char *cli_errmsg(struct cli *cli)
         case VFIOCTL_REASON_RECOVER_LATER:
                 snprintf(buf, sizeof(buf), "%s; run 'vfioctl recover' once it is done", msg);
                 break;
+        case VFIOCTL_REASON_OWNED:
+                if (cli->cmd && streq(cli->cmd->name, "assign"))
+                        snprintf(buf, sizeof(buf),
+                                 "%s. Release it first ('vfioctl release %s') or choose another "
+                                 "device",
+                                 msg, strempty(vfioctl_ctx_get_reason_subject(cli->ctx)));
+                else
+                        snprintf(buf, sizeof(buf), "%s: release it first with 'vfioctl release %s'",
+                                 msg, strempty(vfioctl_ctx_get_reason_subject(cli->ctx)));
+                break;
         case VFIOCTL_REASON_GROUP:
                 /* After the members the message lists (print_failure()). */
                 snprintf(buf, sizeof(buf), "%s\nWays out:\n%s  or move the card to a slot with an "

@@ -87,6 +87,7 @@ static void null_handles(void)
         NUL(vfioctl_ctx_get_root(NULL));
         expect_str("vfioctl_ctx_errmsg(NULL)", vfioctl_ctx_errmsg(NULL), "");
         INT(vfioctl_ctx_get_reason(NULL), VFIOCTL_REASON_NONE);
+        NUL(vfioctl_ctx_get_reason_subject(NULL));
         VOID(vfioctl_ctx_set_log_fn(NULL, NULL, NULL));
         VOID(vfioctl_ctx_set_log_priority(NULL, 7));
         VOID(vfioctl_ctx_set_dry_run(NULL, NULL, NULL));

@@ -50,6 +50,14 @@ like "a damaged state file: the tool says to check list" "$ERR" \
 run "$VFIOCTL" --root "$SIM" --state-dir "$T/state" qemu-args noguest
 is "no such guest: the tool says where the guests are" "$ERR" \
 "vfioctl: there is no guest 'noguest' (nothing was assigned to it; 'vfioctl status' lists the guests)"
+run "$VFIOCTL" --root "$SIM" --state-dir "$T/st2" assign g1 05:00.0 --group auto
+is "assign g1 05:00.0 --group auto: exit 0" "$RC" 0
+run "$VFIOCTL" --root "$SIM" --state-dir "$T/st2" reattach 05:00.0
+is "reattach of what a guest owns: the tool names the release (reason OWNED)" "$ERR" \
+"vfioctl: refusing to give back what a guest owns (guest 'g1'); nothing was changed: release it first with 'vfioctl release g1'
+  0000:05:00.0 (vfio-pci): assigned to guest 'g1'"
+run "$VFIOCTL" --root "$SIM" --state-dir "$T/st2" release g1
+is "release g1: exit 0" "$RC" 0
 header=$(dirname "$0")/../../lib/vfioctl.h
 uncalled=$(python3 - "$header" "$(dirname "$0")/null-args.c" <<'PY'
 import re, sys
