@@ -47,7 +47,6 @@ struct prep {
         vfioctl_report *report;
         const char *name;
         const char *command;
-        const char *xml;                /* as given */
         vfioctl_guest_def *def;
         struct networks nets;
         struct member *members;
@@ -660,7 +659,7 @@ static int prepare(struct prep *p)
         if (r >= 0)
                 r = plan_vfnet(p);
         if (r >= 0)
-                r = guest_resolved_xml(p->def, p->xml, &p->definition);
+                r = guest_resolved_xml(p->def, &p->definition);
         if (r >= 0)
                 r = plan_guest(p);
         return r;
@@ -668,8 +667,8 @@ static int prepare(struct prep *p)
 
 /* The plan assigns what prepare() decided: the guest and where its devices go. */
 static int plan_assign_prep(vfioctl_host *host, const struct plan_state *s, const char *name,
-                            vfioctl_guest_def *def, const char *xml,
-                            const struct vfioctl_assign_options *opts, vfioctl_report *report,
+                            vfioctl_guest_def *def, const struct vfioctl_assign_options *opts,
+                            vfioctl_report *report,
                             struct prep *p)
 {
         *p = (struct prep) {
@@ -679,7 +678,6 @@ static int plan_assign_prep(vfioctl_host *host, const struct plan_state *s, cons
                 .opts = opts ? opts : &default_assign_opts,
                 .report = report,
                 .name = name,
-                .xml = xml,
                 .def = vfioctl_guest_def_ref(def),
         };
         p->command = p->opts->command ? p->opts->command : state_default_command();
@@ -687,13 +685,13 @@ static int plan_assign_prep(vfioctl_host *host, const struct plan_state *s, cons
 }
 
 int plan_assign(vfioctl_host *host, const struct plan_state *s, const char *name,
-                vfioctl_guest_def *def, const char *xml, const struct vfioctl_assign_options *opts,
+                vfioctl_guest_def *def, const struct vfioctl_assign_options *opts,
                 vfioctl_report *report, struct plan *ret)
 {
         struct prep p;
         int r;
 
-        r = plan_assign_prep(host, s, name, def, xml, opts, report, &p);
+        r = plan_assign_prep(host, s, name, def, opts, report, &p);
         *ret = r >= 0 ? p.plan : (struct plan) {};
         if (r >= 0)
                 p.plan = (struct plan) {};
@@ -731,19 +729,45 @@ static int result_guest(struct prep *p, vfioctl_guest **ret)
 }
 
 
-VFIOCTL_EXPORT int vfioctl_assign(vfioctl_host *host, vfioctl_state *st, const char *name,
-                                  const char *xml, const struct vfioctl_assign_options *opts,
-                                  vfioctl_report *report, vfioctl_guest **ret)
+VFIOCTL_EXPORT int vfioctl_assign_def(vfioctl_host *host, vfioctl_state *st,
+                                      vfioctl_guest_def *def,
+                                      const struct vfioctl_assign_options *opts,
+                                      vfioctl_report *report, vfioctl_guest **ret)
 {
-        _cleanup_(vfioctl_guest_def_unrefp) vfioctl_guest_def *def = NULL;
         struct plan_state known = {};
         struct vfioctl_op_options o;
         struct prep p = {};
         int r;
 
-        if (!host || !st || !name || !xml)
+        if (!host || !st || !def || def->ctx != vfioctl_host_get_ctx(host))
                 return -EINVAL;
         opts = opts ? opts : &default_assign_opts;
+        r = op_require_lock(vfioctl_host_get_ctx(host), st);
+        if (r < 0)
+                return r;
+        r = plan_state_load(st, &known);
+        if (r >= 0)
+                r = plan_assign_prep(host, &known, vfioctl_guest_def_get_name(def), def, opts,
+                                     report, &p);
+        o = (struct vfioctl_op_options) { .timeout_ms = opts->timeout_ms, .command = p.command };
+        if (r >= 0)
+                r = plan_execute(host, st, &p.plan, &o, report);
+        if (r >= 0 && ret)
+                r = result_guest(&p, ret);
+        prep_clear(&p);
+        plan_state_clear(&known);
+        return r;
+}
+
+VFIOCTL_EXPORT int vfioctl_assign(vfioctl_host *host, vfioctl_state *st, const char *name,
+                                  const char *xml, const struct vfioctl_assign_options *opts,
+                                  vfioctl_report *report, vfioctl_guest **ret)
+{
+        _cleanup_(vfioctl_guest_def_unrefp) vfioctl_guest_def *def = NULL;
+        int r;
+
+        if (!host || !st || !name || !xml)
+                return -EINVAL;
         r = op_require_lock(vfioctl_host_get_ctx(host), st);
         if (r < 0)
                 return r;
@@ -753,17 +777,7 @@ VFIOCTL_EXPORT int vfioctl_assign(vfioctl_host *host, vfioctl_state *st, const c
                 report_set_outcome(report, VFIOCTL_OUTCOME_INVALID);
                 return r;
         }
-        r = plan_state_load(st, &known);
-        if (r >= 0)
-                r = plan_assign_prep(host, &known, name, def, xml, opts, report, &p);
-        o = (struct vfioctl_op_options) { .timeout_ms = opts->timeout_ms, .command = p.command };
-        if (r >= 0)
-                r = plan_execute(host, st, &p.plan, &o, report);
-        if (r >= 0 && ret)
-                r = result_guest(&p, ret);
-        prep_clear(&p);
-        plan_state_clear(&known);
-        return r;
+        return vfioctl_assign_def(host, st, def, opts, report, ret);
 }
 
 VFIOCTL_EXPORT int vfioctl_guest_xml_for_devices(const struct vfioctl_pci_addr *addrs, size_t n,

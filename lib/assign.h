@@ -29,13 +29,13 @@ int guest_add_device(vfioctl_guest *g, const char *address, int group, enum vfio
 /* Sorts the devices and gives assigned ones their QEMU id from g->def. */
 int guest_finish(vfioctl_guest *g);
 /*
- * The XML to record for def: xml with every <interface type='network'>
+ * The XML to record for def: the document it was parsed from, with every <interface type='network'>
  * that took a pool function rewritten as the <interface type='hostdev'>
  * it became (address, managed, driver and group from the pool), so that
  * it parses back to the same entries without the network files. The
  * other network interfaces stay as they are and read back as ignored.
  */
-int guest_resolved_xml(vfioctl_guest_def *def, const char *xml, char **ret);
+int guest_resolved_xml(vfioctl_guest_def *def, char **ret);
 /* Parses a recorded definition; network interfaces still there are ignored. */
 int guest_def_from_record(vfioctl_ctx *ctx, const char *name, const char *xml,
                           vfioctl_guest_def **ret);

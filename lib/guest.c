@@ -169,12 +169,13 @@ static int rewrite_interface(xmlNode *n, vfioctl_guest_hostdev *h)
 }
 
 /*
- * The recorder does not read the XML again to find the entries: each
+ * The recorder writes into a copy of the document the parser read, and
+ * does not read the attributes again to find the entries: each
  * network entry knows which element of <devices> it was parsed from, so
  * the record is what the parser understood (issue 14 item 7: a
  * namespaced x:type= once made the two disagree).
  */
-int guest_resolved_xml(vfioctl_guest_def *def, const char *xml, char **ret)
+int guest_resolved_xml(vfioctl_guest_def *def, char **ret)
 {
         _cleanup_(xmlFreeDocp) xmlDoc *doc = NULL;
         xmlNode *root, *devices;
@@ -182,11 +183,12 @@ int guest_resolved_xml(vfioctl_guest_def *def, const char *xml, char **ret)
         size_t k = 0, pos = 0;
         int len, r;
 
-        doc = xmlReadMemory(xml, (int) strlen(xml), "definition", NULL,
-                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        if (!def->doc)
+                return ctx_error(def->ctx, -EINVAL, "the guest definition has no document");
+        doc = xmlCopyDoc(def->doc, 1);
         root = doc ? xmlDocGetRootElement(doc) : NULL;
         if (!root)
-                return ctx_error(def->ctx, -EINVAL, "the guest definition no longer parses");
+                return ctx_error(def->ctx, -ENOMEM, "out of memory");
         devices = xmlStrEqual(root->name, BAD_CAST "devices") ? root : child_element(root, "devices");
 
         /* Network entries come in document order (interfaces are parsed first). */

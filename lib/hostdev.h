@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include <libxml/tree.h>
+
 #include "internal.h"
 
 struct vfioctl_guest_hostdev {
@@ -57,6 +59,7 @@ struct guest_pci_controller {
 struct vfioctl_guest_def {
         int n_ref;
         vfioctl_ctx *ctx;
+        xmlDoc *doc;                    /* as parsed: what the record is written from */
         char *name;
         char *machine;
         struct guest_pci_controller *controllers;

@@ -98,7 +98,7 @@ int plan_reattach(vfioctl_host *host, const struct plan_state *s,
                   struct plan *ret);
 /* assign.c: the guest's devices from its definition (pools resolved). */
 int plan_assign(vfioctl_host *host, const struct plan_state *s, const char *name,
-                vfioctl_guest_def *def, const char *xml, const struct vfioctl_assign_options *opts,
+                vfioctl_guest_def *def, const struct vfioctl_assign_options *opts,
                 vfioctl_report *report, struct plan *ret);
 /* release.c: what goes back to the host when a guest lets go of addrs (all: n == 0). */
 int plan_release(vfioctl_host *host, const struct plan_state *s, const char *name,

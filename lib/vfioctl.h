@@ -873,6 +873,17 @@ struct vfioctl_assign_options {
 VFIOCTL_EXPORT int vfioctl_assign(vfioctl_host *host, vfioctl_state *st, const char *name,
                                   const char *xml, const struct vfioctl_assign_options *opts,
                                   vfioctl_report *report, vfioctl_guest **ret);
+/*
+ * The same with a definition already parsed (vfioctl_guest_def_new_from_*()
+ * on the host's context, with VFIOCTL_GUEST_PARSE_SKIP_NON_PCI or not):
+ * parse and check the XML before vfioctl_state_lock(), so that the lock is
+ * held only for what needs the state. The guest is the definition's name.
+ * def is taken by reference; its network entries are resolved in place.
+ */
+VFIOCTL_EXPORT int vfioctl_assign_def(vfioctl_host *host, vfioctl_state *st,
+                                      vfioctl_guest_def *def,
+                                      const struct vfioctl_assign_options *opts,
+                                      vfioctl_report *report, vfioctl_guest **ret);
 
 enum {
         VFIOCTL_ASSIGN_UNMANAGED = 1 << 0,  /* managed='no' */

@@ -308,17 +308,44 @@ static int assign_output(struct session *s, const struct assign_args *a, vfioctl
         return EXIT_OK;
 }
 
+/* A definition that does not parse, said as a refused assign says it (exit 2). */
+static int definition_invalid(struct cli *cli)
+{
+        const char *msg = vfioctl_ctx_errmsg(cli->ctx);
+        json_t *doc;
+
+        if (!cli->json)
+                return lib_error(cli, -EINVAL, EXIT_USAGE, "the guest definition");
+        doc = json_pack("{s:s, s:s?, s:[]}", "outcome", "invalid", "error", *msg ? msg : NULL,
+                        "devices");
+        if (doc && cli->dry_run)
+                json_object_set_new(doc, "writes", json_array());
+        json_print(doc);
+        json_decref(doc);
+        return EXIT_USAGE;
+}
+
+/*
+ * The definition is parsed and checked before the state is locked: a
+ * large one takes a while, and a concurrent command should not wait for
+ * it (nor give up waiting).
+ */
 static int run_assign(struct cli *cli, const struct assign_args *a, const char *xml,
                       struct vfioctl_assign_options *opts)
 {
+        _cleanup_(vfioctl_guest_def_unrefp) vfioctl_guest_def *def = NULL;
         vfioctl_guest *g = NULL;
         struct session s;
         int r;
 
+        r = vfioctl_guest_def_new_from_string(cli->ctx, xml, a->guest,
+                                              VFIOCTL_GUEST_PARSE_SKIP_NON_PCI, &def);
+        if (r < 0)
+                return definition_invalid(cli);
         r = session_begin_change(cli, &s, opts->timeout_ms);
         if (r != EXIT_OK)
                 return r;
-        r = vfioctl_assign(s.host, s.st, a->guest, xml, opts, s.report, &g);
+        r = vfioctl_assign_def(s.host, s.st, def, opts, s.report, &g);
         if (r < 0 || vfioctl_report_get_outcome(s.report) != VFIOCTL_OUTCOME_DONE)
                 r = session_finish(&s, r);
         else

@@ -259,6 +259,7 @@ static void null_handles(void)
 
         /* Guests */
         EINVAL_(vfioctl_assign(NULL, NULL, "g", "<domain/>", NULL, NULL, NULL));
+        EINVAL_(vfioctl_assign_def(NULL, NULL, NULL, NULL, NULL, NULL));
         EINVAL_(vfioctl_guest_xml_for_devices(&a, 1, 0, NULL));
         EINVAL_(vfioctl_guest_xml_for_devices(NULL, 1, 0, &xml));
         EINVAL_(vfioctl_release(NULL, NULL, "g", NULL, 0, NULL, NULL));
@@ -343,6 +344,7 @@ static int real_handles(const char *root, const char *address)
         EINVAL_(vfioctl_reattach(host, NULL, &a, 1, NULL, report));
         EINVAL_(vfioctl_recover(host, NULL, 0, report));
         EINVAL_(vfioctl_assign(host, NULL, NULL, "<domain/>", NULL, report, NULL));
+        EINVAL_(vfioctl_assign_def(host, NULL, NULL, NULL, report, NULL));
         EINVAL_(vfioctl_release(host, NULL, "g", NULL, 0, NULL, report));
         EINVAL_(vfioctl_release_dead(host, NULL, NULL, report));
         EINVAL_(vfioctl_sriov_set_numvfs(host, NULL, NULL, 0, NULL, NULL, NULL, report));

@@ -57,7 +57,7 @@ static void same_args(char **a, char **b)
 }
 
 /* Pool functions as assign takes them, then the definition as recorded. */
-static void round_trip(vfioctl_guest_def *def, const char *xml)
+static void round_trip(vfioctl_guest_def *def)
 {
         vfioctl_guest_def *again = NULL;
         char **args = NULL, **args_again = NULL;
@@ -72,7 +72,7 @@ static void round_trip(vfioctl_guest_def *def, const char *xml)
                 if (vfioctl_guest_def_resolve_network(def, i, &a, true, VFIOCTL_GROUP_NONE) < 0)
                         (void) vfioctl_guest_def_ignore_network(def, i);
         }
-        r = guest_resolved_xml(def, xml, &recorded);
+        r = guest_resolved_xml(def, &recorded);
         fuzz_assert(r == 0, "the parsed definition cannot be recorded: %s",
                     vfioctl_ctx_errmsg(def->ctx));
         r = guest_def_from_record(def->ctx, def->name, recorded, &again);
@@ -116,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         if (vfioctl_guest_def_new_from_string(fuzz_get_ctx(), s, NULL,
                                               VFIOCTL_GUEST_PARSE_SKIP_NON_PCI, &def) == 0)
-                round_trip(def, s);
+                round_trip(def);
         vfioctl_guest_def_unref(def);
         free(s);
         return 0;

@@ -1032,7 +1032,7 @@ static void test_record_namespaced_type(void **state)
         assert_int_equal(vfioctl_guest_hostdev_get_kind(vfioctl_guest_def_hostdev_at(def, 1)),
                          VFIOCTL_HOSTDEV_NETWORK);
         assert_int_equal(vfioctl_guest_def_resolve_network(def, 1, &vf, true, VFIOCTL_GROUP_NONE), 0);
-        assert_int_equal(guest_resolved_xml(def, xml, &recorded), 0);
+        assert_int_equal(guest_resolved_xml(def, &recorded), 0);
         assert_int_equal(guest_def_from_record(ctx, "nsvm", recorded, &again), 0);
 
         assert_int_equal(vfioctl_guest_def_n_hostdevs(again), 2);

@@ -489,7 +489,7 @@ static int assign(struct fixture *f, const struct plan_state *s, const char *a, 
         assert_int_equal(vfioctl_guest_def_new_from_string(f->ctx, xml, "g1",
                                                            VFIOCTL_GUEST_PARSE_SKIP_NON_PCI, &def),
                          0);
-        r = plan_assign(f->host, s, "g1", def, xml, &o, f->report, &f->plan);
+        r = plan_assign(f->host, s, "g1", def, &o, f->report, &f->plan);
         vfioctl_guest_def_unref(def);
         return r;
 }

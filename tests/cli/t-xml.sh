@@ -1,0 +1,49 @@
+#!/bin/bash
+# The guest definition (lib/hostdev.c, guest.c, qemu.c; tools/cmd-assign.c):
+# read once, checked before the state is locked, refused whole when it
+# cannot work (issue 14 items 7-9, issue 8 item 16).
+. "$(dirname "$0")/../testlib.sh"
+. "$(dirname "$0")/detach-lib.sh"
+
+sim_mount workstation
+# hostdev ADDR-ATTRS [CHILDREN]: one <hostdev> line.
+hostdev() {
+        echo "<hostdev mode='subsystem' type='pci' managed='yes'><source><address $1/></source>${2:-}</hostdev>"
+}
+domain() { # NAME DEVICES...
+        local n=$1; shift
+        printf '<domain type="kvm">\n<name>%s</name>\n<devices>\n' "$n"
+        printf '%s\n' "$@"
+        printf '</devices>\n</domain>\n'
+}
+NIC="domain='0' bus='5' slot='0' function='0'"
+
+# --- Issue 14 item 9: the XML is parsed and checked before the lock.
+V detach 05:00.0 >/dev/null && V reattach 05:00.0 >/dev/null
+check "the state and its lock file exist" test -e "$T/state/lock"
+GPU="domain='0' bus='1' slot='0' function='0'"
+domain bad "$(hostdev "$NIC" "<boot order='1'/>")" "$(hostdev "$GPU" "<boot order='1'/>")" >"$T/bad.xml"
+flock -o "$T/state/lock" sleep 60 >/dev/null 2>&1 &
+holder=$!
+for _ in $(seq 50); do
+        run V detach --timeout 0 05:00.0
+        [ "$RC" -ne 0 ] && break
+        V reattach 05:00.0 >/dev/null 2>&1
+        sleep 0.1
+done
+like "while another process holds the lock, a detach gives up" "$ERR" "lock"
+log_reset
+run V assign bad --xml "$T/bad.xml" --timeout 5
+is "a bad definition while the lock is held: exit 2 (not a lock timeout)" "$RC" 2
+like "... says what is wrong with it" "$ERR" "line 5: <hostdev>: boot order 1 is used by more than one device \(also at line 4\)"
+is "... nothing written" "$(log_get)" ""
+run V --json assign bad --xml "$T/bad.xml" --timeout 5
+is "--json: exit 2" "$RC" 2
+is "--json: outcome invalid, the error, no devices" "$(printf '%s' "$OUT" | python3 -c '
+import json,sys; d=json.load(sys.stdin); print(d["outcome"], d["devices"], d["error"][:6])')" "invalid [] line 5"
+pkill -P $holder sleep
+wait $holder 2>/dev/null
+run V assign bad --xml "$T/bad.xml"
+is "without the lock held: the same refusal" "$RC:$ERR" "2:vfioctl: line 5: <hostdev>: boot order 1 is used by more than one device (also at line 4)"
+
+done_testing
