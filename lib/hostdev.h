@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Internal to libvfioctl: the guest and network definitions parsed from
- * libvirt XML (hostdev.c) and read by the QEMU argument builder (qemu.c)
- * and by assign.
+ * Internal to libvfioctl: the guest (guestdef.c) and network (netdef.c)
+ * definitions parsed from libvirt XML (with xml.c's helpers), read by the
+ * QEMU argument builder (qemu.c) and by assign.
  */
 #pragma once
 

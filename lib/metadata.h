@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Internal to libvfioctl: the vfioctl policy a libvirt domain keeps in its
- * <metadata> (metadata.c), applied to the parsed definition (hostdev.c),
+ * <metadata> (metadata.c), applied to the parsed definition (guestdef.c),
  * and what `assign --libvirt` changes in a definition (assign.c).
  */
 #pragma once

@@ -6,7 +6,7 @@
  *
  *   -device vfio-pci,host=0000:06:12.5,id=hostdev0,bus=pci.0,addr=0x2,rombar=0
  *
- * ids and numbering are the guest definition's (hostdev.c); bus names are
+ * ids and numbering are the guest definition's (guestdef.c); bus names are
  * libvirt's controller aliases: "pcie.0" for the root of a PCIe machine,
  * "pci.0" for the i440FX root, "pci.N" for every other controller.
  */

@@ -38,9 +38,11 @@ int trusted_dir_check(vfioctl_ctx *ctx, const char *dir, const char *what)
 }
 
 /*
- * A driver name as the kernel gives it: "vfio-pci", "snd_hda_intel",
- * "xen-pciback". No '/', no leading '.', nothing a shell or a path would
- * read twice.
+ * A driver name as the kernel's PCI drivers are called: "vfio-pci",
+ * "snd_hda_intel", "xen-pciback", "mlx5_vfio_pci": letters, digits, '-'
+ * and '_', at most 64. The one check for every driver name vfioctl reads
+ * (the user's, the XML's, the state's, a reservation's): it ends up in a
+ * sysfs path, so no '/', no '.', nothing a shell or a path reads twice.
  */
 bool driver_name_is_valid(const char *name)
 {
@@ -49,9 +51,9 @@ bool driver_name_is_valid(const char *name)
         if (!name)
                 return false;
         len = strlen(name);
-        if (len == 0 || len > 64 || name[0] == '.')
+        if (len == 0 || len > 64)
                 return false;
-        return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:+-") ==
+        return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
                len;
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libvirt XML parsing (hostdev.c): every element and attribute vfioctl
+ * libvirt XML parsing (xml.c, guestdef.c, netdef.c): every element and attribute vfioctl
  * reads, and every error with its message.
  */
 #include <errno.h>
@@ -1057,6 +1057,33 @@ static void test_record_namespaced_type(void **state)
         vfioctl_guest_def_unref(def);
 }
 
+/*
+ * One check for driver names (trust.c), the kernel's PCI driver names:
+ * the XML's <driver model>, --driver, the state and the reservations.
+ */
+static void test_driver_name_valid(void **state)
+{
+        static const char *const good[] = {
+                "vfio-pci", "snd_hda_intel", "xen-pciback", "pci-stub", "mlx5_vfio_pci", "i915",
+                "8250_pci", "e1000e", "nvme", "A",
+                "a234567890123456789012345678901234567890123456789012345678901234", /* 64 */
+        };
+        static const char *const bad[] = {
+                "", ".", "..", "../vfio", "a/b", "vfio.pci", "a:b", "a+b", "a b", "vfio-pci\n",
+                "\xc3\xa9", "a2345678901234567890123456789012345678901234567890123456789012345", /* 65 */
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++)
+                assert_true(driver_name_is_valid(good[i]));
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                assert_false(driver_name_is_valid(bad[i]));
+        assert_false(driver_name_is_valid(NULL));
+        fail_dev("<hostdev mode='subsystem' type='pci'><driver model='vfio.pci'/>" SRC("0", "1", "1", "0") "</hostdev>",
+                 "line 6: <hostdev>: <driver model='vfio.pci'>: not a kernel driver name (letters, digits, '-' and '_')");
+        fail_dev("<hostdev mode='subsystem' type='pci'><driver model='vfio:pci'/>" SRC("0", "1", "1", "0") "</hostdev>",
+                 "line 6: <hostdev>: <driver model='vfio:pci'>: not a kernel driver name (letters, digits, '-' and '_')");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1090,6 +1117,7 @@ int main(void)
                 cmocka_unit_test(test_network_errors),
                 cmocka_unit_test(test_second_devices),
                 cmocka_unit_test(test_record_namespaced_type),
+                cmocka_unit_test(test_driver_name_valid),
         };
         int r = cmocka_run_group_tests(tests, setup, teardown);
 

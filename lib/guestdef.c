@@ -1,491 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libvirt XML: guest definitions (<domain> or a bare <devices>) and hostdev
- * network pools, parsed with libxml2 into plain data. No sysfs, no state.
+ * The guest definition: a libvirt <domain> (or a bare <devices>) parsed
+ * into its PCI host devices, with libvirt's checks across devices, the
+ * pool functions written in later and QEMU's ids. No sysfs, no state.
  *
- * What is read follows libvirt's domain and network schemas for PCI
- * devices; everything else in the document is ignored. Every error names
- * the line, the element and what is wrong. libxml2's own diagnostics are
- * captured into the message; libxml2 never prints.
+ * What is read follows libvirt's domain schema for PCI devices;
+ * everything else in the document is ignored. Every error names the
+ * line, the element and what is wrong.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
-#include <sys/stat.h>
-
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-#include <libxml/xmlerror.h>
 
 #include "hostdev.h"
 #include "metadata.h"
-
-/* Largest XML document we read. Domain XMLs are a few KiB. */
-#define XML_SIZE_MAX (16u * 1024 * 1024)
-
-#if LIBXML_VERSION >= 21200
-#define XMLERR_CONST const
-#else
-#define XMLERR_CONST
-#endif
-
-/* ------------------------------------------------------------------ */
-/* Reading and parsing the document                                    */
-
-struct xml_error {
-        bool set;
-        int line;
-        char msg[512];
-};
-
-static void xml_error_record(struct xml_error *e, XMLERR_CONST xmlError *error)
-{
-        size_t len;
-
-        if (!e || !error || e->set || error->level < XML_ERR_ERROR)
-                return;
-        e->set = true;
-        e->line = error->line;
-        snprintf(e->msg, sizeof(e->msg), "%s", error->message ? error->message : "unknown error");
-        len = strlen(e->msg);
-        while (len > 0 && (e->msg[len - 1] == '\n' || e->msg[len - 1] == ' '))
-                e->msg[--len] = '\0';
-}
-
-#if LIBXML_VERSION >= 21300
-static void xml_error_handler(void *data, XMLERR_CONST xmlError *error)
-{
-        xml_error_record(data, error);
-}
-#else
-/* Before 2.13 the structured handler of a parser context gets the context. */
-static void xml_error_handler(void *data, XMLERR_CONST xmlError *error)
-{
-        xmlParserCtxtPtr pctxt = data;
-
-        xml_error_record(pctxt ? pctxt->_private : NULL, error);
-}
-#endif
-
-static void xml_free_docp(xmlDoc **doc)
-{
-        if (*doc)
-                xmlFreeDoc(*doc);
-}
-#define _cleanup_xml_doc_ _cleanup_(xml_free_docp)
-
-/*
- * Parses len bytes of buf. No network access, no entity substitution, no
- * DTD loading; a document with a DOCTYPE is refused outright since libvirt
- * XML never has one.
- */
-static int xml_parse(vfioctl_ctx *ctx, const char *buf, size_t len, const char *what,
-                     xmlDoc **ret)
-{
-        struct xml_error err = {};
-        xmlParserCtxtPtr pctxt;
-        xmlDoc *doc;
-
-        if (len > XML_SIZE_MAX)
-                return ctx_error(ctx, -EFBIG, "%s: larger than %u bytes", what, XML_SIZE_MAX);
-
-        pctxt = xmlNewParserCtxt();
-        if (!pctxt)
-                return ctx_error(ctx, -ENOMEM, "%s: out of memory", what);
-#if LIBXML_VERSION >= 21300
-        xmlCtxtSetErrorHandler(pctxt, xml_error_handler, &err);
-#else
-        pctxt->_private = &err;
-        pctxt->sax->serror = xml_error_handler;
-#endif
-        doc = xmlCtxtReadMemory(pctxt, buf, (int) len, NULL, NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES |
-                                XML_PARSE_NOCDATA);
-        if (!doc && !err.set) {
-                XMLERR_CONST xmlError *last = xmlCtxtGetLastError(pctxt);
-                xml_error_record(&err, last);
-        }
-        xmlFreeParserCtxt(pctxt);
-
-        if (!doc) {
-                if (err.set)
-                        return ctx_error(ctx, -EINVAL, "%s: line %d: XML syntax error: %s", what,
-                                         err.line, err.msg);
-                return ctx_error(ctx, -EINVAL, "%s: not a well-formed XML document", what);
-        }
-        if (doc->intSubset || doc->extSubset) {
-                xmlFreeDoc(doc);
-                return ctx_error(ctx, -EINVAL, "%s: <!DOCTYPE> is not allowed in libvirt XML",
-                                 what);
-        }
-        if (!xmlDocGetRootElement(doc)) {
-                xmlFreeDoc(doc);
-                return ctx_error(ctx, -EINVAL, "%s: empty document", what);
-        }
-        *ret = doc;
-        return 0;
-}
-
-static int read_file(vfioctl_ctx *ctx, const char *path, char **ret, size_t *ret_len)
-{
-        _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0, size = 0;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return ctx_error(ctx, negative_errno(), "cannot open %s: %m", path);
-
-        for (;;) {
-                ssize_t n;
-
-                if (size - len < 4096) {
-                        size_t nsize = size ? size * 2 : 16384;
-                        char *nbuf;
-
-                        if (nsize > XML_SIZE_MAX + 4096)
-                                nsize = XML_SIZE_MAX + 4096;
-                        if (nsize <= size)
-                                return ctx_error(ctx, -EFBIG, "%s: larger than %u bytes", path,
-                                                 XML_SIZE_MAX);
-                        nbuf = realloc(buf, nsize);
-                        if (!nbuf)
-                                return ctx_error(ctx, -ENOMEM, "%s: out of memory", path);
-                        buf = nbuf;
-                        size = nsize;
-                }
-                n = read(fd, buf + len, size - len - 1);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return ctx_error(ctx, negative_errno(), "cannot read %s: %m", path);
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-                if (len > XML_SIZE_MAX)
-                        return ctx_error(ctx, -EFBIG, "%s: larger than %u bytes", path,
-                                         XML_SIZE_MAX);
-        }
-        buf[len] = '\0';
-        if (memchr(buf, '\0', len))
-                return ctx_error(ctx, -EINVAL, "%s: contains a NUL byte", path);
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Element helpers                                                     */
-
-struct parser {
-        vfioctl_ctx *ctx;
-        const char *prefix;     /* "network NAME: " for network XML, else "" */
-        const char *elem;       /* the device element being read, for messages */
-};
-
-static int perrv(struct parser *p, int error, xmlNode *n, const char *format, va_list ap)
-        _printf_(4, 0);
-static int perrv(struct parser *p, int error, xmlNode *n, const char *format, va_list ap)
-{
-        char msg[768];
-
-        vsnprintf(msg, sizeof(msg), format, ap);
-        return ctx_error(p->ctx, error, "%sline %ld: %s: %s", p->prefix, xmlGetLineNo(n),
-                         p->elem, msg);
-}
-
-static int perr(struct parser *p, xmlNode *n, const char *format, ...) _printf_(3, 4);
-static int perr(struct parser *p, xmlNode *n, const char *format, ...)
-{
-        va_list ap;
-        int r;
-
-        va_start(ap, format);
-        r = perrv(p, -EINVAL, n, format, ap);
-        va_end(ap);
-        return r;
-}
-
-static int perr_errno(struct parser *p, int error, xmlNode *n, const char *format, ...)
-        _printf_(4, 5);
-static int perr_errno(struct parser *p, int error, xmlNode *n, const char *format, ...)
-{
-        va_list ap;
-        int r;
-
-        va_start(ap, format);
-        r = perrv(p, error, n, format, ap);
-        va_end(ap);
-        return r;
-}
-
-static bool is_elem(const xmlNode *n, const char *name)
-{
-        return n && n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name);
-}
-
-static xmlNode *first_child(xmlNode *parent, const char *name)
-{
-        for (xmlNode *c = parent ? parent->children : NULL; c; c = c->next)
-                if (is_elem(c, name))
-                        return c;
-        return NULL;
-}
-
-/*
- * The value of an attribute, borrowed from the document: NULL when absent,
- * "" when empty. Without a DOCTYPE there are no entity references, so the
- * value is a single text node.
- */
-static const char *attr(xmlNode *n, const char *name)
-{
-        xmlAttr *a = xmlHasNsProp(n, BAD_CAST name, NULL);
-
-        if (!a)
-                return NULL;
-        if (!a->children)
-                return "";
-        if (a->children->type == XML_TEXT_NODE && a->children->content)
-                return (const char *) a->children->content;
-        return "";
-}
-
-/* Text content of an element; *ret is malloc'ed. */
-static int elem_text(xmlNode *n, char **ret)
-{
-        xmlChar *s = xmlNodeGetContent(n);
-        char *t;
-
-        if (!s)
-                return -ENOMEM;
-        t = strdup((const char *) s);
-        xmlFree(s);
-        if (!t)
-                return -ENOMEM;
-        *ret = t;
-        return 0;
-}
-
-static int strdup_to(const char *s, char **ret)
-{
-        char *t = NULL;
-
-        if (s) {
-                t = strdup(s);
-                if (!t)
-                        return -ENOMEM;
-        }
-        free(*ret);
-        *ret = t;
-        return 0;
-}
-
-/*
- * Unsigned numbers as libvirt reads them (strtoul base 0): "0x1f" hex,
- * "017" octal, "31" decimal. Nothing else: no sign, no spaces, no suffix.
- */
-static int parse_number(const char *s, unsigned long max, unsigned long *ret)
-{
-        unsigned base = 10;
-        unsigned long v = 0;
-        const char *p = s;
-
-        if (!s || !*s)
-                return -EINVAL;
-        if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-                base = 16;
-                p += 2;
-                if (!*p)
-                        return -EINVAL;
-        } else if (p[0] == '0' && p[1]) {
-                base = 8;
-                p++;
-        }
-        for (; *p; p++) {
-                unsigned d;
-
-                if (*p >= '0' && *p <= '9')
-                        d = (unsigned) (*p - '0');
-                else if (*p >= 'a' && *p <= 'f')
-                        d = (unsigned) (*p - 'a' + 10);
-                else if (*p >= 'A' && *p <= 'F')
-                        d = (unsigned) (*p - 'A' + 10);
-                else
-                        return -EINVAL;
-                if (d >= base)
-                        return -EINVAL;
-                if (v > (ULONG_MAX - d) / base)
-                        return -ERANGE;
-                v = v * base + d;
-        }
-        if (v > max)
-                return -ERANGE;
-        *ret = v;
-        return 0;
-}
-
-/* yes/no attributes; *ret untouched when absent. */
-static int parse_yesno(struct parser *p, xmlNode *n, const char *where, const char *name,
-                       bool *ret)
-{
-        const char *v = attr(n, name);
-
-        if (!v)
-                return 0;
-        if (streq(v, "yes"))
-                *ret = true;
-        else if (streq(v, "no"))
-                *ret = false;
-        else
-                return perr(p, n, "%s %s='%s'>: %s must be 'yes' or 'no'", where, name, v, name);
-        return 0;
-}
-
-static int parse_onoff(struct parser *p, xmlNode *n, const char *where, const char *name,
-                       enum vfioctl_switch *ret)
-{
-        const char *v = attr(n, name);
-
-        if (!v)
-                *ret = VFIOCTL_SWITCH_DEFAULT;
-        else if (streq(v, "on"))
-                *ret = VFIOCTL_SWITCH_ON;
-        else if (streq(v, "off"))
-                *ret = VFIOCTL_SWITCH_OFF;
-        else
-                return perr(p, n, "%s %s='%s'>: %s must be 'on' or 'off'", where, name, v, name);
-        return 0;
-}
-
-struct addr_field {
-        const char *name;
-        unsigned long max;
-        const char *range;
-        bool required;
-};
-
-/*
- * A PCI <address domain bus slot function/>. where is how the element is
- * named in messages ("<source><address"). Host addresses need bus and
- * slot, guest addresses the slot; the rest default to 0 as in libvirt.
- */
-static int parse_pci_address(struct parser *p, xmlNode *n, const char *where, bool host,
-                             struct vfioctl_pci_addr *ret)
-{
-        const struct addr_field fields[] = {
-                { "domain", 0xffff, "0-0xffff", false },
-                { "bus", 0xff, "0-0xff", host },
-                { "slot", 0x1f, "0-0x1f", true },
-                { "function", 7, "0-7", false },
-        };
-        unsigned long v[4] = {};
-
-        for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
-                const char *s = attr(n, fields[i].name);
-                int r;
-
-                if (!s) {
-                        if (fields[i].required)
-                                return perr(p, n, "%s>: %s is missing", where, fields[i].name);
-                        continue;
-                }
-                r = parse_number(s, fields[i].max, &v[i]);
-                if (r == -ERANGE)
-                        return perr(p, n, "%s %s='%s'>: %s must be %s", where, fields[i].name, s,
-                                    fields[i].name, fields[i].range);
-                if (r < 0)
-                        return perr(p, n, "%s %s='%s'>: %s is not a number", where,
-                                    fields[i].name, s, fields[i].name);
-        }
-        *ret = (struct vfioctl_pci_addr){
-                .domain = (uint16_t) v[0],
-                .bus = (uint8_t) v[1],
-                .slot = (uint8_t) v[2],
-                .function = (uint8_t) v[3],
-        };
-        return 0;
-}
-
-/* QEMU device ids (and so libvirt aliases): a letter, then letters, digits, '-', '.', '_'. */
-static bool id_valid(const char *s)
-{
-        if (!s || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
-                return false;
-        if (strlen(s) > 128)
-                return false;
-        for (; *s; s++)
-                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-                      (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' || *s == '_'))
-                        return false;
-        return true;
-}
-
-/* Kernel driver names end up in sysfs paths: keep them to [A-Za-z0-9_-]. */
-static bool driver_name_valid(const char *s)
-{
-        if (!s || !*s || strlen(s) > 64)
-                return false;
-        for (; *s; s++)
-                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-                      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
-                        return false;
-        return true;
-}
-
-/* As the kernel's dev_valid_name(). */
-static bool ifname_valid(const char *s)
-{
-        if (!s || !*s || strlen(s) >= 16 || streq(s, ".") || streq(s, ".."))
-                return false;
-        for (; *s; s++)
-                if (*s == '/' || *s == ':' || *s == ' ' || *s == '\t' || *s == '\n' ||
-                    *s == '\r' || *s == '\f' || *s == '\v')
-                        return false;
-        return true;
-}
-
-/* <driver name='vfio|kvm|xen' model='…' group='auto|allow'/>, for hostdevs and pools. */
-static int parse_driver(struct parser *p, xmlNode *n, enum vfioctl_hostdev_driver *ret_driver,
-                        char **ret_model, enum vfioctl_group_mode *ret_group)
-{
-        const char *name = attr(n, "name"), *model = attr(n, "model"), *group = attr(n, "group");
-
-        if (name) {
-                if (streq(name, "vfio"))
-                        *ret_driver = VFIOCTL_HOSTDEV_DRIVER_VFIO;
-                else if (streq(name, "kvm"))
-                        *ret_driver = VFIOCTL_HOSTDEV_DRIVER_KVM;
-                else if (streq(name, "xen"))
-                        *ret_driver = VFIOCTL_HOSTDEV_DRIVER_XEN;
-                else
-                        return perr(p, n,
-                                    "<driver name='%s'>: name must be 'vfio', 'kvm' or 'xen' "
-                                    "(a vfio variant driver goes in model='…')",
-                                    name);
-        }
-        if (model) {
-                if (!driver_name_valid(model))
-                        return perr(p, n,
-                                    "<driver model='%s'>: not a kernel driver name "
-                                    "(letters, digits, '-' and '_')",
-                                    model);
-                if (strdup_to(model, ret_model) < 0)
-                        return -ENOMEM;
-        }
-        if (group) {
-                if (streq(group, "auto") || streq(group, "allow"))
-                        *ret_group = VFIOCTL_GROUP_AUTO;
-                else
-                        return perr(p, n, "<driver group='%s'>: group must be 'auto' or 'allow'",
-                                    group);
-        }
-        return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Guest definitions                                                   */
+#include "xml.h"
 
 const char *hostdev_kind_element(enum vfioctl_hostdev_kind kind)
 {
@@ -568,7 +97,7 @@ struct device_info {
 };
 
 struct guest_parser {
-        struct parser p;
+        struct xml_parser p;
         vfioctl_guest_def *def;
         unsigned flags;
         bool os_boot;           /* <os><boot dev=…> */
@@ -578,88 +107,88 @@ struct guest_parser {
 };
 
 /* <rom bar='on|off' file='…' enabled='yes|no'/> */
-static int parse_rom(struct parser *p, xmlNode *n, vfioctl_guest_hostdev *h)
+static int parse_rom(struct xml_parser *p, xmlNode *n, vfioctl_guest_hostdev *h)
 {
-        const char *file = attr(n, "file");
+        const char *file = xml_attr(n, "file");
         bool enabled = true;
         int r;
 
-        r = parse_onoff(p, n, "<rom", "bar", &h->rom_bar);
+        r = xml_parse_onoff(p, n, "<rom", "bar", &h->rom_bar);
         if (r < 0)
                 return r;
-        r = parse_yesno(p, n, "<rom", "enabled", &enabled);
+        r = xml_parse_yesno(p, n, "<rom", "enabled", &enabled);
         if (r < 0)
                 return r;
         /* The legacy <rom file=''/> means what enabled='no' means. */
         if (file && !*file) {
-                if (attr(n, "enabled") && enabled)
-                        return perr(p, n, "<rom file='' enabled='yes'>: an empty file disables "
+                if (xml_attr(n, "enabled") && enabled)
+                        return xml_err(p, n, "<rom file='' enabled='yes'>: an empty file disables "
                                           "the ROM");
                 enabled = false;
                 file = NULL;
         }
         if (!enabled) {
                 if (h->rom_bar != VFIOCTL_SWITCH_DEFAULT || file)
-                        return perr(p, n, "<rom enabled='no'>: ROM tuning is not supported when "
+                        return xml_err(p, n, "<rom enabled='no'>: ROM tuning is not supported when "
                                           "ROM is disabled");
                 file = "";
         }
         if (file && *file && file[0] != '/')
-                return perr(p, n, "<rom file='%s'>: the ROM file must be an absolute path", file);
-        return strdup_to(file, &h->rom_file);
+                return xml_err(p, n, "<rom file='%s'>: the ROM file must be an absolute path", file);
+        return xml_strdup_to(file, &h->rom_file);
 }
 
-static int parse_boot(struct parser *p, xmlNode *n, unsigned *ret)
+static int parse_boot(struct xml_parser *p, xmlNode *n, unsigned *ret)
 {
-        const char *order = attr(n, "order");
+        const char *order = xml_attr(n, "order");
         unsigned long v;
         int r;
 
         if (!order)
-                return perr(p, n, "<boot>: order is missing");
-        r = parse_number(order, INT_MAX, &v);
+                return xml_err(p, n, "<boot>: order is missing");
+        r = xml_parse_number(order, INT_MAX, &v);
         if (r < 0 || v == 0 || order[0] == '0')
-                return perr(p, n, "<boot order='%s'>: order must be a positive decimal number",
+                return xml_err(p, n, "<boot order='%s'>: order must be a positive decimal number",
                             order);
         *ret = (unsigned) v;
         return 0;
 }
 
-static int parse_alias(struct parser *p, xmlNode *n, char **ret)
+static int parse_alias(struct xml_parser *p, xmlNode *n, char **ret)
 {
-        const char *name = attr(n, "name");
+        const char *name = xml_attr(n, "name");
 
         if (!name)
-                return perr(p, n, "<alias>: name is missing");
-        if (!id_valid(name))
-                return perr(p, n,
+                return xml_err(p, n, "<alias>: name is missing");
+        if (!xml_id_valid(name))
+                return xml_err(p, n,
                             "<alias name='%s'>: an alias starts with a letter and has only "
                             "letters, digits, '-', '.' and '_'",
                             name);
-        return strdup_to(name, ret);
+        return xml_strdup_to(name, ret);
 }
 
-static int parse_teaming(struct parser *p, xmlNode *n, vfioctl_guest_hostdev *h)
+static int parse_teaming(struct xml_parser *p, xmlNode *n, vfioctl_guest_hostdev *h)
 {
-        const char *type = attr(n, "type"), *persistent = attr(n, "persistent");
+        const char *type = xml_attr(n, "type"), *persistent = xml_attr(n, "persistent");
 
         if (!type || !streq(type, "transient"))
-                return perr(p, n, "<teaming type='%s'>: teaming hostdev devices must have "
+                return xml_err(p, n, "<teaming type='%s'>: teaming hostdev devices must have "
                                   "type='transient'",
                             strempty(type));
         if (!persistent || !*persistent)
-                return perr(p, n, "<teaming>: missing required persistent attribute in hostdev "
+                return xml_err(p, n, "<teaming>: missing required persistent attribute in hostdev "
                                   "teaming element");
-        if (!id_valid(persistent))
-                return perr(p, n, "<teaming persistent='%s'>: not a valid alias", persistent);
-        return strdup_to(persistent, &h->failover_pair);
+        if (!xml_id_valid(persistent))
+                return xml_err(p, n, "<teaming persistent='%s'>: not a valid alias", persistent);
+        return xml_strdup_to(persistent, &h->failover_pair);
 }
 
 /* Guest <address>: type='pci' or, for <hostdev>s, type='unassigned'. */
-static int parse_guest_address(struct parser *p, xmlNode *n, vfioctl_guest_hostdev *h,
+static int parse_guest_address(struct xml_parser *p, xmlNode *n, vfioctl_guest_hostdev *h,
                                bool *ret_unassigned)
 {
-        const char *type = attr(n, "type");
+        const char *type = xml_attr(n, "type");
         int r;
 
         if (type && streq(type, "unassigned") && h->kind == VFIOCTL_HOSTDEV_PCI) {
@@ -667,45 +196,45 @@ static int parse_guest_address(struct parser *p, xmlNode *n, vfioctl_guest_hostd
                 return 0;
         }
         if (!type || !streq(type, "pci"))
-                return perr(p, n, "<address type='%s'>: PCI host devices must use 'pci' or "
+                return xml_err(p, n, "<address type='%s'>: PCI host devices must use 'pci' or "
                                   "'unassigned' address type",
                             strempty(type));
-        r = parse_pci_address(p, n, "<address", false, &h->guest_addr);
+        r = xml_parse_pci_address(p, n, "<address", false, &h->guest_addr);
         if (r < 0)
                 return r;
-        r = parse_onoff(p, n, "<address", "multifunction", &h->multifunction);
+        r = xml_parse_onoff(p, n, "<address", "multifunction", &h->multifunction);
         if (r < 0)
                 return r;
         if (h->guest_addr.domain != 0)
-                return perr(p, n, "<address domain='%s'>: the guest has only PCI domain 0",
-                            attr(n, "domain"));
+                return xml_err(p, n, "<address domain='%s'>: the guest has only PCI domain 0",
+                            xml_attr(n, "domain"));
         if (h->guest_addr.bus == 0 && h->guest_addr.slot == 0)
-                return perr(p, n, "<address bus='%s' slot='%s'>: slot 0 of bus 0 is the host "
+                return xml_err(p, n, "<address bus='%s' slot='%s'>: slot 0 of bus 0 is the host "
                                   "bridge",
-                            strempty(attr(n, "bus")), attr(n, "slot"));
+                            strempty(xml_attr(n, "bus")), xml_attr(n, "slot"));
         h->has_guest_addr = true;
         return 0;
 }
 
 /* Children that <hostdev> and <interface> have in common; 1 when taken. */
-static int parse_common_child(struct parser *p, xmlNode *c, vfioctl_guest_hostdev *h,
+static int parse_common_child(struct xml_parser *p, xmlNode *c, vfioctl_guest_hostdev *h,
                               bool *unassigned, xmlNode **seen_address)
 {
         int r;
 
-        if (is_elem(c, "address")) {
+        if (xml_is_elem(c, "address")) {
                 if (*seen_address)
-                        return perr(p, c, "<address>: given twice (also at line %ld)",
+                        return xml_err(p, c, "<address>: given twice (also at line %ld)",
                                     xmlGetLineNo(*seen_address));
                 *seen_address = c;
                 r = parse_guest_address(p, c, h, unassigned);
-        } else if (is_elem(c, "rom"))
+        } else if (xml_is_elem(c, "rom"))
                 r = parse_rom(p, c, h);
-        else if (is_elem(c, "boot"))
+        else if (xml_is_elem(c, "boot"))
                 r = parse_boot(p, c, &h->boot_order);
-        else if (is_elem(c, "alias"))
+        else if (xml_is_elem(c, "alias"))
                 r = parse_alias(p, c, &h->alias);
-        else if (is_elem(c, "teaming"))
+        else if (xml_is_elem(c, "teaming"))
                 r = parse_teaming(p, c, h);
         else
                 return 0;
@@ -726,7 +255,7 @@ static int guest_skip(struct guest_parser *gp, xmlNode *n, const char *mode, con
 
                 snprintf(elem, sizeof(elem), "<hostdev mode='%s' type='%s'>", mode, type);
                 gp->p.elem = elem;
-                return perr_errno(&gp->p, -EOPNOTSUPP, n,
+                return xml_err_errno(&gp->p, -EOPNOTSUPP, n,
                                   "only PCI host devices (mode='subsystem' type='pci') are "
                                   "supported");
         }
@@ -743,9 +272,9 @@ static int guest_skip(struct guest_parser *gp, xmlNode *n, const char *mode, con
                 return -ENOMEM;
         gp->def->skipped = l;
         s = strdup(desc);
-        alias = first_child(n, "alias");
-        a = alias && attr(alias, "name") ? strdup(attr(alias, "name")) : NULL;
-        if (!s || (alias && attr(alias, "name") && !a)) {
+        alias = xml_first_child(n, "alias");
+        a = alias && xml_attr(alias, "name") ? strdup(xml_attr(alias, "name")) : NULL;
+        if (!s || (alias && xml_attr(alias, "name") && !a)) {
                 free(s);
                 free(a);
                 return -ENOMEM;
@@ -758,9 +287,9 @@ static int guest_skip(struct guest_parser *gp, xmlNode *n, const char *mode, con
 
 static int parse_hostdev(struct guest_parser *gp, xmlNode *n, struct device_info *info)
 {
-        struct parser *p = &gp->p;
+        struct xml_parser *p = &gp->p;
         _cleanup_(guest_hostdev_freep) vfioctl_guest_hostdev *h = NULL;
-        const char *mode = attr(n, "mode"), *type = attr(n, "type");
+        const char *mode = xml_attr(n, "mode"), *type = xml_attr(n, "type");
         xmlNode *source = NULL, *driver = NULL, *address = NULL;
         bool unassigned = false;
         int r;
@@ -779,27 +308,27 @@ static int parse_hostdev(struct guest_parser *gp, xmlNode *n, struct device_info
         h->assigned = true;
         h->vlan = -1;
 
-        r = parse_yesno(p, n, "<hostdev", "managed", &h->managed);
+        r = xml_parse_yesno(p, n, "<hostdev", "managed", &h->managed);
         if (r < 0)
                 return r;
-        r = parse_yesno(p, n, "<hostdev", "assigned", &h->assigned);
+        r = xml_parse_yesno(p, n, "<hostdev", "assigned", &h->assigned);
         if (r < 0)
                 return r;
 
         for (xmlNode *c = n->children; c; c = c->next) {
                 if (c->type != XML_ELEMENT_NODE)
                         continue;
-                if (is_elem(c, "source")) {
+                if (xml_is_elem(c, "source")) {
                         if (source)
-                                return perr(p, c, "<source>: given twice (also at line %ld)",
+                                return xml_err(p, c, "<source>: given twice (also at line %ld)",
                                             xmlGetLineNo(source));
                         source = c;
-                } else if (is_elem(c, "driver")) {
+                } else if (xml_is_elem(c, "driver")) {
                         if (driver)
-                                return perr(p, c, "<driver>: given twice (also at line %ld)",
+                                return xml_err(p, c, "<driver>: given twice (also at line %ld)",
                                             xmlGetLineNo(driver));
                         driver = c;
-                        r = parse_driver(p, c, &h->driver, &h->driver_model, &h->group);
+                        r = xml_parse_driver(p, c, &h->driver, &h->driver_model, &h->group);
                         if (r < 0)
                                 return r;
                 } else {
@@ -810,13 +339,13 @@ static int parse_hostdev(struct guest_parser *gp, xmlNode *n, struct device_info
         }
 
         if (!source)
-                return perr(p, n, "<source> is missing");
+                return xml_err(p, n, "<source> is missing");
         {
-                xmlNode *a = first_child(source, "address");
+                xmlNode *a = xml_first_child(source, "address");
 
                 if (!a)
-                        return perr(p, source, "<source>: <address> is missing");
-                r = parse_pci_address(p, a, "<source><address", true, &h->addr);
+                        return xml_err(p, source, "<source>: <address> is missing");
+                r = xml_parse_pci_address(p, a, "<source><address", true, &h->addr);
                 if (r < 0)
                         return r;
                 h->has_addr = true;
@@ -824,18 +353,18 @@ static int parse_hostdev(struct guest_parser *gp, xmlNode *n, struct device_info
 
         /* DESIGN rule 7: assigned='no' is libvirt's <address type='unassigned'/>. */
         if (unassigned) {
-                if (attr(n, "assigned") && h->assigned)
-                        return perr(p, n,
+                if (xml_attr(n, "assigned") && h->assigned)
+                        return xml_err(p, n,
                                     "assigned='yes' contradicts <address type='unassigned'/>");
                 h->assigned = false;
         }
         if (!h->assigned && h->has_guest_addr)
-                return perr(p, address,
+                return xml_err(p, address,
                             "an unassigned hostdev (assigned='no') cannot have a guest "
                             "<address type='pci'>");
         if (!h->assigned && (h->boot_order || h->failover_pair || h->rom_file ||
                              h->rom_bar != VFIOCTL_SWITCH_DEFAULT)) {
-                return perr(p, n, "an unassigned hostdev (assigned='no') gets no QEMU device: "
+                return xml_err(p, n, "an unassigned hostdev (assigned='no') gets no QEMU device: "
                                   "<boot>, <rom> and <teaming> cannot be used");
         }
 
@@ -853,23 +382,23 @@ static int parse_hostdev(struct guest_parser *gp, xmlNode *n, struct device_info
  * "expected unicast mac address": a multicast or all-zero address is no
  * address a NIC can have.
  */
-static int parse_mac(struct parser *p, xmlNode *n, vfioctl_guest_hostdev *h)
+static int parse_mac(struct xml_parser *p, xmlNode *n, vfioctl_guest_hostdev *h)
 {
-        const char *mac = attr(n, "address");
+        const char *mac = xml_attr(n, "address");
         uint8_t b[6];
 
         if (!mac)
                 return 0;
         if (netlink_parse_mac(mac, b) < 0)
-                return perr(p, n, "<mac address='%s'>: not a MAC address (six hex bytes with "
+                return xml_err(p, n, "<mac address='%s'>: not a MAC address (six hex bytes with "
                                   "colons, as 52:54:00:12:34:56)",
                             mac);
         if (b[0] & 1)
-                return perr(p, n, "<mac address='%s'>: expected a unicast MAC address, found a "
+                return xml_err(p, n, "<mac address='%s'>: expected a unicast MAC address, found a "
                                   "multicast one (the lowest bit of the first byte is set)",
                             mac);
         if (!(b[0] | b[1] | b[2] | b[3] | b[4] | b[5]))
-                return perr(p, n, "<mac address='%s'>: the all-zero address is no address a "
+                return xml_err(p, n, "<mac address='%s'>: the all-zero address is no address a "
                                   "network card can have",
                             mac);
         free(h->mac);
@@ -882,105 +411,35 @@ static int parse_mac(struct parser *p, xmlNode *n, vfioctl_guest_hostdev *h)
         return 0;
 }
 
-/*
- * <vlan><tag id='42'/></vlan> (libvirt's virNetDevVlanParse). A trunk is
- * legal on an ordinary network; a VF takes one tag, which is checked once
- * the interface is known to be a hostdev (check_hostdev_interface).
- */
-static int parse_vlan_into(struct parser *p, xmlNode *n, int *vlan, bool *vlan_trunk)
+static int parse_vlan(struct xml_parser *p, xmlNode *n, vfioctl_guest_hostdev *h)
 {
-        const char *trunk = attr(n, "trunk");
-        unsigned n_tags = 0;
-
-        if (*vlan >= 0 || *vlan_trunk)
-                return perr(p, n, "<vlan>: given twice");
-        if (trunk && !streq(trunk, "yes") && !streq(trunk, "no"))
-                return perr(p, n, "<vlan trunk='%s'>: trunk must be 'yes' or 'no'", trunk);
-        for (xmlNode *c = n->children; c; c = c->next) {
-                const char *id = attr(c, "id");
-                unsigned long v;
-
-                if (c->type != XML_ELEMENT_NODE || !is_elem(c, "tag"))
-                        continue;
-                if (!id || parse_number(id, ULONG_MAX, &v) < 0)
-                        return perr(p, c, "<vlan><tag id='%s'>: missing or invalid vlan tag id",
-                                    strempty(id));
-                if (v > 4095)
-                        return perr(p, c, "<vlan><tag id='%s'>: vlan tag id %lu too large "
-                                          "(maximum 4095)",
-                                    id, v);
-                if (attr(c, "nativeMode"))
-                        *vlan_trunk = true;
-                if (n_tags++ == 0)
-                        *vlan = (int) v;
-        }
-        if (n_tags == 0)
-                return perr(p, n, "<vlan>: missing <tag id='…'/> (a VLAN needs its id)");
-        if (n_tags > 1 || (trunk && streq(trunk, "yes")))
-                *vlan_trunk = true;
-        return 0;
-}
-
-static int parse_vlan(struct parser *p, xmlNode *n, vfioctl_guest_hostdev *h)
-{
-        return parse_vlan_into(p, n, &h->vlan, &h->vlan_trunk);
-}
-
-/*
- * A pool's own <vlan> (libvirt's networkAllocatePort: the interface's
- * tag first, then the network's). A portgroup's would apply only to the
- * interfaces that name it, which vfioctl does not follow: refused rather
- * than left out, since the guest would be on the wrong VLAN.
- */
-static int network_parse_vlan(struct parser *p, xmlNode *root, vfioctl_network_def *net)
-{
-        xmlNode *n = first_child(root, "vlan");
-        bool trunk = false;
-        int r;
-
-        for (xmlNode *c = root->children; c; c = c->next)
-                if (c->type == XML_ELEMENT_NODE && is_elem(c, "portgroup") &&
-                    first_child(c, "vlan")) {
-                        p->elem = "<portgroup>";
-                        return perr(p, c, "name='%s': its <vlan> is not supported (vfioctl does "
-                                          "not follow portgroups); give the <vlan> to the "
-                                          "network or to the guest's <interface>",
-                                    strempty(attr(c, "name")));
-                }
-        if (!n)
-                return 0;
-        p->elem = "<vlan>";
-        r = parse_vlan_into(p, n, &net->vlan, &trunk);
-        if (r >= 0 && trunk)
-                r = perr(p, n, "vlan trunking is not supported by SR-IOV network devices: "
-                               "give one <tag id='…'/>");
-        return r;
+        return xml_parse_vlan(p, n, &h->vlan, &h->vlan_trunk);
 }
 
 /* What libvirt refuses for a hostdev interface (qemuDomainValidateActualNetDef). */
-static int check_hostdev_interface(struct parser *p, vfioctl_guest_hostdev *h, xmlNode *n)
+static int check_hostdev_interface(struct xml_parser *p, vfioctl_guest_hostdev *h, xmlNode *n)
 {
         char who[64];
 
         snprintf(who, sizeof(who), "interface %s", h->mac ? h->mac : "(no <mac>)");
         if (h->has_tap)
-                return perr(p, n, "%s - custom tap device path is not supported for network "
+                return xml_err(p, n, "%s - custom tap device path is not supported for network "
                                   "interfaces of type hostdev",
                             who);
         if (h->has_filterref)
-                return perr(p, n, "%s - filterref is not supported for network interfaces of "
+                return xml_err(p, n, "%s - filterref is not supported for network interfaces of "
                                   "type hostdev",
                             who);
         if (h->queues > 1)
-                return perr(p, n, "%s - multiqueue is not supported for network interfaces of "
+                return xml_err(p, n, "%s - multiqueue is not supported for network interfaces of "
                                   "type hostdev",
                             who);
         if (h->has_bandwidth)
-                return perr(p, n, "%s - bandwidth settings are not supported for hostdev "
+                return xml_err(p, n, "%s - bandwidth settings are not supported for hostdev "
                                   "interfaces",
                             who);
         if (h->vlan_trunk)
-                return perr(p, n, "%s - vlan trunking is not supported by SR-IOV network "
+                return xml_err(p, n, "%s - vlan trunking is not supported by SR-IOV network "
                                   "devices: give one <tag id='…'/>",
                             who);
         return 0;
@@ -988,9 +447,9 @@ static int check_hostdev_interface(struct parser *p, vfioctl_guest_hostdev *h, x
 
 static int parse_interface(struct guest_parser *gp, xmlNode *n, struct device_info *info)
 {
-        struct parser *p = &gp->p;
+        struct xml_parser *p = &gp->p;
         _cleanup_(guest_hostdev_freep) vfioctl_guest_hostdev *h = NULL;
-        const char *type = attr(n, "type");
+        const char *type = xml_attr(n, "type");
         xmlNode *source = NULL, *address = NULL, *unsupported = NULL;
         bool unassigned = false;
         int r;
@@ -1008,7 +467,7 @@ static int parse_interface(struct guest_parser *gp, xmlNode *n, struct device_in
         h->vlan = -1;
 
         if (h->kind == VFIOCTL_HOSTDEV_INTERFACE) {
-                r = parse_yesno(p, n, "<interface", "managed", &h->managed);
+                r = xml_parse_yesno(p, n, "<interface", "managed", &h->managed);
                 if (r < 0)
                         return r;
         }
@@ -1016,46 +475,46 @@ static int parse_interface(struct guest_parser *gp, xmlNode *n, struct device_in
         for (xmlNode *c = n->children; c; c = c->next) {
                 if (c->type != XML_ELEMENT_NODE)
                         continue;
-                if (is_elem(c, "source")) {
+                if (xml_is_elem(c, "source")) {
                         if (source)
-                                return perr(p, c, "<source>: given twice (also at line %ld)",
+                                return xml_err(p, c, "<source>: given twice (also at line %ld)",
                                             xmlGetLineNo(source));
                         source = c;
-                } else if (is_elem(c, "mac")) {
+                } else if (xml_is_elem(c, "mac")) {
                         r = parse_mac(p, c, h);
                         if (r < 0)
                                 return r;
-                } else if (is_elem(c, "vlan")) {
+                } else if (xml_is_elem(c, "vlan")) {
                         r = parse_vlan(p, c, h);
                         if (r < 0)
                                 return r;
-                } else if (is_elem(c, "driver")) {
-                        const char *queues = attr(c, "queues");
+                } else if (xml_is_elem(c, "driver")) {
+                        const char *queues = xml_attr(c, "queues");
 
                         /* One element carries both the hostdev backend and virtio-net settings. */
-                        r = parse_driver(p, c, &h->driver, &h->driver_model, &h->group);
+                        r = xml_parse_driver(p, c, &h->driver, &h->driver_model, &h->group);
                         if (r < 0)
                                 return r;
                         if (queues) {
                                 unsigned long v;
 
-                                if (parse_number(queues, UINT_MAX, &v) < 0)
-                                        return perr(p, c, "<driver queues='%s'>: not a number",
+                                if (xml_parse_number(queues, UINT_MAX, &v) < 0)
+                                        return xml_err(p, c, "<driver queues='%s'>: not a number",
                                                     queues);
                                 h->queues = (unsigned) v;
                                 if (v > 1 && !unsupported)
                                         unsupported = c;
                         }
-                } else if (is_elem(c, "backend")) {
-                        if (attr(c, "tap")) {
+                } else if (xml_is_elem(c, "backend")) {
+                        if (xml_attr(c, "tap")) {
                                 h->has_tap = true;
                                 unsupported = c;
                         }
-                } else if (is_elem(c, "filterref")) {
+                } else if (xml_is_elem(c, "filterref")) {
                         h->has_filterref = true;
                         if (!unsupported)
                                 unsupported = c;
-                } else if (is_elem(c, "bandwidth")) {
+                } else if (xml_is_elem(c, "bandwidth")) {
                         h->has_bandwidth = true;
                         if (!unsupported)
                                 unsupported = c;
@@ -1067,18 +526,18 @@ static int parse_interface(struct guest_parser *gp, xmlNode *n, struct device_in
         }
 
         if (!source)
-                return perr(p, n, "<source> is missing");
+                return xml_err(p, n, "<source> is missing");
         if (h->kind == VFIOCTL_HOSTDEV_INTERFACE) {
-                xmlNode *a = first_child(source, "address");
+                xmlNode *a = xml_first_child(source, "address");
                 const char *atype;
 
                 if (!a)
-                        return perr(p, source, "<source>: <address type='pci'> is missing");
-                atype = attr(a, "type");
+                        return xml_err(p, source, "<source>: <address type='pci'> is missing");
+                atype = xml_attr(a, "type");
                 if (atype && !streq(atype, "pci"))
-                        return perr(p, a, "<source><address type='%s'>: type must be 'pci'",
+                        return xml_err(p, a, "<source><address type='%s'>: type must be 'pci'",
                                     atype);
-                r = parse_pci_address(p, a, "<source><address", true, &h->addr);
+                r = xml_parse_pci_address(p, a, "<source><address", true, &h->addr);
                 if (r < 0)
                         return r;
                 h->has_addr = true;
@@ -1086,14 +545,14 @@ static int parse_interface(struct guest_parser *gp, xmlNode *n, struct device_in
                 if (r < 0)
                         return r;
         } else {
-                const char *network = attr(source, "network");
+                const char *network = xml_attr(source, "network");
 
                 if (!network || !*network)
-                        return perr(p, source, "<source>: network is missing");
+                        return xml_err(p, source, "<source>: network is missing");
                 if (strchr(network, '/'))
-                        return perr(p, source, "<source network='%s'>: not a network name",
+                        return xml_err(p, source, "<source network='%s'>: not a network name",
                                     network);
-                if (strdup_to(network, &h->network) < 0)
+                if (xml_strdup_to(network, &h->network) < 0)
                         return -ENOMEM;
         }
 
@@ -1108,15 +567,15 @@ static int parse_interface(struct guest_parser *gp, xmlNode *n, struct device_in
 static int parse_controller(struct guest_parser *gp, xmlNode *n)
 {
         struct guest_pci_controller *l;
-        const char *type = attr(n, "type"), *index = attr(n, "index"), *model = attr(n, "model");
+        const char *type = xml_attr(n, "type"), *index = xml_attr(n, "index"), *model = xml_attr(n, "model");
         unsigned long v = 0;
         char *m = NULL;
 
         if (!type || !streq(type, "pci"))
                 return 0;
         gp->p.elem = "<controller type='pci'>";
-        if (index && parse_number(index, 255, &v) < 0)
-                return perr(&gp->p, n, "index='%s': index must be 0-255", index);
+        if (index && xml_parse_number(index, 255, &v) < 0)
+                return xml_err(&gp->p, n, "index='%s': index must be 0-255", index);
         if (model && !(m = strdup(model)))
                 return -ENOMEM;
         l = reallocarray(gp->def->controllers, gp->def->n_controllers + 1, sizeof(*l));
@@ -1135,29 +594,29 @@ static int parse_controller(struct guest_parser *gp, xmlNode *n)
 /* <boot>, <alias> and <address type='pci'> of any device, for the checks across devices. */
 static void collect_device_info(struct guest_parser *gp, xmlNode *n, struct device_info *info)
 {
-        xmlNode *boot = first_child(n, "boot"), *alias = first_child(n, "alias");
-        xmlNode *address = first_child(n, "address");
+        xmlNode *boot = xml_first_child(n, "boot"), *alias = xml_first_child(n, "alias");
+        xmlNode *address = xml_first_child(n, "address");
         const char *type;
 
         info->node = n;
-        if (boot && attr(boot, "order")) {
+        if (boot && xml_attr(boot, "order")) {
                 unsigned long v;
 
-                if (parse_number(attr(boot, "order"), INT_MAX, &v) == 0) {
+                if (xml_parse_number(xml_attr(boot, "order"), INT_MAX, &v) == 0) {
                         info->boot_order = (unsigned) v;
                         info->boot_node = boot;
                 }
         }
         if (alias)
-                info->alias = attr(alias, "name");
-        type = address ? attr(address, "type") : NULL;
+                info->alias = xml_attr(alias, "name");
+        type = address ? xml_attr(address, "type") : NULL;
         if (type && streq(type, "pci")) {
-                struct parser quiet = { .ctx = gp->p.ctx, .prefix = "", .elem = "" };
+                struct xml_parser quiet = { .ctx = gp->p.ctx, .prefix = "", .elem = "" };
                 char saved[sizeof(gp->p.ctx->errmsg)];
 
                 /* Other devices' addresses are theirs to validate: ignore errors. */
                 memcpy(saved, gp->p.ctx->errmsg, sizeof(saved));
-                if (parse_pci_address(&quiet, address, "<address", false, &info->guest_addr) == 0)
+                if (xml_parse_pci_address(&quiet, address, "<address", false, &info->guest_addr) == 0)
                         info->has_guest_addr = true;
                 memcpy(gp->p.ctx->errmsg, saved, sizeof(saved));
         }
@@ -1273,7 +732,7 @@ static size_t key_conflict(size_t i, const size_t *first, const size_t *other)
 
 static int guest_check_devices(struct guest_parser *gp)
 {
-        struct parser *p = &gp->p;
+        struct xml_parser *p = &gp->p;
         _cleanup_free_ size_t *idx = NULL;
         size_t n = gp->n_devs, *first[_KEY_MAX], *other[_KEY_MAX];
         int r;
@@ -1299,7 +758,7 @@ static int guest_check_devices(struct guest_parser *gp)
                 p->elem = hostdev_kind_element(a->hostdev->kind);
 
                 if (a->hostdev->boot_order && gp->os_boot)
-                        return perr(p, a->boot_node,
+                        return xml_err(p, a->boot_node,
                                     "per-device boot elements cannot be used together with "
                                     "os/boot elements (<os><boot> at line %ld)",
                                     xmlGetLineNo(gp->os_boot_node));
@@ -1316,17 +775,17 @@ static int guest_check_devices(struct guest_parser *gp)
                 }
                 switch (key) {
                 case KEY_BOOT:
-                        return perr(p, a->boot_node,
+                        return xml_err(p, a->boot_node,
                                     "boot order %u is used by more than one device "
                                     "(also at line %ld)",
                                     a->boot_order, xmlGetLineNo(gp->devs[j].boot_node));
                 case KEY_ALIAS:
-                        return perr(p, a->node, "non unique alias detected: %s (also at line %ld)",
+                        return xml_err(p, a->node, "non unique alias detected: %s (also at line %ld)",
                                     a->alias, xmlGetLineNo(gp->devs[j].node));
                 case KEY_GUEST_ADDR: {
                         char buf[VFIOCTL_PCI_ADDR_MAX];
 
-                        return perr(p, a->node,
+                        return xml_err(p, a->node,
                                     "Attempted double use of PCI Address %s (also at line %ld)",
                                     vfioctl_pci_addr_format(&a->guest_addr, buf),
                                     xmlGetLineNo(gp->devs[j].node));
@@ -1435,11 +894,11 @@ static int parse_devices(struct guest_parser *gp, xmlNode *devices)
                         r = 0;
                         if (pass == 0) {
                                 collect_device_info(gp, c, info);
-                                if (is_elem(c, "interface"))
+                                if (xml_is_elem(c, "interface"))
                                         r = parse_interface(gp, c, info);
-                                else if (is_elem(c, "controller"))
+                                else if (xml_is_elem(c, "controller"))
                                         r = parse_controller(gp, c);
-                        } else if (is_elem(c, "hostdev"))
+                        } else if (xml_is_elem(c, "hostdev"))
                                 r = parse_hostdev(gp, c, info);
                         if (r < 0)
                                 return r;
@@ -1493,11 +952,11 @@ static int guest_def_parse(vfioctl_ctx *ctx, xmlDoc *doc, const char *name, unsi
         def->n_ref = 1;
         def->ctx = vfioctl_ctx_ref(ctx);
 
-        if (is_elem(root, "domain")) {
-                xmlNode *nn = first_child(root, "name"), *os = first_child(root, "os");
+        if (xml_is_elem(root, "domain")) {
+                xmlNode *nn = xml_first_child(root, "name"), *os = xml_first_child(root, "os");
 
                 if (nn) {
-                        r = elem_text(nn, &def->name);
+                        r = xml_elem_text(nn, &def->name);
                         if (r < 0)
                                 return r;
                         r = guest_check_name(ctx, def->name, nn);
@@ -1510,25 +969,25 @@ static int guest_def_parse(vfioctl_ctx *ctx, xmlDoc *doc, const char *name, unsi
                                                  name, def->name, xmlGetLineNo(nn));
                 }
                 if (os) {
-                        xmlNode *type = first_child(os, "type"), *boot = first_child(os, "boot");
-                        const char *machine = type ? attr(type, "machine") : NULL;
+                        xmlNode *type = xml_first_child(os, "type"), *boot = xml_first_child(os, "boot");
+                        const char *machine = type ? xml_attr(type, "machine") : NULL;
 
-                        if (machine && strdup_to(machine, &def->machine) < 0)
+                        if (machine && xml_strdup_to(machine, &def->machine) < 0)
                                 return -ENOMEM;
                         if (boot) {
                                 gp.os_boot = true;
                                 gp.os_boot_node = boot;
                         }
                 }
-                devices = first_child(root, "devices");
+                devices = xml_first_child(root, "devices");
                 for (xmlNode *c = devices ? devices->next : NULL; c; c = c->next)
-                        if (is_elem(c, "devices"))
+                        if (xml_is_elem(c, "devices"))
                                 return ctx_error(ctx, -EINVAL,
                                                  "line %ld: <devices>: a second <devices> "
                                                  "element (the first is at line %ld): a domain "
                                                  "has one; put every device in it",
                                                  xmlGetLineNo(c), xmlGetLineNo(devices));
-        } else if (is_elem(root, "devices"))
+        } else if (xml_is_elem(root, "devices"))
                 devices = root;
         else
                 return ctx_error(ctx, -EINVAL,
@@ -1544,7 +1003,7 @@ static int guest_def_parse(vfioctl_ctx *ctx, xmlDoc *doc, const char *name, unsi
                 r = guest_check_name(ctx, name, NULL);
                 if (r < 0)
                         return r;
-                if (strdup_to(name, &def->name) < 0)
+                if (xml_strdup_to(name, &def->name) < 0)
                         return -ENOMEM;
         }
 
@@ -1557,7 +1016,7 @@ static int guest_def_parse(vfioctl_ctx *ctx, xmlDoc *doc, const char *name, unsi
                 if (r < 0)
                         return r;
         }
-        if (is_elem(root, "domain")) {
+        if (xml_is_elem(root, "domain")) {
                 r = metadata_apply(def, root);
                 if (r < 0)
                         return r;
@@ -1565,19 +1024,6 @@ static int guest_def_parse(vfioctl_ctx *ctx, xmlDoc *doc, const char *name, unsi
 
         *ret = TAKE_PTR(def);
         return 0;
-}
-
-/* A whole XML file, read (bounded) and parsed; errors name the file. */
-static int xml_parse_file(vfioctl_ctx *ctx, const char *path, xmlDoc **ret)
-{
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0;
-        int r;
-
-        r = read_file(ctx, path, &buf, &len);
-        if (r < 0)
-                return r;
-        return xml_parse(ctx, buf, len, path, ret);
 }
 
 VFIOCTL_EXPORT int vfioctl_guest_def_new_from_string(vfioctl_ctx *ctx, const char *xml,
@@ -1708,7 +1154,7 @@ VFIOCTL_EXPORT int vfioctl_guest_def_resolve_network(vfioctl_guest_def *def, siz
                                                      const struct vfioctl_pci_addr *addr,
                                                      bool managed, enum vfioctl_group_mode group)
 {
-        struct parser p;
+        struct xml_parser p;
         vfioctl_guest_hostdev *h = NULL;
         struct vfioctl_pci_addr saved;
         bool had;
@@ -1724,7 +1170,7 @@ VFIOCTL_EXPORT int vfioctl_guest_def_resolve_network(vfioctl_guest_def *def, siz
                 return ctx_error(def->ctx, -EINVAL, "invalid group mode %d", (int) group);
 
         /* libvirt checks these once the interface's actual type is hostdev. */
-        p = (struct parser){ .ctx = def->ctx, .prefix = "", .elem = hostdev_kind_element(h->kind) };
+        p = (struct xml_parser){ .ctx = def->ctx, .prefix = "", .elem = hostdev_kind_element(h->kind) };
         if (h->has_tap || h->has_filterref || h->queues > 1 || h->has_bandwidth ||
             h->vlan_trunk) {
                 char who[64];
@@ -1814,7 +1260,7 @@ static long hostdev_alias_number(const char *a)
         unsigned long v;
 
         if (!a || strncmp(a, "hostdev", 7) != 0 || a[7] < '0' || a[7] > '9' ||
-            parse_number(a + 7, INT_MAX, &v) != 0)
+            xml_parse_number(a + 7, INT_MAX, &v) != 0)
                 return -1;
         return (long) v;
 }
@@ -2002,207 +1448,4 @@ VFIOCTL_EXPORT const char *vfioctl_guest_hostdev_get_failover_pair(vfioctl_guest
 VFIOCTL_EXPORT const char *vfioctl_guest_hostdev_get_mac(vfioctl_guest_hostdev *h)
 {
         return h ? h->mac : NULL;
-}
-
-/* ------------------------------------------------------------------ */
-/* Network pools                                                       */
-
-static void network_def_free(vfioctl_network_def *net)
-{
-        free(net->name);
-        free(net->driver_model);
-        free(net->pf);
-        free(net->addrs);
-        vfioctl_ctx_unref(net->ctx);
-        free(net);
-}
-
-DEFINE_PUBLIC_REF_UNREF(vfioctl_network_def, vfioctl_network_def, network_def_free)
-
-static int network_def_parse(vfioctl_ctx *ctx, xmlDoc *doc, vfioctl_network_def **ret)
-{
-        _cleanup_(vfioctl_network_def_unrefp) vfioctl_network_def *net = NULL;
-        xmlNode *root = xmlDocGetRootElement(doc), *nn, *fwd, *pf = NULL, *first_addr = NULL;
-        char prefix[128];
-        struct parser p = { .ctx = ctx, .prefix = prefix, .elem = "<forward>" };
-        const char *mode;
-        int r;
-
-        if (!is_elem(root, "network"))
-                return ctx_error(ctx, -EINVAL, "line %ld: <%s>: a network XML has a <network> "
-                                               "root element",
-                                 xmlGetLineNo(root), (const char *) root->name);
-
-        net = calloc(1, sizeof(*net));
-        if (!net)
-                return -ENOMEM;
-        net->n_ref = 1;
-        net->ctx = vfioctl_ctx_ref(ctx);
-        net->vlan = -1;
-
-        nn = first_child(root, "name");
-        if (!nn)
-                return ctx_error(ctx, -EINVAL, "line %ld: <network>: <name> is missing",
-                                 xmlGetLineNo(root));
-        r = elem_text(nn, &net->name);
-        if (r < 0)
-                return ctx_error(ctx, r, "out of memory");
-        if (!*net->name || strchr(net->name, '/'))
-                return ctx_error(ctx, -EINVAL, "line %ld: <name>: '%s' is not a network name",
-                                 xmlGetLineNo(nn), net->name);
-        snprintf(prefix, sizeof(prefix), "network %s: ", net->name);
-
-        fwd = first_child(root, "forward");
-        if (!fwd)
-                return ctx_error(ctx, -EMEDIUMTYPE,
-                                 "network %s: no <forward> (an isolated network) is not a "
-                                 "hostdev pool",
-                                 net->name);
-        mode = attr(fwd, "mode");
-        if (!mode)
-                mode = "nat";
-        if (!streq(mode, "hostdev"))
-                return ctx_error(ctx, -EMEDIUMTYPE,
-                                 "network %s: forward mode '%s' is not a hostdev pool", net->name,
-                                 mode);
-        r = parse_yesno(&p, fwd, "<forward", "managed", &net->managed);
-        if (r < 0)
-                return r;
-
-        for (xmlNode *c = fwd->children; c; c = c->next) {
-                if (c->type != XML_ELEMENT_NODE)
-                        continue;
-                if (is_elem(c, "driver")) {
-                        r = parse_driver(&p, c, &net->driver, &net->driver_model, &net->group);
-                        if (r < 0)
-                                return r;
-                } else if (is_elem(c, "pf")) {
-                        const char *dev = attr(c, "dev");
-
-                        if (pf)
-                                return perr(&p, c, "<pf>: only one <pf> element is allowed "
-                                                   "(also at line %ld)",
-                                            xmlGetLineNo(pf));
-                        pf = c;
-                        if (!ifname_valid(dev))
-                                return perr(&p, c, "<pf dev='%s'>: not a network interface name",
-                                            strempty(dev));
-                        if (strdup_to(dev, &net->pf) < 0)
-                                return -ENOMEM;
-                } else if (is_elem(c, "address")) {
-                        const char *type = attr(c, "type");
-                        struct vfioctl_pci_addr a, *l;
-
-                        if (!type || !streq(type, "pci"))
-                                return perr(&p, c, "<address type='%s'>: type must be 'pci'",
-                                            strempty(type));
-                        r = parse_pci_address(&p, c, "<address", true, &a);
-                        if (r < 0)
-                                return r;
-                        for (size_t i = 0; i < net->n_addrs; i++)
-                                if (vfioctl_pci_addr_compare(&net->addrs[i], &a) == 0) {
-                                        char buf[VFIOCTL_PCI_ADDR_MAX];
-
-                                        return perr(&p, c, "<address>: %s is listed twice",
-                                                    vfioctl_pci_addr_format(&a, buf));
-                                }
-                        l = reallocarray(net->addrs, net->n_addrs + 1, sizeof(*l));
-                        if (!l)
-                                return -ENOMEM;
-                        net->addrs = l;
-                        l[net->n_addrs++] = a;
-                        if (!first_addr)
-                                first_addr = c;
-                } else if (is_elem(c, "interface"))
-                        return perr(&p, c, "<interface>: a hostdev pool lists PCI functions: "
-                                           "use <pf dev='…'/> or <address type='pci' …/>");
-        }
-        if (pf && first_addr)
-                return perr(&p, first_addr, "a hostdev pool has either a <pf> (line %ld) or "
-                                            "<address> entries, not both",
-                            xmlGetLineNo(pf));
-        if (!pf && !first_addr)
-                return perr(&p, fwd, "a hostdev pool needs a <pf dev='…'/> or <address "
-                                     "type='pci' …/> entries");
-        r = network_parse_vlan(&p, root, net);
-        if (r < 0)
-                return r;
-
-        *ret = TAKE_PTR(net);
-        return 0;
-}
-
-VFIOCTL_EXPORT int vfioctl_network_def_new_from_string(vfioctl_ctx *ctx, const char *xml,
-                                                       vfioctl_network_def **ret)
-{
-        _cleanup_xml_doc_ xmlDoc *doc = NULL;
-        int r;
-
-        if (!ctx || !xml || !ret)
-                return -EINVAL;
-        r = xml_parse(ctx, xml, strlen(xml), "network XML", &doc);
-        if (r < 0)
-                return r;
-        r = network_def_parse(ctx, doc, ret);
-        if (r == -ENOMEM)
-                return ctx_error(ctx, r, "out of memory");
-        return r;
-}
-
-VFIOCTL_EXPORT int vfioctl_network_def_new_from_file(vfioctl_ctx *ctx, const char *path,
-                                                     vfioctl_network_def **ret)
-{
-        _cleanup_xml_doc_ xmlDoc *doc = NULL;
-        int r;
-
-        if (!ctx || !path || !ret)
-                return -EINVAL;
-        r = xml_parse_file(ctx, path, &doc);
-        if (r < 0)
-                return r;
-        r = network_def_parse(ctx, doc, ret);
-        if (r == -ENOMEM)
-                return ctx_error(ctx, r, "out of memory");
-        return r;
-}
-
-VFIOCTL_EXPORT const char *vfioctl_network_def_get_name(vfioctl_network_def *net)
-{
-        return net ? net->name : NULL;
-}
-
-VFIOCTL_EXPORT bool vfioctl_network_def_is_managed(vfioctl_network_def *net)
-{
-        return net && net->managed;
-}
-
-VFIOCTL_EXPORT enum vfioctl_hostdev_driver vfioctl_network_def_get_driver(vfioctl_network_def *net)
-{
-        return net ? net->driver : VFIOCTL_HOSTDEV_DRIVER_DEFAULT;
-}
-
-VFIOCTL_EXPORT const char *vfioctl_network_def_get_driver_model(vfioctl_network_def *net)
-{
-        return net ? net->driver_model : NULL;
-}
-
-VFIOCTL_EXPORT enum vfioctl_group_mode vfioctl_network_def_get_group_mode(vfioctl_network_def *net)
-{
-        return net ? net->group : VFIOCTL_GROUP_NONE;
-}
-
-VFIOCTL_EXPORT const char *vfioctl_network_def_get_pf(vfioctl_network_def *net)
-{
-        return net ? net->pf : NULL;
-}
-
-VFIOCTL_EXPORT size_t vfioctl_network_def_n_addrs(vfioctl_network_def *net)
-{
-        return net ? net->n_addrs : 0;
-}
-
-VFIOCTL_EXPORT const struct vfioctl_pci_addr *vfioctl_network_def_addr_at(vfioctl_network_def *net,
-                                                                          size_t i)
-{
-        return net && i < net->n_addrs ? &net->addrs[i] : NULL;
 }
