@@ -308,14 +308,15 @@ static int assign_output(struct session *s, const struct assign_args *a, vfioctl
         return EXIT_OK;
 }
 
-/* A definition that does not parse, said as a refused assign says it (exit 2). */
-static int definition_invalid(struct cli *cli)
+/* A definition refused before the lock, said as a refused assign says it (exit 2). */
+static int definition_invalid(struct cli *cli, const char *msg)
 {
-        const char *msg = vfioctl_ctx_errmsg(cli->ctx);
         json_t *doc;
 
-        if (!cli->json)
-                return lib_error(cli, -EINVAL, EXIT_USAGE, "the guest definition");
+        if (!cli->json) {
+                print_error("%s", *msg ? msg : "the guest definition is not valid");
+                return EXIT_USAGE;
+        }
         doc = json_pack("{s:s, s:s?, s:[]}", "outcome", "invalid", "error", *msg ? msg : NULL,
                         "devices");
         if (doc && cli->dry_run)
@@ -323,6 +324,37 @@ static int definition_invalid(struct cli *cli)
         json_print(doc);
         json_decref(doc);
         return EXIT_USAGE;
+}
+
+/*
+ * What `vfioctl qemu-args` could not print later: it prints the arguments
+ * on one line for $(...), so none may hold whitespace, and of what goes
+ * into them only a <rom file> path can (issue 8 item 16).
+ */
+static int check_printable(struct cli *cli, vfioctl_guest_def *def)
+{
+        char msg[1024];
+
+        for (size_t i = 0; i < vfioctl_guest_def_n_hostdevs(def); i++) {
+                vfioctl_guest_hostdev *h = vfioctl_guest_def_hostdev_at(def, i);
+                const char *rom = vfioctl_guest_hostdev_get_rom_file(h);
+
+                if (!rom || !vfioctl_guest_hostdev_is_assigned(h))
+                        continue;
+                for (const char *c = rom; *c; c++)
+                        if (isspace((unsigned char) *c)) {
+                                snprintf(msg, sizeof(msg),
+                                         "line %u: %s: <rom file='%s'>: the path holds "
+                                         "whitespace, which the QEMU arguments ('vfioctl "
+                                         "qemu-args', one line for $(...)) cannot carry; "
+                                         "nothing was changed. Give the ROM a path without "
+                                         "spaces (a symbolic link to it will do)",
+                                         vfioctl_guest_hostdev_get_line(h),
+                                         vfioctl_guest_hostdev_get_element(h), rom);
+                                return definition_invalid(cli, msg);
+                        }
+        }
+        return EXIT_OK;
 }
 
 /*
@@ -341,7 +373,10 @@ static int run_assign(struct cli *cli, const struct assign_args *a, const char *
         r = vfioctl_guest_def_new_from_string(cli->ctx, xml, a->guest,
                                               VFIOCTL_GUEST_PARSE_SKIP_NON_PCI, &def);
         if (r < 0)
-                return definition_invalid(cli);
+                return definition_invalid(cli, vfioctl_ctx_errmsg(cli->ctx));
+        r = check_printable(cli, def);
+        if (r != EXIT_OK)
+                return r;
         r = session_begin_change(cli, &s, opts->timeout_ms);
         if (r != EXIT_OK)
                 return r;

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The guest definition (lib/hostdev.c, guest.c, qemu.c; tools/cmd-assign.c):
+# The guest definition (lib/xml.c, guestdef.c, netdef.c, guest.c, qemu.c; tools/cmd-assign.c):
 # read once, checked before the state is locked, refused whole when it
 # cannot work (issue 14 items 7-9, issue 8 item 16).
 . "$(dirname "$0")/../testlib.sh"
@@ -45,5 +45,26 @@ pkill -P $holder sleep
 wait $holder 2>/dev/null
 run V assign bad --xml "$T/bad.xml"
 is "without the lock held: the same refusal" "$RC:$ERR" "2:vfioctl: line 5: <hostdev>: boot order 1 is used by more than one device (also at line 4)"
+
+# --- Issue 8 item 16: a <rom file> with whitespace would be accepted, and
+# then 'qemu-args' (one line for $(...)) could not print it: refused.
+domain romvm "$(hostdev "$NIC" "<rom file='/usr/share/my roms/nic.rom'/>")" >"$T/rom.xml"
+log_reset
+run V assign romvm --xml "$T/rom.xml"
+is "<rom file> with a space: exit 2" "$RC" 2
+is "... says why and what to do" "$ERR" "vfioctl: line 4: <hostdev>: <rom file='/usr/share/my roms/nic.rom'>: the path holds whitespace, which the QEMU arguments ('vfioctl qemu-args', one line for \$(...)) cannot carry; nothing was changed. Give the ROM a path without spaces (a symbolic link to it will do)"
+is "... nothing written" "$(log_get)" ""
+is "... no guest recorded" "$(V status 2>&1)" "No devices detached or owned, and nothing unfinished."
+is "... the NIC stays on its driver" "$(drv 0000:05:00.0)" e1000e
+run V --dry-run assign romvm --xml "$T/rom.xml"
+is "... also in a dry run (exit 2)" "$RC" 2
+run V --json assign romvm --xml "$T/rom.xml"
+is "... --json: outcome invalid with the message" "$RC $(printf '%s' "$OUT" | python3 -c '
+import json,sys; d=json.load(sys.stdin); print(d["outcome"], d["error"][:23])')" "2 invalid line 4: <hostdev>: <rom"
+domain romvm "$(hostdev "$NIC" "<driver name='vfio' group='auto'/><rom file='/usr/share/roms/nic.rom'/>")" >"$T/rom.xml"
+run V assign romvm --xml "$T/rom.xml"
+is "a <rom file> without whitespace: assigned" "$RC:$ERR" "0:"
+is "... and qemu-args prints it" "$(V qemu-args romvm 2>&1)" "-device vfio-pci,host=0000:05:00.0,id=hostdev0,romfile=/usr/share/roms/nic.rom"
+V release romvm >/dev/null
 
 done_testing
