@@ -465,6 +465,12 @@ static int check_drivers(struct prep *p)
                         if (r < 0)
                                 return r;
                 }
+                /* Rule 10, as detach has it: a PF's VFs leave with it, and vfio-pci
+                 * refuses (silently, after the whole timeout) a PF that keeps them. */
+                r = sriov_check_detach(p->host, m->dev, p->k->rows, p->k->n_rows,
+                                       p->opts->flags & VFIOCTL_OP_FORCE, p->report);
+                if (r < 0)
+                        return r;
                 if (!(p->opts->flags & VFIOCTL_OP_FORCE)) {
                         r = plan_check_safety(p->host, m->dev, p->report);
                         if (r < 0)
