@@ -56,9 +56,10 @@ static int select_devices(struct release *c, const struct vfioctl_pci_addr *addr
                         return ctx_error(c->ctx, -EINVAL, "%s is not guest '%s''s: guest '%s' "
                                                           "owns it",
                                          addr, c->name, row->owner);
-                return ctx_error(c->ctx, -EINVAL, "%s is not guest '%s''s ('vfioctl status %s' "
-                                                  "lists what it owns)",
-                                 addr, c->name, c->name);
+                return ctx_set_reason(c->ctx,
+                                      ctx_error(c->ctx, -EINVAL, "%s is not guest '%s''s", addr,
+                                                c->name),
+                                      VFIOCTL_REASON_NOT_OWNED, c->name);
         }
         return 0;
 }

@@ -56,6 +56,9 @@ run "$VFIOCTL" --root "$SIM" --state-dir "$T/st2" reattach 05:00.0
 is "reattach of what a guest owns: the tool names the release (reason OWNED)" "$ERR" \
 "vfioctl: refusing to give back what a guest owns (guest 'g1'); nothing was changed: release it first with 'vfioctl release g1'
   0000:05:00.0 (vfio-pci): assigned to guest 'g1'"
+run "$VFIOCTL" --root "$SIM" --state-dir "$T/st2" release g1 00:02.0
+is "release of a device the guest does not own: the tool names status (reason NOT_OWNED)" "$ERR" \
+"vfioctl: 0000:00:02.0 is not guest 'g1''s ('vfioctl status g1' lists what it owns)"
 run "$VFIOCTL" --root "$SIM" --state-dir "$T/st2" release g1
 is "release g1: exit 0" "$RC" 0
 header=$(dirname "$0")/../../lib/vfioctl.h
