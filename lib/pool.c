@@ -138,9 +138,9 @@ int networks_find(vfioctl_ctx *ctx, struct networks *nets, const char *name,
                         return 0;
                 }
         if (!nets->dir)
-                return ctx_error(ctx, -ENOENT, "network '%s' is not defined: give its XML with "
-                                               "--network FILE (or --network-dir DIR holding "
-                                               "%s.xml)", name, name);
+                return ctx_set_reason(ctx, ctx_error(ctx, -ENOENT, "network '%s' is not defined",
+                                                     name),
+                                      VFIOCTL_REASON_NO_NETWORK, name);
         if (asprintf(&path, "%s/%s.xml", nets->dir, name) < 0)
                 return -ENOMEM;
         if (access(path, F_OK) < 0)

@@ -133,6 +133,7 @@ enum vfioctl_reason {
         VFIOCTL_REASON_RECOVER_LATER, /* a write still waits in the kernel: recover once it ends */
         VFIOCTL_REASON_OWNED,         /* a guest owns it (the subject): release that guest first */
         VFIOCTL_REASON_NOT_OWNED,     /* the guest (the subject) does not own it: see what it does */
+        VFIOCTL_REASON_NO_NETWORK,    /* no definition of the network (the subject) was given */
 };
 VFIOCTL_EXPORT enum vfioctl_reason vfioctl_ctx_get_reason(vfioctl_ctx *ctx);
 /* Whom the reason is about (OWNED: the guest), NULL when nobody in particular. */

@@ -221,6 +221,12 @@ const char *cli_errmsg(struct cli *cli)
                 snprintf(buf, sizeof(buf), "%s ('vfioctl status %s' lists what it owns)", msg,
                          strempty(vfioctl_ctx_get_reason_subject(cli->ctx)));
                 break;
+        case VFIOCTL_REASON_NO_NETWORK:
+                snprintf(buf, sizeof(buf),
+                         "%s: give its XML with --network FILE (or --network-dir DIR holding "
+                         "%s.xml)",
+                         msg, strempty(vfioctl_ctx_get_reason_subject(cli->ctx)));
+                break;
         case VFIOCTL_REASON_GROUP:
                 /* After the members the message lists (print_failure()). */
                 snprintf(buf, sizeof(buf), "%s\nWays out:\n%s  or move the card to a slot with an "

@@ -54,7 +54,7 @@ report(not built, "no lib file but sysfs.c builds a sysfs path", built)
 # rewritten to a neutral message and a reason (vfioctl_ctx_get_reason()).
 # (reserve.c's is the header comment of the reservations file, for admins.)
 LEFT = {"assign.c": 4, "detach.c": 0, "driver.c": 2, "group.c": 1, "op.c": 1, "plan.c": 0,
-        "pool.c": 1, "release.c": 0, "reserve.c": 1}
+        "pool.c": 0, "release.c": 0, "reserve.c": 1}
 word = re.compile(r"'vfioctl [a-z]|(?<![\w-])--[a-z][a-z-]+")
 found = {}
 for f in sorted(os.listdir(libdir)):
