@@ -75,7 +75,7 @@ static int wait_for_driver(struct op_run *run, const char *address, const char *
                 }
                 if (t >= next_tick) {
                         op_progress(run, &w, NULL, NULL, 0, t - start);
-                        next_tick += PROGRESS_TICK_MS;
+                        next_tick = t + PROGRESS_TICK_MS;
                 }
                 op_wait_begin(run);
                 usleep(pause_us);
