@@ -259,6 +259,47 @@ static void print_guests(json_t *guests)
         table_print(t, stdout);
 }
 
+/* Rule 10: the MAC and VLAN each guest's VFs were given through their PF. */
+static void print_vf_nets(json_t *guests)
+{
+        _cleanup_(table_freep) struct table *t = NULL;
+        size_t i, j;
+        json_t *o, *n;
+        char buf[128];
+
+        json_array_foreach(guests, i, o)
+                json_array_foreach(json_object_get(o, "vf_net"), j, n) {
+                        const char *mac = json_string_value(json_object_get(n, "mac"));
+                        const char *was = json_string_value(json_object_get(n, "original_mac"));
+
+                        if (!t) {
+                                printf("\nVF MAC and VLAN (set through the PF):\n");
+                                t = table_new(6, "GUEST", "VF", "THROUGH", "MAC", "VLAN",
+                                              "BEFORE");
+                        }
+                        table_add(t, json_string_value(json_object_get(o, "guest")));
+                        table_add(t, json_string_value(json_object_get(n, "address")));
+                        snprintf(buf, sizeof(buf), "%s VF %lld",
+                                 json_string_value(json_object_get(n, "pf")),
+                                 (long long) json_integer_value(json_object_get(n, "vf")));
+                        table_add(t, buf);
+                        table_add(t, mac ? mac : "-");
+                        snprintf(buf, sizeof(buf), "%lld",
+                                 (long long) json_integer_value(json_object_get(n, "vlan")));
+                        table_add(t, buf);
+                        if (!json_is_true(json_object_get(n, "applied")))
+                                snprintf(buf, sizeof(buf), "not applied (not this machine's "
+                                                           "tree)");
+                        else
+                                snprintf(buf, sizeof(buf), "mac %s, vlan %lld", was ? was : "?",
+                                         (long long) json_integer_value(
+                                                 json_object_get(n, "original_vlan")));
+                        table_add(t, buf);
+                }
+        if (t)
+                table_print(t, stdout);
+}
+
 /* One reservation: the device there now and whether this boot honoured it. */
 static json_t *reservation_entry_json(struct cli *cli, vfioctl_host *host,
                                       const struct vfioctl_reservation *e)
@@ -368,6 +409,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
                 if (cli->verbosity > 0)
                         print_steps(ops);
                 print_guests(guests);
+                print_vf_nets(guests);
                 json_decref(guests);
                 print_reservations(cli, host);
         }

@@ -62,6 +62,9 @@ like "assign: says the MAC/VLAN were not applied, and why" "$OUT" \
         "^0000:41:02.0 MAC/VLAN set: mac 52:54:00:12:34:56, vlan 42 \(through enp65s0f0 VF 0; not applied: the device tree is not this machine's own, and netlink reaches only this machine's interfaces \(recorded only\)\)$"
 is "assign: the row (what was set, originals not known, not applied)" "$(rows)" \
         "0000:41:02.0|g|enp65s0f0|0|52:54:00:12:34:56|42|NULL|NULL|not_applied"
+run V status g
+like "status: the VF's MAC and VLAN, and that they were not applied" "$OUT" \
+        "g +0000:41:02.0 +enp65s0f0 VF 0 +52:54:00:12:34:56 +42 +not applied \(not this machine's tree\)"
 run V --json status g
 is "status --json: the guest's vf_net" "$(printf '%s' "$OUT" | jq -c '.guests[0].vf_net[0] | [.address, .pf, .vf, .mac, .vlan, .applied]')" \
         '["0000:41:02.0","enp65s0f0",0,"52:54:00:12:34:56",42,false]'
