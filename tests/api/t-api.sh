@@ -15,7 +15,7 @@ is "the kept device reads as it was, the new one as it is" "$OUT" \
 kept 0000:01:00.0 nouveau
 group 1 members 3 first 0000:00:01.0
 now 0000:01:00.0 vfio-pci"
-like "it links the shared library" "$(ldd "$KEEP_DEVICE")" "libvfioctl\.so\.0 => "
+like "it links the shared library" "$(ldd "$KEEP_DEVICE")" "libvfioctl\.so\.1 => "
 
 # Every public entry checks its arguments (DESIGN §6, assert_return): NULL
 # handles and out-parameters give -EINVAL (NULL/0/false for getters), and

@@ -4,7 +4,7 @@ VFIOCTL_EXPORT is exported by the built libvfioctl.so, nothing else is,
 and each is listed once in libvfioctl.sym (and in the Debian symbols
 file), so a new public function cannot
 be forgotten (it would be hidden by the version script) and nothing
-internal leaks. usage: t-symbols.py vfioctl.h libvfioctl.sym libvfioctl.so debian/libvfioctl0.symbols"""
+internal leaks. usage: t-symbols.py vfioctl.h libvfioctl.sym libvfioctl.so debian/libvfioctl1.symbols"""
 import re
 import subprocess
 import sys
@@ -65,8 +65,8 @@ deb = set(re.findall(r"^ (vfioctl_\w+@LIBVFIOCTL_[0-9.]+) ", open(debsymbols).re
 ours = set()
 for sec in re.finditer(r"(LIBVFIOCTL_[0-9.]+)\s*\{(.*?)\}", sym_body, re.S):
     ours |= {f"{s}@{sec.group(1)}" for s in re.findall(r"^\s*(vfioctl_\w+)\s*;", sec.group(2), re.M)}
-report(deb == ours, "debian/libvfioctl0.symbols matches libvfioctl.sym",
-       [f"only in libvfioctl.sym: {s} (add ' {s} VERSION' to debian/libvfioctl0.symbols)"
+report(deb == ours, "debian/libvfioctl1.symbols matches libvfioctl.sym",
+       [f"only in libvfioctl.sym: {s} (add ' {s} VERSION' to debian/libvfioctl1.symbols)"
         for s in sorted(ours - deb)] + [f"only in the Debian symbols file: {s}" for s in sorted(deb - ours)])
 print(f"1..{n}")
 sys.exit(1 if failed else 0)

@@ -27,7 +27,7 @@ check "dpkg-buildpackage -us -uc -b succeeds" test "$RC" -eq 0
 debs=("$T"/src/*.deb)
 is "three binary packages (tool, library, headers)" \
         "$(cd "$T/src" && ls ./*.deb | grep -v dbgsym | sed 's|./||; s|_.*||' | sort | tr '\n' ' ')" \
-        "libvfioctl-dev libvfioctl0 vfioctl "
+        "libvfioctl-dev libvfioctl1 vfioctl "
 
 run lintian --fail-on error,warning "$T"/src/*.changes
 is "lintian: no errors or warnings" "$RC" 0
@@ -39,7 +39,7 @@ run env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recomm
 is "the packages install" "$RC" 0
 [ "$RC" -eq 0 ] || printf '%s\n' "$ERR" | tail -10 | sed 's/^/#   /'
 remove_packages() {
-        DEBIAN_FRONTEND=noninteractive dpkg -P vfioctl libvfioctl-dev libvfioctl0 >/dev/null 2>&1
+        DEBIAN_FRONTEND=noninteractive dpkg -P vfioctl libvfioctl-dev libvfioctl1 libvfioctl0 >/dev/null 2>&1
 }
 trap 'remove_packages; _cleanup' EXIT
 
@@ -77,8 +77,8 @@ is "installed vfioctl reattach: GPU back on nouveau" \
 run bash -c "cc -o '$T/list-groups' '$(dirname "$0")/list-groups.c' \$(pkg-config --cflags --libs libvfioctl)"
 is "a program builds against the installed library with pkg-config" "$RC" 0
 [ "$RC" -eq 0 ] || printf '%s\n' "$ERR" | sed 's/^/#   /'
-like "it links the installed libvfioctl.so.0" "$(ldd "$T/list-groups" 2>/dev/null)" \
-        "libvfioctl\.so\.0 => (/usr)?/lib/[^ ]*/libvfioctl\.so\.0"
+like "it links the installed libvfioctl.so.1" "$(ldd "$T/list-groups" 2>/dev/null)" \
+        "libvfioctl\.so\.1 => (/usr)?/lib/[^ ]*/libvfioctl\.so\.1"
 run "$T/list-groups" "$SIM"
 is "it lists the simulated host" "$(printf '%s\n' "$OUT" | grep -c .)" \
         "$(ls "$SIM/sys/bus/pci/devices" | wc -l)"
