@@ -28,8 +28,8 @@ command -v "$CC" >/dev/null || { echo "fuzz: $CC not found (apt-get install clan
 mkdir -p "$OUT/obj" "$OUT/artifacts"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 CFLAGS="-g -O1 -fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE -Wall -Wno-unused-parameter"
-CFLAGS="$CFLAGS -Ilib $(pkg-config --cflags libxml-2.0 sqlite3 libpci libmnl)"
-LIBS="$(pkg-config --libs libxml-2.0 sqlite3 libpci libmnl)"
+CFLAGS="$CFLAGS -Ilib $(pkg-config --cflags libxml-2.0 sqlite3 libpci libmnl jansson)"
+LIBS="$(pkg-config --libs libxml-2.0 sqlite3 libpci libmnl jansson)"
 
 # --- Build: the library once (coverage-instrumented), then each harness.
 build_start=$(date +%s)
