@@ -368,37 +368,31 @@ static int found_add(struct found_mounts *f, const char *target, const struct st
         return 0;
 }
 
+/* One mount table line: the source, the target and, where the table has it, MAJ:MIN (else 0:0).
+ * False for a line that is not one. */
+typedef bool (*mount_line_parse)(const char *line, char source[static 256], char target[static 1024],
+                                 unsigned *major, unsigned *minor);
+
 /* proc/self/mountinfo: "ID PARENT MAJ:MIN ROOT TARGET OPTS [OPT...] - FSTYPE SOURCE ...". */
-static int mounts_from_mountinfo(const char *text, const struct stack *st, struct found_mounts *f)
+static bool parse_mountinfo_line(const char *line, char source[static 256], char target[static 1024],
+                                 unsigned *major, unsigned *minor)
 {
-        _cleanup_free_ char *copy = strdup(text);
-        char *save = NULL;
-        int r;
+        const char *sep = strstr(line, " - ");
 
-        if (!copy)
-                return -ENOMEM;
-        for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char target[1024], source[256];
-                unsigned major, minor;
-                const struct stacked *e;
-                const char *sep = strstr(line, " - ");
-
-                if (!sep || sscanf(line, "%*u %*u %u:%u %*s %1023s", &major, &minor, target) != 3 ||
-                    sscanf(sep + 3, "%*s %255s", source) != 1)
-                        continue;
-                unescape_octal(target);
-                e = stack_match(st, source, major, minor);
-                if (!e)
-                        continue;
-                r = found_add(f, target, e);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return sep && sscanf(line, "%*u %*u %u:%u %*s %1023s", major, minor, target) == 3 &&
+               sscanf(sep + 3, "%*s %255s", source) == 1;
 }
 
 /* proc/self/mounts, where there is no mountinfo (sources by name only). */
-static int mounts_from_mounts(const char *text, const struct stack *st, struct found_mounts *f)
+static bool parse_mounts_line(const char *line, char source[static 256], char target[static 1024],
+                              unsigned *major, unsigned *minor)
+{
+        *major = *minor = 0;
+        return sscanf(line, "%255s %1023s", source, target) == 2;
+}
+
+static int mounts_from_table(const char *text, mount_line_parse parse, const struct stack *st,
+                             struct found_mounts *f)
 {
         _cleanup_free_ char *copy = strdup(text);
         char *save = NULL;
@@ -408,12 +402,13 @@ static int mounts_from_mounts(const char *text, const struct stack *st, struct f
                 return -ENOMEM;
         for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 char source[256], target[1024];
+                unsigned major, minor;
                 const struct stacked *e;
 
-                if (sscanf(line, "%255s %1023s", source, target) != 2)
+                if (!parse(line, source, target, &major, &minor))
                         continue;
                 unescape_octal(target);
-                e = stack_match(st, source, 0, 0);
+                e = stack_match(st, source, major, minor);
                 if (e && (r = found_add(f, target, e)) < 0)
                         return r;
         }
@@ -458,12 +453,12 @@ static int mounts_of(vfioctl_device *dev, const struct stack *st, struct found_m
          * sure ("/dev/root", a by-uuid path); mounts only has the names. */
         if (sysfs_read_text(host->ctx, host->ctx->root_fd, NULL, "proc/self/mountinfo", 1 << 20,
                             &info) >= 0)
-                r = mounts_from_mountinfo(info, st, f);
+                r = mounts_from_table(info, parse_mountinfo_line, st, f);
         else {
                 ctx_clear_error(host->ctx);
                 r = host_read_mounts(host, &mounts);
                 if (r >= 0)
-                        r = mounts_from_mounts(mounts, st, f);
+                        r = mounts_from_table(mounts, parse_mounts_line, st, f);
         }
         if (r < 0)
                 return r;
