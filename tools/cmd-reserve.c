@@ -88,41 +88,44 @@ static void dry_run_note(struct cli *cli, vfioctl_reservations *res)
                            vfioctl_reservations_get_path(res));
 }
 
+/* A change (--now) or only the reservation file (a session for reading). */
+static int begin(struct cli *cli, struct session *s, const struct device_command *dc)
+{
+        int r;
+
+        if (dc->now)
+                return session_begin_change(cli, s, dc->opts.timeout_ms);
+        r = session_begin(cli, s, dc->opts.timeout_ms, false);
+        if (r != EXIT_OK)
+                session_end(s);
+        return r;
+}
+
 int cmd_reserve(struct cli *cli, int argc, char **argv)
 {
-        _cleanup_free_ struct vfioctl_pci_addr *addrs = NULL, *taken = NULL;
+        _cleanup_free_ struct vfioctl_pci_addr *taken = NULL;
         _cleanup_(vfioctl_reservations_unrefp) vfioctl_reservations *res = NULL;
         vfioctl_report *reserved = NULL;
         struct session s;
-        size_t n, n_taken = 0;
+        size_t n_taken = 0;
         _cleanup_(device_command_clear) struct device_command dc = {};
-        struct vfioctl_op_options opts;
-        bool now;
         int r, code;
 
         r = parse_device_command(cli, argc, argv,
                                  ARG_DRIVER | ARG_GROUP | ARG_NOW | ARG_FORCE | ARG_TIMEOUT, &dc);
         if (r != EXIT_OK)
                 return r;
-        opts = dc.opts;
-        now = dc.now;
-        addrs = TAKE_PTR(dc.addrs);
-        n = dc.n;
 
         r = load(cli, true, &res);
         if (r != EXIT_OK)
                 return r;
-        r = now ? session_begin_change(cli, &s, opts.timeout_ms)
-                : session_begin(cli, &s, opts.timeout_ms, false);
-        if (r != EXIT_OK) {
-                if (!now)
-                        session_end(&s);
+        r = begin(cli, &s, &dc);
+        if (r != EXIT_OK)
                 return r;
-        }
-        if (!now) {
-                r = vfioctl_reserve(s.host, res, addrs, n, &opts, s.report);
+        if (!dc.now) {
+                r = vfioctl_reserve(s.host, res, dc.addrs, dc.n, &dc.opts, s.report);
                 r = session_finish(&s, r);
-                print_ways_out(cli, s.report, opts.flags & VFIOCTL_OP_GROUP);
+                print_ways_out(cli, s.report, dc.opts.flags & VFIOCTL_OP_GROUP);
                 if (r == EXIT_OK)
                         dry_run_note(cli, res);
                 session_end(&s);
@@ -130,19 +133,19 @@ int cmd_reserve(struct cli *cli, int argc, char **argv)
         }
         r = vfioctl_report_new(&reserved);
         if (r >= 0)
-                r = vfioctl_reserve(s.host, res, addrs, n, &opts, reserved);
+                r = vfioctl_reserve(s.host, res, dc.addrs, dc.n, &dc.opts, reserved);
         if (r < 0) {
                 /* The refusal, with its per-device lines, as reserve alone says it. */
                 vfioctl_report_free(s.report);
                 s.report = TAKE_PTR(reserved);
                 r = session_finish(&s, r);
-                print_ways_out(cli, s.report, opts.flags & VFIOCTL_OP_GROUP);
+                print_ways_out(cli, s.report, dc.opts.flags & VFIOCTL_OP_GROUP);
                 session_end(&s);
                 return r;
         }
         r = reserved_addrs(reserved, &taken, &n_taken);
         if (r >= 0)
-                r = vfioctl_detach(s.host, s.st, taken, n_taken, &opts, s.report);
+                r = vfioctl_detach(s.host, s.st, taken, n_taken, &dc.opts, s.report);
         code = session_finish(&s, r);
         /* Not taken now: not reserved either, as if nothing happened. */
         if (r < 0 && code != EXIT_ATTENTION && !cli->dry_run) {
@@ -199,51 +202,39 @@ static void note_group_left(struct cli *cli, vfioctl_host *host, vfioctl_reserva
 
 int cmd_unreserve(struct cli *cli, int argc, char **argv)
 {
-        _cleanup_free_ struct vfioctl_pci_addr *addrs = NULL;
         _cleanup_(vfioctl_reservations_unrefp) vfioctl_reservations *res = NULL;
         struct session s;
-        size_t n;
         _cleanup_(device_command_clear) struct device_command dc = {};
-        struct vfioctl_op_options opts;
-        bool now;
         int r;
 
         r = parse_device_command(cli, argc, argv, ARG_NOW | ARG_TIMEOUT, &dc);
         if (r != EXIT_OK)
                 return r;
-        opts = dc.opts;
-        now = dc.now;
-        addrs = TAKE_PTR(dc.addrs);
-        n = dc.n;
 
         r = load(cli, true, &res);
         if (r != EXIT_OK)
                 return r;
-        for (size_t i = 0; i < n; i++)
-                if (!vfioctl_reservations_find(res, &addrs[i])) {
+        for (size_t i = 0; i < dc.n; i++)
+                if (!vfioctl_reservations_find(res, &dc.addrs[i])) {
                         char buf[VFIOCTL_PCI_ADDR_MAX];
 
                         print_error("%s is not reserved (%s has no entry for it); nothing was "
                                     "changed. 'vfioctl status' lists the reservations",
-                                    vfioctl_pci_addr_format(&addrs[i], buf),
+                                    vfioctl_pci_addr_format(&dc.addrs[i], buf),
                                     vfioctl_reservations_get_path(res));
                         return EXIT_USAGE;
                 }
-        r = now ? session_begin_change(cli, &s, opts.timeout_ms)
-                : session_begin(cli, &s, opts.timeout_ms, false);
-        if (r != EXIT_OK) {
-                if (!now)
-                        session_end(&s);
+        r = begin(cli, &s, &dc);
+        if (r != EXIT_OK)
                 return r;
-        }
         /* Given back first: a device that cannot go back stays reserved. */
-        r = now ? vfioctl_reattach(s.host, s.st, addrs, n, &opts, s.report) : 0;
+        r = dc.now ? vfioctl_reattach(s.host, s.st, dc.addrs, dc.n, &dc.opts, s.report) : 0;
         if (r >= 0)
-                r = vfioctl_unreserve(res, addrs, n, s.report);
+                r = vfioctl_unreserve(res, dc.addrs, dc.n, s.report);
         r = session_finish(&s, r);
         if (r == EXIT_OK) {
                 dry_run_note(cli, res);
-                note_group_left(cli, s.host, res, addrs, n);
+                note_group_left(cli, s.host, res, dc.addrs, dc.n);
         }
         session_end(&s);
         return r;
