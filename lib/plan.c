@@ -448,11 +448,14 @@ static int detach_group_members(struct detach_ctx *d, vfioctl_device *dev,
                                 r = add_target(d, m);
                                 break;
                         }
-                        d->n_blockers++;
                         if (!d->blocked) {
                                 d->blocker_group = vfioctl_group_get_number(group);
                                 d->blocked = vfioctl_device_get_address(dev);
                         }
+                        /* One group's refusal: its count and the members listed under it. */
+                        if (vfioctl_group_get_number(group) != d->blocker_group)
+                                break;
+                        d->n_blockers++;
                         r = group_member_blocks(m, d->report);
                         break;
                 }

@@ -46,6 +46,17 @@ like "detach 00:14.0 05:00.0: names 05:00.0, the device whose group is shared" "
         "^vfioctl: cannot detach 0000:05:00.0 alone: IOMMU group 8 also holds 2 devices"
 is "detach 00:14.0 05:00.0: nothing written" "$(log_get)" ""
 
+# --- a detach refused in two groups at once: the count and the list are the named group's
+# (they added up both groups' blockers under one group's heading)
+log_reset
+run V detach 01:00.0 05:00.0
+is "detach 01:00.0 05:00.0: exit 1" "$RC" 1
+like "detach 01:00.0 05:00.0: counts group 1's blocker only" "$ERR" \
+        "^vfioctl: cannot detach 0000:01:00.0 alone: IOMMU group 1 also holds 1 device the host still uses"
+is "detach 01:00.0 05:00.0: lists group 1's blocker, not group 8's" "$(grep -Ec '^  0000:00:1f\.[34] ' <<<"$ERR")" 0
+like "detach 01:00.0 05:00.0: lists group 1's blocker" "$ERR" "^  0000:01:00\.1 \(audio, snd_hda_intel\)"
+is "detach 01:00.0 05:00.0: nothing written" "$(log_get)" ""
+
 
 # --- --dry-run assign --print-qemu-args: standard output holds the QEMU arguments alone
 log_reset
