@@ -1123,7 +1123,7 @@ static int plan_override_only(struct boot_ctx *b, vfioctl_device **devs, size_t 
                               const char *stub, vfioctl_report *report, struct plan *p)
 {
         time_t now = time(NULL);
-        int unsafe = 0, r;
+        int unsafe = 0, r = 0;
 
         *p = (struct plan) {
                 .kind = "boot",
