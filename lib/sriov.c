@@ -572,13 +572,72 @@ static int sriov_undo(struct op_run *run, const char *pfname, unsigned numvfs, i
         return r;
 }
 
+/* Whether a is one of the VFs pf can have: routing id pf + offset + i * stride, i < total. */
+static bool is_vf_of(const struct vfioctl_pci_addr *pf, const struct vfioctl_pci_addr *a,
+                     uint64_t offset, uint64_t stride, uint64_t total)
+{
+        unsigned pf_rid = (unsigned) (pf->bus << 8 | pf->slot << 3 | pf->function);
+        unsigned rid = (unsigned) (a->bus << 8 | a->slot << 3 | a->function);
+        uint64_t d;
+
+        if (a->domain != pf->domain || rid < pf_rid + offset || stride == 0)
+                return false;
+        d = rid - pf_rid - offset;
+        return d % stride == 0 && d / stride < total;
+}
+
+/*
+ * Drops the rows of the PF's VFs that are gone. A rollback or recover does
+ * not make VFs on a stub again, and a row for a device the host no longer
+ * has would be listed as detached for ever. The VFs' addresses come from
+ * the PF's offset and stride: their virtfn links went with them.
+ */
+static int forget_gone_vfs(vfioctl_ctx *ctx, vfioctl_state *st, int devices_fd,
+                           const char *pfname)
+{
+        struct vfioctl_state_device *rows = NULL;
+        struct vfioctl_pci_addr pf;
+        char path[SYSFS_PATH_MAX];
+        uint64_t offset, stride, total;
+        size_t n_rows = 0;
+        int r;
+
+        r = vfioctl_pci_addr_parse(pfname, &pf);
+        if (r < 0)
+                return r;
+        sysfs_device_attr(path, pfname, "sriov_offset");
+        r = sysfs_read_hex(ctx, devices_fd, SYSFS_PCI_DEVICES, path, 0xffff, &offset);
+        if (r >= 0) {
+                sysfs_device_attr(path, pfname, "sriov_stride");
+                r = sysfs_read_hex(ctx, devices_fd, SYSFS_PCI_DEVICES, path, 0xffff, &stride);
+        }
+        if (r >= 0) {
+                sysfs_device_attr(path, pfname, "sriov_totalvfs");
+                r = sysfs_read_hex(ctx, devices_fd, SYSFS_PCI_DEVICES, path, 0xffff, &total);
+        }
+        if (r >= 0)
+                r = vfioctl_state_get_devices(st, NULL, &rows, &n_rows);
+        for (size_t i = 0; i < n_rows && r >= 0; i++) {
+                _cleanup_close_ int fd = -EBADF;
+                struct vfioctl_pci_addr a;
+
+                if (vfioctl_pci_addr_parse(rows[i].address, &a) < 0 ||
+                    !is_vf_of(&pf, &a, offset, stride, total) ||
+                    sysfs_open_subdir(ctx, devices_fd, rows[i].address, &fd) >= 0)
+                        continue;
+                r = state_device_delete(st, rows[i].address);
+        }
+        vfioctl_state_devices_free(rows, n_rows);
+        return r;
+}
+
 int sriov_recover(struct op_run *run, const struct vfioctl_state_op *op)
 {
         struct sriov_row row;
         const char *pfname;
         char path[SYSFS_PATH_MAX];
         _cleanup_free_ char *ap = NULL;
-        unsigned have = 0;
+        unsigned have = 0, want;
         int r, now_ap = -1;
 
         if (op->n_changes < 1 || !run->st)
@@ -599,9 +658,15 @@ int sriov_recover(struct op_run *run, const struct vfioctl_state_op *op)
         /* What the interrupted command found: the VFs it would have removed are gone. */
         /* As before the command: host VFs come back, VFs on a stub do not. */
         r = count_virtfns(run->ctx, run->devices_fd, pfname, &have);
+        want = row.made ? 0 : row.orig_numvfs;
         if (r >= 0)
-                r = sriov_undo(run, pfname, row.made ? 0 : row.orig_numvfs, row.orig_autoprobe,
-                               now_ap, have);
+                r = sriov_undo(run, pfname, want, row.orig_autoprobe, now_ap, have);
+        if (r >= 0 && (have != want || (row.orig_autoprobe >= 0 && row.orig_autoprobe != now_ap)))
+                report_add(run->report, pfname, VFIOCTL_ACTION_ROLLED_BACK,
+                           op->changes[0].before_driver, op->changes[0].before_driver,
+                           "its VFs removed again");
+        if (r >= 0 && row.made)
+                r = forget_gone_vfs(run->ctx, run->st, run->devices_fd, pfname);
         if (r >= 0)
                 r = sriov_row_delete(run->st, pfname);
         sriov_row_clear(&row);
@@ -884,7 +949,8 @@ fail:
                         k = sriov_undo(&s->run, s->pfname, undo_numvfs, row.orig_autoprobe,
                                        ap_now, have);
                 if (k >= 0 && state_begin(s->st) >= 0) {
-                        if (sriov_row_delete(s->st, s->pfname) >= 0 &&
+                        if (forget_gone_vfs(s->ctx, s->st, s->run.devices_fd, s->pfname) >= 0 &&
+                            sriov_row_delete(s->st, s->pfname) >= 0 &&
                             state_op_end(s->st, s->run.op_id) >= 0)
                                 (void) state_commit(s->st);
                         else

@@ -97,6 +97,35 @@ run V recover
 is "recover: exit 0" "$RC" 0
 is "recover: no VFs, autoprobe back, nothing pending" "$(vfs) $(ap) $(state_rows)" "0 1 0 0"
 
+# Crash of `sriov PF 0` while its VFs are on the stub (crash sweep finding):
+# recover does not make stub VFs again, so it forgets their rows too
+# (before, status listed the 2 gone VFs as detached for ever).
+run V sriov $PF 2 --driver vfio
+is "2 VFs on vfio-pci, recorded" "$(vfs) $(state_rows)" "2 2 0"
+echo 1 >"$SIM/.sim/crash_after"
+run V sriov $PF 0
+is "sriov PF 0 killed at its first write" "$RC" 137
+log_reset
+run V recover
+is "recover after sriov PF 0: exit 0" "$RC" 0
+is "recover: the VFs removed, autoprobe back" "$(log_get)" \
+"$D/$PF/sriov_numvfs 0 ok
+$D/$PF/sriov_drivers_autoprobe 1 ok"
+is "recover: the gone VFs' rows forgotten, nothing pending" "$(vfs) $(ap) $(state_rows)" "0 1 0 0"
+like "recover says it rolled the PF back (not: before it changed anything)" "$ERR" \
+        "interrupted; rolled back what it changed:
+ +$PF put back: i40e"
+
+# The same in a live rollback: 2 VFs on the stub, then 3 whose third will
+# not bind: back to no VFs (stub VFs are not made again), and no rows left.
+run V sriov $PF 2 --driver vfio
+fault 0000:41:02.2 probe nobind
+run V sriov $PF 3 --driver vfio --timeout 1
+fault clear
+is "2 -> 3 VFs, the third does not bind: refused" "$RC" 1
+is "rolled back: no VFs, autoprobe back, the gone VFs' rows forgotten" \
+        "$(vfs) $(ap) $(state_rows)" "0 1 0 0"
+
 # Bad input changes nothing.
 log_reset
 run V sriov $PF 9 --driver vfio
