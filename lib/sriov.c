@@ -854,7 +854,9 @@ static int sriov_set(struct sriov_run *s, unsigned n)
                         return r;
         }
         had_row = s->st && sriov_row_get(s->st, s->pfname, &row) == 0;
-        if (current == n && (!stub || (had_row && row.made == n && streq_ptr(row.stub_driver, stub)))) {
+        /* Nothing to do: the same count, and on the same stub (none: not on ours). */
+        if (current == n && (stub ? had_row && row.made == n && streq_ptr(row.stub_driver, stub)
+                                  : !(had_row && row.made > 0))) {
                 r = 0; /* nothing to do */
                 goto out;
         }
@@ -1081,10 +1083,56 @@ int sriov_after_detach_failed(vfioctl_host *host, vfioctl_state *st, const struc
         return 0;
 }
 
+/*
+ * A VF `sriov` made on a stub appeared with its PF's autoprobe off, so it
+ * was never on a host driver, and the kernel probes none for it while
+ * autoprobe stays off (it is, for its siblings): given back on its own it
+ * would be left with no driver and no record. Its PF's VF count is what
+ * changes it. Returns 1 (refused, said why) or 0.
+ */
+static int refuse_made_vf(vfioctl_host *host, vfioctl_state *st, const struct vfioctl_pci_addr *a,
+                          vfioctl_report *report)
+{
+        char name[VFIOCTL_PCI_ADDR_MAX], pfname[VFIOCTL_PCI_ADDR_MAX];
+        struct vfioctl_pci_addr pfaddr;
+        struct sriov_row row;
+        vfioctl_device *dev;
+        bool is_vf = false;
+        int r;
+
+        if (vfioctl_host_get_device(host, a, &dev) < 0 ||
+            vfioctl_device_get_physfn(dev, &pfaddr, &is_vf) < 0 || !is_vf) {
+                ctx_clear_error(vfioctl_host_get_ctx(host));
+                return 0;
+        }
+        vfioctl_pci_addr_format(&pfaddr, pfname);
+        if (sriov_row_get(st, pfname, &row) < 0)
+                return 0;
+        r = row.made > 0 && row.stub_driver && streq_ptr(vfioctl_device_get_driver(dev),
+                                                         row.stub_driver);
+        if (r) {
+                vfioctl_pci_addr_format(a, name);
+                report_add(report, name, VFIOCTL_ACTION_IN_USE, row.stub_driver, NULL,
+                           "VF made on %s with %s's autoprobe off", row.stub_driver, pfname);
+                report_set_outcome(report, VFIOCTL_OUTCOME_REFUSED);
+                ctx_error(vfioctl_host_get_ctx(host), -EBUSY,
+                          "%s is one of the %u VFs of %s made on %s: it never had a host driver, "
+                          "and none probes it while %s's autoprobe is off; nothing was changed. "
+                          "Set %s's VFs again without a stub driver to give them to the host, "
+                          "or to 0 to remove them",
+                          name, row.made, pfname, row.stub_driver, pfname, pfname);
+        }
+        sriov_row_clear(&row);
+        return r;
+}
+
 int sriov_before_reattach(vfioctl_host *host, vfioctl_state *st,
                           const struct vfioctl_pci_addr *addrs, size_t n,
                           const struct vfioctl_op_options *opts, vfioctl_report *report)
 {
+        for (size_t i = 0; i < n; i++)
+                if (refuse_made_vf(host, st, &addrs[i], report))
+                        return -EBUSY;
         for (size_t i = 0; i < n; i++) {
                 char name[VFIOCTL_PCI_ADDR_MAX];
                 struct sriov_row row;

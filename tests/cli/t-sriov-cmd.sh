@@ -126,6 +126,23 @@ is "2 -> 3 VFs, the third does not bind: refused" "$RC" 1
 is "rolled back: no VFs, autoprobe back, the gone VFs' rows forgotten" \
         "$(vfs) $(ap) $(state_rows)" "0 1 0 0"
 
+# One VF made on the stub given back on its own (stress finding): it never
+# had a host driver and none probes it while autoprobe is off, so reattach
+# left it unbound and unrecorded. Refused; the PF's count is what moves it.
+run V sriov $PF 2 --driver vfio
+log_reset
+run V reattach 41:02.0
+is "reattach of a VF sriov made on vfio-pci: refused" "$RC" 1
+like "... says why and what to do" "$ERR" \
+        "0000:41:02.0 is one of the 2 VFs of $PF made on vfio-pci: it never had a host driver.*nothing was changed"
+is "... nothing written, still recorded" "$(log_get) $(drv 0000:41:02.0) $(state_rows)" " vfio-pci 2 0"
+run V sriov $PF 2
+is "sriov PF 2 without a stub: the VFs on iavf, nothing recorded" \
+        "$RC $(drv 0000:41:02.0) $(drv 0000:41:02.1) $(ap) $(state_rows)" "0 iavf iavf 1 0 0"
+run V reattach 41:02.0
+is "a host VF: reattach says it is not detached" "$RC $(drv 0000:41:02.0)" "0 iavf"
+run V sriov $PF 0
+
 # Bad input changes nothing.
 log_reset
 run V sriov $PF 9 --driver vfio
