@@ -2,7 +2,11 @@
 # Stress (DESIGN §7.4): rounds of concurrent vfioctl processes on
 # overlapping groups of the workstation (GPU group 1, chipset group 8) and
 # the SR-IOV server (PF group 2, pool VFs), with the invariant checker
-# (invariants.py) after every round. Lock timeouts are counted, not
+# (invariants.py) after every round. On the SR-IOV server the PFs' VFs are
+# toggled (`sriov PF N`, to a stub or the host driver, and `sriov PF 0`)
+# while pool assigns, detaches and releases of those very VFs run: a VF
+# that is owned or detached is never removed (the toggle is refused), and
+# one that is gone is never recorded. Lock timeouts are counted, not
 # failures: a command that gives up waiting changed nothing.
 # STRESS_ROUNDS (default 12), STRESS_N processes per host and round (5).
 . "$(dirname "$0")/../testlib.sh"
@@ -60,24 +64,32 @@ WS_OPS=("detach --group 05:00.0" "reattach --group 05:00.0" "detach --group 01:0
 SR_OPS=("assign pa --xml $T/pa.xml --network-dir $T/nets" "assign pb --xml $T/pb.xml --network-dir $T/nets"
         "assign pc --xml $T/pc.xml --network-dir $T/nets" "release pa" "release pb" "release pc"
         "detach --group 03:00.0" "reattach --group 03:00.0" "assign pd 03:00.0 03:00.1"
-        "release pd")
+        "release pd"
+        # The VFs themselves, and their PFs' VF count changing under them.
+        "detach 41:02.0" "reattach 41:02.0" "detach 41:02.1" "reattach 41:02.1"
+        "sriov 41:00.0 0" "sriov 41:00.0 3" "sriov 41:00.0 2 --driver vfio" "sriov 41:00.0 4"
+        "sriov 03:00.1 2 --driver vfio" "sriov 03:00.1 0")
 
-commands=0 timeouts=0 refused=0 attention=0 checks=0 violations=0 odd=0
+commands=0 timeouts=0 refused=0 attention=0 checks=0 violations=0 odd=0 toggles=0 toggled=0
 start=$(date +%s)
 for round in $(seq 1 "$ROUNDS"); do
-        pids=() i=0
+        pids=() ops=() rcs=() i=0
         for _ in $(seq 1 "$N"); do
                 op=${WS_OPS[$((RANDOM % ${#WS_OPS[@]}))]}
                 W $op >"$T/out.$i" 2>&1 &
-                pids+=($!); i=$((i + 1))
+                pids+=($!); ops[$i]="ws: $op"; i=$((i + 1))
                 op=${SR_OPS[$((RANDOM % ${#SR_OPS[@]}))]}
                 S $op >"$T/out.$i" 2>&1 &
-                pids+=($!); i=$((i + 1))
+                pids+=($!); ops[$i]="sr: $op"; i=$((i + 1))
         done
         for j in "${!pids[@]}"; do
                 wait "${pids[$j]}"
                 rc=$?
                 commands=$((commands + 1))
+                rcs[$j]=$rc
+                case ${ops[$j]} in
+                "sr: sriov"*) toggles=$((toggles + 1)); [ $rc = 0 ] && toggled=$((toggled + 1)) ;;
+                esac
                 if grep -q "another vfioctl is changing devices" "$T/out.$j"; then
                         timeouts=$((timeouts + 1))
                 elif [ $rc -eq 1 ]; then
@@ -98,6 +110,13 @@ for round in $(seq 1 "$ROUNDS"); do
                 fi
                 _report $(test -s "$T/inv"; echo $((1 - $?))) "round $round, $h: invariants hold"
                 sed 's/^/#   /' "$T/inv"
+                if [ -s "$T/inv" ]; then # the round's commands on that host, for the why
+                        for j in "${!ops[@]}"; do
+                                case ${ops[$j]} in "$h: "*) ;; *) continue ;; esac
+                                echo "#   ran: ${ops[$j]#*: } (exit ${rcs[$j]})"
+                                sed 's/^/#     /' "$T/out.$j"
+                        done
+                fi
         done
 done
 is "no command crashed or was misused" "$odd" 0
@@ -106,15 +125,21 @@ is "no command crashed or was misused" "$odd" 0
 for g in ga gb gc; do W release $g >/dev/null 2>&1; done
 for g in pa pb pc pd; do S release $g >/dev/null 2>&1; done
 W reattach --group 05:00.0 >/dev/null 2>&1; W reattach --group 01:00.0 >/dev/null 2>&1
+S reattach 41:02.0 41:02.1 >/dev/null 2>&1
 S reattach --group 03:00.0 >/dev/null 2>&1
+S sriov 03:00.1 0 >/dev/null 2>&1; S sriov 03:00.0 0 >/dev/null 2>&1
+# The X710 back to its 3 VFs on iavf: via 0 when another count or a stub has them.
+S sriov 41:00.0 3 >/dev/null 2>&1
+[ "$(cat "$SR/sys/bus/pci/devices/0000:41:00.0/sriov_numvfs")" = 3 ] || {
+        S sriov 41:00.0 0 >/dev/null 2>&1; S sriov 41:00.0 3 >/dev/null 2>&1; }
 is "workstation: every device back on its driver" "$(pristine "$WS" /dev/stdout)" "$(cat "$T/ws.json")"
 is "sriov-server: every device back on its driver" "$(pristine "$SR" /dev/stdout)" "$(cat "$T/sr.json")"
 
 secs=$(( $(date +%s) - start ))
 {
-        printf '%-10s %8s %8s %8s %8s %9s %8s %10s %6s\n' rounds commands refused timeouts \
-                attention checks broken violations secs
-        printf '%-10s %8s %8s %8s %8s %9s %8s %10s %6s\n' "$ROUNDS" "$commands" "$refused" "$timeouts" \
-                "$attention" "$checks" "$odd" "$violations" "$secs"
+        printf '%-10s %8s %8s %8s %8s %9s %8s %10s %9s %6s\n' rounds commands refused timeouts \
+                attention checks broken violations vf-toggle secs
+        printf '%-10s %8s %8s %8s %8s %9s %8s %10s %9s %6s\n' "$ROUNDS" "$commands" "$refused" "$timeouts" \
+                "$attention" "$checks" "$odd" "$violations" "$toggled/$toggles" "$secs"
 } | tee "$OUTDIR/table" | sed 's/^/# /'
 done_testing
