@@ -459,6 +459,11 @@ static int check_drivers(struct prep *p)
                 }
                 if (m->how != DETACH)
                         continue;
+                /* Rule 10: a PF's VFs vanish with it, as for detach. */
+                r = sriov_check_detach(p->host, m->dev, p->k->rows, p->k->n_rows,
+                                       p->opts->flags & VFIOCTL_OP_FORCE, p->report);
+                if (r < 0)
+                        return r;
                 if (m->stub) {
                         r = plan_check_stub(p->host, streq(m->stub, "vfio-pci") ? NULL : m->stub,
                                             m->stub, p->report);

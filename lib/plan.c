@@ -445,7 +445,12 @@ static int detach_group_members(struct detach_ctx *d, vfioctl_device *dev,
                         break;
                 case GROUP_MEMBER_IN_THE_WAY:
                         if (take) {
-                                r = add_target(d, m);
+                                /* Rule 10 for a PF that comes along, as for one named. */
+                                r = sriov_check_detach(d->host, m, d->k->rows, d->k->n_rows,
+                                                       d->opts->flags & VFIOCTL_OP_FORCE,
+                                                       d->report);
+                                if (r >= 0)
+                                        r = add_target(d, m);
                                 break;
                         }
                         if (!d->blocked) {

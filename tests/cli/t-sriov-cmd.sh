@@ -143,6 +143,22 @@ run V reattach 41:02.0
 is "a host VF: reattach says it is not detached" "$RC $(drv 0000:41:02.0)" "0 iavf"
 run V sriov $PF 0
 
+# Rule 10 for a PF that only comes along (stress finding): 03:00.1 shares
+# group 2 with 03:00.0; detach --group 03:00.0 and assign of both removed
+# 03:00.1's VFs made on vfio-pci and left their rows behind.
+run V sriov 03:00.1 2 --driver vfio
+log_reset
+run V detach --group 03:00.0
+is "detach --group with a member PF whose VFs are detached: refused" "$RC" 1
+like "... names the PF and its VFs" "$ERR" "cannot detach 0000:03:00.1: it has 2 VFs enabled.*
+.*0000:03:10.1 \(vfio-pci\): VF of 0000:03:00.1, detached"
+run V assign pd 03:00.0 03:00.1
+is "assign of the PFs: refused too" "$RC" 1
+is "... nothing written, the VFs still there and recorded" \
+        "$(log_get) $(ls "$P/0000:03:00.1" | grep -c '^virtfn') $(state_rows)" " 2 2 0"
+run V sriov 03:00.1 0
+is "sriov 03:00.1 0: nothing left" "$RC $(state_rows)" "0 0 0"
+
 # Bad input changes nothing.
 log_reset
 run V sriov $PF 9 --driver vfio
