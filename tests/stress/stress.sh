@@ -94,6 +94,8 @@ for round in $(seq 1 "$ROUNDS"); do
                         timeouts=$((timeouts + 1))
                 elif [ $rc -eq 1 ]; then
                         refused=$((refused + 1))
+                elif [ $rc -eq 2 ] && grep -q "no PCI device 0000:41:02" "$T/out.$j"; then
+                        refused=$((refused + 1)) # a VF a toggle just removed
                 elif [ $rc -eq 3 ]; then
                         attention=$((attention + 1))
                 elif [ $rc -ne 0 ]; then
