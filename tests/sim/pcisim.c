@@ -75,7 +75,7 @@ static int serve(const char *mountdir, bool foreground)
 
         cfg = fuse_loop_cfg_create();
         fuse_loop_cfg_set_clone_fd(cfg, 0);
-        fuse_loop_cfg_set_max_threads(cfg, 16);
+        fuse_loop_cfg_set_max_threads(cfg, 128);
         r = fuse_loop_mt(fuse, cfg) == 0 ? 0 : 1;
         fuse_loop_cfg_destroy(cfg);
         fuse_remove_signal_handlers(fuse_get_session(fuse));
