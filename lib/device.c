@@ -479,31 +479,37 @@ VFIOCTL_EXPORT bool vfioctl_device_is_viable_member(vfioctl_device *dev)
 /* ------------------------------------------------------------------ */
 /* Details, read on first use                                         */
 
-static int read_optional_uint(vfioctl_device *dev, const char *attr, uint64_t max, uint64_t *ret)
+/*
+ * The details are read relative to the device's own folder: through
+ * devices/ADDRESS every read would walk the link to the device again.
+ */
+struct devdir {
+        int fd;
+        char name[SYSFS_PATH_MAX]; /* for messages */
+};
+
+static int read_optional_uint(vfioctl_device *dev, const struct devdir *d, const char *attr,
+                              uint64_t max, uint64_t *ret)
 {
-        char path[SYSFS_PATH_MAX];
         int r;
 
-        sysfs_device_attr(path, dev->name, attr);
-        r = sysfs_exists(dev->host->ctx, dev->host->devices_fd, path);
+        r = sysfs_exists(dev->host->ctx, d->fd, attr);
         if (r <= 0) {
                 *ret = 0;
                 return r;
         }
-        r = sysfs_read_hex(dev->host->ctx, dev->host->devices_fd, SYSFS_PCI_DEVICES, path, max,
-                           ret);
+        r = sysfs_read_hex(dev->host->ctx, d->fd, d->name, attr, max, ret);
         return r < 0 ? r : 1;
 }
 
-static int read_link_addr(vfioctl_device *dev, const char *link, struct vfioctl_pci_addr *ret)
+static int read_link_addr(vfioctl_device *dev, const struct devdir *d, const char *link,
+                          struct vfioctl_pci_addr *ret)
 {
         vfioctl_ctx *ctx = dev->host->ctx;
         _cleanup_free_ char *name = NULL;
-        char path[SYSFS_PATH_MAX];
         int r;
 
-        sysfs_device_attr(path, dev->name, link);
-        r = sysfs_read_link_name(ctx, dev->host->devices_fd, SYSFS_PCI_DEVICES, path, &name);
+        r = sysfs_read_link_name(ctx, d->fd, d->name, link, &name);
         if (r < 0)
                 return r;
         if (vfioctl_pci_addr_parse(name, ret) < 0)
@@ -520,7 +526,7 @@ static int cmp_virtfn(const void *a, const void *b)
         return x < y ? -1 : x > y;
 }
 
-static int device_load_sriov(vfioctl_device *dev, int dirfd)
+static int device_load_sriov(vfioctl_device *dev, const struct devdir *d)
 {
         vfioctl_ctx *ctx = dev->host->ctx;
         _cleanup_strv_free_ char **entries = NULL;
@@ -529,18 +535,21 @@ static int device_load_sriov(vfioctl_device *dev, int dirfd)
         uint64_t v;
         int r;
 
-        r = read_optional_uint(dev, "sriov_totalvfs", 0xffff, &v);
-        if (r < 0)
-                return r;
-        dev->sriov_total = (unsigned) v;
-
-        r = read_link_addr(dev, "physfn", &dev->physfn);
+        r = read_link_addr(dev, d, "physfn", &dev->physfn);
         if (r == 0)
                 dev->is_vf = true;
         else if (r != -ENOENT)
                 return r;
 
-        r = sysfs_list_dir(ctx, dirfd, dev->name, &entries, &n);
+        r = read_optional_uint(dev, d, "sriov_totalvfs", 0xffff, &v);
+        if (r < 0)
+                return r;
+        dev->sriov_total = (unsigned) v;
+
+        /* Only a function that can have VFs has virtfnN links to list. */
+        if (r == 0)
+                return 0;
+        r = sysfs_list_dir(ctx, d->fd, dev->name, &entries, &n);
         if (r < 0)
                 return r;
         vfs = calloc(n + 1, sizeof(char *));
@@ -554,7 +563,7 @@ static int device_load_sriov(vfioctl_device *dev, int dirfd)
         if (!dev->virtfns)
                 return -ENOMEM;
         for (size_t i = 0; i < n_vfs; i++) {
-                r = read_link_addr(dev, vfs[i], &dev->virtfns[i]);
+                r = read_link_addr(dev, d, vfs[i], &dev->virtfns[i]);
                 if (r < 0)
                         return r;
         }
@@ -566,13 +575,47 @@ static int device_load_sriov(vfioctl_device *dev, int dirfd)
         return 0;
 }
 
+static int device_load_override(vfioctl_device *dev, const struct devdir *d)
+{
+        _cleanup_(sysfs_fetch_done) struct sysfs_fetch f;
+        int r;
+
+        sysfs_fetch_text(d->fd, "driver_override", SYSFS_ATTR_MAX, &f);
+        if (f.error == -ENOENT)
+                return 0; /* before 3.16 */
+        r = sysfs_fetched_str(dev->host->ctx, d->name, "driver_override", &f,
+                              &dev->driver_override);
+        if (r < 0)
+                return r;
+        /* The kernel prints a NULL override with printk's "(null)". */
+        if (streq(dev->driver_override, "(null)") || !*dev->driver_override) {
+                free(dev->driver_override);
+                dev->driver_override = NULL;
+        }
+        return 0;
+}
+
+static int device_load_numa_node(vfioctl_device *dev, const struct devdir *d)
+{
+        int64_t node;
+        int r;
+
+        dev->numa_node = -1;
+        if (sysfs_exists(dev->host->ctx, d->fd, "numa_node") <= 0)
+                return 0;
+        r = sysfs_read_int(dev->host->ctx, d->fd, d->name, "numa_node", -1, 4095, &node);
+        if (r < 0)
+                return r;
+        dev->numa_node = (int) node;
+        return 0;
+}
+
 int device_load_details(vfioctl_device *dev)
 {
         vfioctl_ctx *ctx = dev->host->ctx;
         _cleanup_close_ int dirfd = -EBADF;
-        char path[SYSFS_PATH_MAX];
+        struct devdir d;
         uint64_t v;
-        int64_t node;
         int r;
 
         if (dev->details_loaded)
@@ -582,36 +625,19 @@ int device_load_details(vfioctl_device *dev)
         r = sysfs_open_subdir(ctx, dev->host->devices_fd, dev->name, &dirfd);
         if (r < 0)
                 return dev->details_error = ctx_error(ctx, r, "%s: device is gone", dev->name);
+        d.fd = dirfd;
+        sysfs_device_path(d.name, dev->name, NULL);
 
-        sysfs_device_attr(path, dev->name, "driver_override");
-        if (sysfs_exists(ctx, dev->host->devices_fd, path) > 0) {
-                r = sysfs_read_str(ctx, dev->host->devices_fd, SYSFS_PCI_DEVICES, path,
-                                   &dev->driver_override);
-                if (r < 0)
-                        return dev->details_error = r;
-                /* The kernel prints a NULL override with printk's "(null)". */
-                if (streq(dev->driver_override, "(null)") || !*dev->driver_override) {
-                        free(dev->driver_override);
-                        dev->driver_override = NULL;
-                }
-        }
-
-        dev->numa_node = -1;
-        sysfs_device_attr(path, dev->name, "numa_node");
-        if (sysfs_exists(ctx, dev->host->devices_fd, path) > 0) {
-                r = sysfs_read_int(ctx, dev->host->devices_fd, SYSFS_PCI_DEVICES, path, -1, 4095,
-                                   &node);
-                if (r < 0)
-                        return dev->details_error = r;
-                dev->numa_node = (int) node;
-        }
-
-        r = read_optional_uint(dev, "boot_vga", 1, &v);
+        r = device_load_override(dev, &d);
+        if (r >= 0)
+                r = device_load_numa_node(dev, &d);
+        if (r >= 0)
+                r = read_optional_uint(dev, &d, "boot_vga", 1, &v);
         if (r < 0)
                 return dev->details_error = r;
         dev->boot_vga = v == 1;
 
-        r = device_load_sriov(dev, dirfd);
+        r = device_load_sriov(dev, &d);
         if (r < 0)
                 return dev->details_error = r;
         return 0;
