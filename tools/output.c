@@ -260,18 +260,26 @@ int lib_error(struct cli *cli, int r, int code, const char *what)
         return code;
 }
 
-/* What a DEV argument stands for (an address, a slot, an interface), with
- * a host of its own: resolving reads a few links, not the whole host. */
-static int resolve_arg(const char *arg, struct vfioctl_pci_addr **ret, size_t *ret_n)
+/* A host of its own for resolving DEV arguments: resolving reads a few
+ * links, not the whole host. */
+static int resolve_host_new(vfioctl_host **ret)
 {
-        _cleanup_(vfioctl_host_unrefp) vfioctl_host *host = NULL;
         int r;
 
         if (!out.cli || !out.cli->ctx)
                 return -EINVAL;
-        r = vfioctl_host_new(out.cli->ctx, &host);
+        r = vfioctl_host_new(out.cli->ctx, ret);
         if (r < 0)
                 return lib_error(out.cli, r, EXIT_USAGE, "reading the host"), -EINVAL;
+        return 0;
+}
+
+/* What a DEV argument stands for (an address, a slot, an interface). */
+static int resolve_arg(vfioctl_host *host, const char *arg, struct vfioctl_pci_addr **ret,
+                       size_t *ret_n)
+{
+        int r;
+
         r = vfioctl_host_resolve_device(host, arg, ret, ret_n);
         if (r == -EINVAL) {
                 print_error("%s; as 'vfioctl list' shows them (for example 0000:03:00.0, "
@@ -287,11 +295,14 @@ static int resolve_arg(const char *arg, struct vfioctl_pci_addr **ret, size_t *r
 
 int parse_device_arg(const char *arg, struct vfioctl_pci_addr *ret)
 {
+        _cleanup_(vfioctl_host_unrefp) vfioctl_host *host = NULL;
         _cleanup_free_ struct vfioctl_pci_addr *a = NULL;
         size_t n = 0;
         int r;
 
-        r = resolve_arg(arg, &a, &n);
+        r = resolve_host_new(&host);
+        if (r >= 0)
+                r = resolve_arg(host, arg, &a, &n);
         if (r < 0)
                 return r;
         if (n > 1) {
@@ -310,17 +321,18 @@ int parse_device_arg(const char *arg, struct vfioctl_pci_addr *ret)
  * prints why on error. */
 int parse_device_args(int argc, char **argv, struct vfioctl_pci_addr **ret, size_t *ret_n)
 {
+        _cleanup_(vfioctl_host_unrefp) vfioctl_host *host = NULL;
         _cleanup_free_ struct vfioctl_pci_addr *all = NULL;
         size_t n = 0;
 
-        if (optind >= argc)
+        if (optind >= argc || resolve_host_new(&host) < 0)
                 return -EINVAL;
         for (int i = optind; i < argc; i++) {
                 _cleanup_free_ struct vfioctl_pci_addr *a = NULL;
                 struct vfioctl_pci_addr *na;
                 size_t m = 0;
 
-                if (resolve_arg(argv[i], &a, &m) < 0)
+                if (resolve_arg(host, argv[i], &a, &m) < 0)
                         return -EINVAL;
                 na = realloc(all, (n + m) * sizeof(*all));
                 if (!na)
