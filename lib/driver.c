@@ -24,19 +24,32 @@
 #include "driver.h"
 #include "op.h"
 
+/*
+ * Rule 15: the reads run with the executor's lock dropped, as the
+ * kernel's answer is what a group waits for most after its writes; what
+ * they found is judged (and a message made) once the lock is back.
+ */
 int driver_read(struct op_run *run, const char *address, char **ret_driver, char **ret_override)
 {
         _cleanup_free_ char *driver = NULL, *override = NULL;
-        char path[SYSFS_PATH_MAX];
+        _cleanup_(sysfs_fetch_done) struct sysfs_fetch fo = {};
+        struct sysfs_fetch fl;
+        char link[SYSFS_PATH_MAX], attr[SYSFS_PATH_MAX];
         int r;
 
-        sysfs_device_attr(path, address, "driver");
-        r = sysfs_read_link_name(run->ctx, run->devices_fd, SYSFS_PCI_DEVICES, path, &driver);
+        sysfs_device_attr(link, address, "driver");
+        sysfs_device_attr(attr, address, "driver_override");
+        op_wait_begin(run);
+        sysfs_fetch_link(run->devices_fd, link, &fl);
+        if (ret_override)
+                sysfs_fetch_text(run->devices_fd, attr, SYSFS_ATTR_MAX, &fo);
+        op_wait_end(run);
+
+        r = sysfs_fetched_link_name(run->ctx, SYSFS_PCI_DEVICES, link, &fl, &driver);
         if (r < 0 && r != -ENOENT)
                 return r;
         if (ret_override) {
-                sysfs_device_attr(path, address, "driver_override");
-                r = sysfs_read_str(run->ctx, run->devices_fd, SYSFS_PCI_DEVICES, path, &override);
+                r = sysfs_fetched_str(run->ctx, SYSFS_PCI_DEVICES, attr, &fo, &override);
                 if (r < 0)
                         return r;
                 /* The kernel shows an unset override as "(null)". */

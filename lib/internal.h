@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -138,6 +139,28 @@ int sysfs_read_link(int dirfd, const char *name, char *buf, size_t size);
 /* Whether an entry exists (does not follow a final symlink). */
 int sysfs_exists(vfioctl_ctx *ctx, int dirfd, const char *name);
 
+/*
+ * A read in two halves, for rule 15: sysfs_fetch_*() only ask the kernel
+ * and touch nothing shared (a group drops the executor's lock around
+ * them); sysfs_fetched_*() check the answer and say what was wrong, with
+ * the lock held again. sysfs_read_str() and sysfs_read_link_name() are
+ * both halves at once.
+ */
+struct sysfs_fetch {
+        int error;              /* the read's -errno, or 0 */
+        char *buf;              /* a text's contents */
+        size_t len;
+        char target[PATH_MAX];  /* a link's target */
+};
+void sysfs_fetch_text(int dirfd, const char *attr, size_t max, struct sysfs_fetch *f);
+void sysfs_fetch_link(int dirfd, const char *link, struct sysfs_fetch *f);
+void sysfs_fetch_done(struct sysfs_fetch *f);
+int sysfs_fetched_str(vfioctl_ctx *ctx, const char *dirname, const char *attr,
+                      struct sysfs_fetch *f, char **ret);
+/* -ENOENT (no message) when the link does not exist. */
+int sysfs_fetched_link_name(vfioctl_ctx *ctx, const char *dirname, const char *link,
+                            struct sysfs_fetch *f, char **ret);
+
 /* 1 when a folder under the root has no entries, 0 when it has, <0 on error. */
 int sysfs_dir_is_empty(vfioctl_ctx *ctx, const char *relpath);
 /* Lists a folder's entries (without . and ..), sorted, NULL-terminated. */
@@ -159,9 +182,11 @@ int sysfs_write(vfioctl_ctx *ctx, const char *relpath, const char *value);
  * The write alone: openat() and one write(), no message, no allocation,
  * so that a forked helper can make it. Returns 0 or -errno (-EMSGSIZE: short).
  */
-int sysfs_write_raw(int root_fd, const char *relpath, const char *value);
+int sysfs_write_raw(int dirfd, const char *relpath, const char *value);
 /* Whether relpath is an attribute of a PCI device, driver or the bus (else -EPERM, said). */
 int sysfs_write_check(vfioctl_ctx *ctx, const char *relpath);
+/* A checked relpath relative to SYSFS_PCI_BUS, for sysfs_write_raw() there. */
+const char *sysfs_bus_relpath(const char *relpath);
 
 /* ------------------------------------------------------------------ */
 /* trust.c: what vfioctl believes of its own folders and records.      */
@@ -181,6 +206,7 @@ bool ifname_is_valid(const char *name);
 bool pci_addr_is_canonical(const char *s);
 
 /* The folders of the tree, relative to the root. */
+#define SYSFS_PCI_BUS "sys/bus/pci"
 #define SYSFS_PCI_DEVICES "sys/bus/pci/devices"
 #define SYSFS_PCI_DRIVERS "sys/bus/pci/drivers"
 #define SYSFS_IOMMU_GROUPS "sys/kernel/iommu_groups"

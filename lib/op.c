@@ -26,9 +26,11 @@
 #define HELPER_COMM "vfioctl-write"
 /* How long an interrupted write may still take to answer before we leave it. */
 #define INTERRUPT_GRACE_MS 200
-/* Rule 15: groups at once, and how often a waiting one looks for an
- * interruption (a signal wakes only the thread it lands on). */
-#define DEFAULT_JOBS 8
+/* Rule 15: groups at once (they wait for the kernel, not for a CPU:
+ * 64 VFs go fastest in two rounds, bench/sriov.sh), and how often a
+ * waiting one looks for an interruption (a signal wakes only the thread
+ * it lands on). */
+#define DEFAULT_JOBS 32
 #define PARALLEL_POLL_MS 100
 
 static int group_set_add(struct op_run *run, int group);
@@ -36,6 +38,8 @@ static int group_set_add(struct op_run *run, int group);
 int op_run_init(struct op_run *run, vfioctl_ctx *ctx, vfioctl_state *st, unsigned timeout_ms,
                 vfioctl_report *report)
 {
+        int r;
+
         *run = (struct op_run) {
                 .ctx = ctx,
                 .st = vfioctl_ctx_is_dry_run(ctx) ? NULL : st,
@@ -43,8 +47,15 @@ int op_run_init(struct op_run *run, vfioctl_ctx *ctx, vfioctl_state *st, unsigne
                 .report = report,
                 .next_seq = 1,
                 .jobs = DEFAULT_JOBS,
+                .devices_fd = -EBADF,
+                .bus_fd = -EBADF,
         };
-        return sysfs_open_dir(ctx, SYSFS_PCI_DEVICES, &run->devices_fd);
+        r = sysfs_open_dir(ctx, SYSFS_PCI_BUS, &run->bus_fd);
+        if (r >= 0)
+                r = sysfs_open_dir(ctx, SYSFS_PCI_DEVICES, &run->devices_fd);
+        if (r < 0)
+                op_run_done(run);
+        return r;
 }
 
 void op_run_done(struct op_run *run)
@@ -61,6 +72,9 @@ void op_run_done(struct op_run *run)
         if (run->devices_fd >= 0)
                 close(run->devices_fd);
         run->devices_fd = -EBADF;
+        if (run->bus_fd >= 0)
+                close(run->bus_fd);
+        run->bus_fd = -EBADF;
 }
 
 /* ------------------------------------------------------------------ */
@@ -114,11 +128,11 @@ static void close_all_but(const int *keep, size_t n)
  * it in the journal (the byte on go_fd): a parent killed before that
  * leaves a helper that exits without writing, never an unrecorded write.
  */
-static __attribute__((noreturn)) void helper_run(int root_fd, int result_fd, int go_fd, const char *path,
+static __attribute__((noreturn)) void helper_run(int bus_fd, int result_fd, int go_fd, const char *path,
                                   const char *value)
 {
         struct sigaction ign = { .sa_handler = SIG_IGN }, dfl = { .sa_handler = SIG_DFL };
-        int keep[3] = { result_fd, go_fd, root_fd };
+        int keep[3] = { result_fd, go_fd, bus_fd };
         int devnull, r;
         char go;
 
@@ -142,10 +156,38 @@ static __attribute__((noreturn)) void helper_run(int root_fd, int result_fd, int
         }
         if (read(go_fd, &go, 1) != 1)
                 _exit(3);
-        r = sysfs_write_raw(root_fd, path, value);
+        r = sysfs_write_raw(bus_fd, sysfs_bus_relpath(path), value);
         if (write(result_fd, &r, sizeof(r)) != sizeof(r))
                 _exit(2);
         _exit(0);
+}
+
+/* Forks the helper of a write, with its result pipe p and its go pipe g. */
+static int fork_helper(int bus_fd, const char *path, const char *value, int p[2], int g[2],
+                       pid_t *ret_pid)
+{
+        int r;
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return negative_errno();
+        if (pipe2(g, O_CLOEXEC) < 0) {
+                r = negative_errno();
+                close(p[0]);
+                close(p[1]);
+                return r;
+        }
+        *ret_pid = fork();
+        if (*ret_pid < 0) {
+                r = negative_errno();
+                close(p[0]);
+                close(p[1]);
+                close(g[0]);
+                close(g[1]);
+                return r;
+        }
+        if (*ret_pid == 0)
+                helper_run(bus_fd, p[1], g[0], path, value);
+        return 0;
 }
 
 void op_progress(struct op_run *run, struct wait_info *w, const char *path,
@@ -210,25 +252,13 @@ static int write_bounded(struct op_run *run, struct wait_info *w, const char *pa
         if (r < 0)
                 return r;
         log_debug(run->ctx, "write '%s' to %s", value, path);
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return negative_errno();
-        if (pipe2(g, O_CLOEXEC) < 0) {
-                r = negative_errno();
-                close(p[0]);
-                close(p[1]);
+        /* Rule 15: a fork copies the page tables of every thread's memory,
+         * the slowest part of a step; it touches nothing the lock guards. */
+        op_wait_begin(run);
+        r = fork_helper(run->bus_fd, path, value, p, g, &pid);
+        op_wait_end(run);
+        if (r < 0)
                 return r;
-        }
-        pid = fork();
-        if (pid < 0) {
-                r = negative_errno();
-                close(p[0]);
-                close(p[1]);
-                close(g[0]);
-                close(g[1]);
-                return r;
-        }
-        if (pid == 0)
-                helper_run(run->ctx->root_fd, p[1], g[0], path, value);
         close(p[1]);
         close(g[0]);
         rfd = p[0];

@@ -30,6 +30,7 @@ struct op_run {
         int next_seq;        /* next journal step */
         unsigned timeout_ms;
         int devices_fd;      /* sys/bus/pci/devices */
+        int bus_fd;          /* sys/bus/pci: the helpers write relative to it */
         vfioctl_report *report;
         bool rolling_back;   /* an interruption no longer stops waits */
         int *groups;         /* the IOMMU groups involved (a PF's VFs' too), for the holder */

@@ -92,32 +92,63 @@ static int read_limited(int dirfd, const char *attr, size_t max, char **ret, siz
         return 0;
 }
 
-int sysfs_read_text(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char *attr,
-                    size_t max, char **ret)
+void sysfs_fetch_text(int dirfd, const char *attr, size_t max, struct sysfs_fetch *f)
 {
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0; /* gcc --coverage cannot see read_limited() sets it */
-        int r;
+        *f = (struct sysfs_fetch) {};
+        f->error = read_limited(dirfd, attr, max, &f->buf, &f->len);
+}
 
-        r = read_limited(dirfd, attr, max, &buf, &len);
-        if (r == -EFBIG)
-                return file_error(ctx, r, dirname, attr, "too large");
-        if (r < 0)
-                return file_error(ctx, r, dirname, attr, NULL);
-        if (memchr(buf, '\0', len))
+void sysfs_fetch_link(int dirfd, const char *link, struct sysfs_fetch *f)
+{
+        ssize_t n;
+
+        *f = (struct sysfs_fetch) {};
+        n = readlinkat(dirfd, link, f->target, sizeof(f->target));
+        if (n < 0)
+                f->error = negative_errno();
+        else if ((size_t) n >= sizeof(f->target))
+                f->error = -ENAMETOOLONG;
+        else
+                f->target[n] = '\0';
+}
+
+void sysfs_fetch_done(struct sysfs_fetch *f)
+{
+        free(f->buf);
+        f->buf = NULL;
+}
+
+/* The checks of sysfs_read_text() on what sysfs_fetch_text() got. */
+static int fetched_text(vfioctl_ctx *ctx, const char *dirname, const char *attr,
+                        struct sysfs_fetch *f, char **ret)
+{
+        if (f->error == -EFBIG)
+                return file_error(ctx, f->error, dirname, attr, "too large");
+        if (f->error < 0)
+                return file_error(ctx, f->error, dirname, attr, NULL);
+        if (memchr(f->buf, '\0', f->len))
                 return file_error(ctx, -EBADMSG, dirname, attr, "contains a NUL byte");
-        *ret = TAKE_PTR(buf);
+        *ret = TAKE_PTR(f->buf);
         return 0;
 }
 
-int sysfs_read_str(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char *attr,
-                   char **ret)
+int sysfs_read_text(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char *attr,
+                    size_t max, char **ret)
+{
+        _cleanup_(sysfs_fetch_done) struct sysfs_fetch f;
+
+        sysfs_fetch_text(dirfd, attr, max, &f);
+        return fetched_text(ctx, dirname, attr, &f, ret);
+}
+
+int sysfs_fetched_str(vfioctl_ctx *ctx, const char *dirname, const char *attr,
+                      struct sysfs_fetch *f, char **ret)
 {
         _cleanup_free_ char *buf = NULL;
         size_t len;
         int r;
 
-        r = sysfs_read_text(ctx, dirfd, dirname, attr, SYSFS_ATTR_MAX, &buf);
+        r = fetched_text(ctx, dirname, attr, f, &buf);
         if (r < 0)
                 return r;
         len = strlen(buf);
@@ -131,6 +162,15 @@ int sysfs_read_str(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char 
                 return file_error(ctx, -EBADMSG, dirname, attr, "more than one line");
         *ret = TAKE_PTR(buf);
         return 0;
+}
+
+int sysfs_read_str(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char *attr,
+                   char **ret)
+{
+        _cleanup_(sysfs_fetch_done) struct sysfs_fetch f;
+
+        sysfs_fetch_text(dirfd, attr, SYSFS_ATTR_MAX, &f);
+        return sysfs_fetched_str(ctx, dirname, attr, &f, ret);
 }
 
 int sysfs_read_bin(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char *attr,
@@ -225,26 +265,32 @@ int sysfs_read_int(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char 
         return 0;
 }
 
-int sysfs_read_link_name(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char *link,
-                         char **ret)
+int sysfs_fetched_link_name(vfioctl_ctx *ctx, const char *dirname, const char *link,
+                            struct sysfs_fetch *f, char **ret)
 {
-        char target[PATH_MAX];
         const char *base;
-        ssize_t n;
 
-        n = readlinkat(dirfd, link, target, sizeof(target));
-        if (n < 0)
-                return errno == ENOENT ? -ENOENT : file_error(ctx, negative_errno(), dirname,
-                                                               link, NULL);
-        if ((size_t) n >= sizeof(target))
-                return file_error(ctx, -ENAMETOOLONG, dirname, link, "link target too long");
-        target[n] = '\0';
-        base = strrchr(target, '/');
-        base = base ? base + 1 : target;
+        if (f->error == -ENOENT)
+                return -ENOENT;
+        if (f->error == -ENAMETOOLONG)
+                return file_error(ctx, f->error, dirname, link, "link target too long");
+        if (f->error < 0)
+                return file_error(ctx, f->error, dirname, link, NULL);
+        base = strrchr(f->target, '/');
+        base = base ? base + 1 : f->target;
         if (!*base || streq(base, ".") || streq(base, ".."))
                 return file_error(ctx, -EBADMSG, dirname, link, "link points nowhere");
         *ret = strdup(base);
         return *ret ? 0 : -ENOMEM;
+}
+
+int sysfs_read_link_name(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char *link,
+                         char **ret)
+{
+        struct sysfs_fetch f;
+
+        sysfs_fetch_link(dirfd, link, &f);
+        return sysfs_fetched_link_name(ctx, dirname, link, &f, ret);
 }
 
 int sysfs_read_link(int dirfd, const char *name, char *buf, size_t size)
@@ -414,7 +460,8 @@ static bool write_path_is_allowed(const char *relpath)
                 return object_attr_is_valid(p, pci_addr_is_canonical);
         if ((p = after_prefix(relpath, SYSFS_PCI_DRIVERS "/")))
                 return object_attr_is_valid(p, driver_name_is_valid);
-        return streq(relpath, "sys/bus/pci/drivers_probe") || streq(relpath, "sys/bus/pci/rescan");
+        return streq(relpath, SYSFS_PCI_BUS "/drivers_probe") ||
+               streq(relpath, SYSFS_PCI_BUS "/rescan");
 }
 
 int sysfs_write_check(vfioctl_ctx *ctx, const char *relpath)
@@ -427,7 +474,14 @@ int sysfs_write_check(vfioctl_ctx *ctx, const char *relpath)
         return 0;
 }
 
-int sysfs_write_raw(int root_fd, const char *relpath, const char *value)
+const char *sysfs_bus_relpath(const char *relpath)
+{
+        const char *p = after_prefix(relpath, SYSFS_PCI_BUS "/");
+
+        return p ? p : "";
+}
+
+int sysfs_write_raw(int dirfd, const char *relpath, const char *value)
 {
         size_t len = strlen(value);
         ssize_t n;
@@ -435,7 +489,7 @@ int sysfs_write_raw(int root_fd, const char *relpath, const char *value)
 
         /* O_NOFOLLOW: the final component of a sysfs attribute is never a
          * link; refusing one keeps a confused tree from redirecting us. */
-        fd = openat(root_fd, relpath, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        fd = openat(dirfd, relpath, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
         /* The kernel takes the whole value in one write; an empty value is

@@ -28,7 +28,7 @@
  *  - threads: a context and everything made from it (hosts, devices,
  *    states, guests) belong to one thread at a time; use one context per
  *    thread. Nothing is global, so separate contexts need no locking. An
- *    operation over several IOMMU groups runs them at once on up to 8
+ *    operation over several IOMMU groups runs them at once on up to 32
  *    threads of its own (DESIGN rule 15), all ended when it returns; the
  *    log, progress and dry-run callbacks are then called one at a time,
  *    but possibly from those threads;
