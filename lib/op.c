@@ -574,8 +574,10 @@ static int collect_groups(struct op_run *run, const struct vfioctl_state_change 
 
                 if (changes[i].group >= 0 && group_set_add(run, changes[i].group) < 0)
                         return -ENOMEM;
-                /* A PF's VFs may be open in a guest while the PF is unbound. */
+                /* A PF's VFs may be open in a guest while the PF is unbound
+                 * (only a function with sriov_totalvfs has virtfnN links). */
                 if (sysfs_open_subdir(run->ctx, run->devices_fd, changes[i].address, &fd) < 0 ||
+                    sysfs_exists(run->ctx, fd, "sriov_totalvfs") <= 0 ||
                     sysfs_list_dir(run->ctx, fd, changes[i].address, &entries, NULL) < 0)
                         continue;
                 for (char **e = entries; *e; e++) {
