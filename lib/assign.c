@@ -429,18 +429,20 @@ static int check_driver(struct prep *p, struct member *m)
                 return 0;
         }
         if (vfioctl_device_is_on_stub(m->dev))
-                return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
-                              "line %u: %s is on %s, not %s: give it back to the host first "
-                              "('vfioctl reattach %s', or by hand if vfioctl did not detach it)",
-                              line, m->address, drv, m->stub, m->address);
+                return ctx_set_reason(p->ctx,
+                                      refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                                             "line %u: %s is on %s, not %s", line, m->address,
+                                             drv, m->stub),
+                                      VFIOCTL_REASON_ON_OTHER_STUB, m->address);
         if (!vfioctl_guest_hostdev_is_managed(m->entry))
-                return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
-                              "line %u: %s is managed='no' but %s%s, not detached: vfioctl "
-                              "does not touch an unmanaged device's driver. Detach it first "
-                              "('vfioctl detach %s', --group if its group needs it), or make "
-                              "it managed='yes'",
-                              line, m->address, drv ? "still on " : "unbound", strempty(drv),
-                              m->address);
+                return ctx_set_reason(p->ctx,
+                                      refuse(p, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                                             "line %u: %s is managed='no' but %s%s, not "
+                                             "detached, and an unmanaged device's driver is "
+                                             "left alone",
+                                             line, m->address, drv ? "still on " : "unbound",
+                                             strempty(drv)),
+                                      VFIOCTL_REASON_UNMANAGED, m->address);
         m->how = DETACH;
         return 0;
 }
@@ -613,10 +615,10 @@ static int check_new_guest(struct prep *p)
                 n += streq_ptr(p->k->rows[i].owner, p->name);
         if (n == 0 && !plan_guest_exists(p->k, p->name))
                 return 0;
-        return refuse(p, VFIOCTL_OUTCOME_REFUSED, -EEXIST,
-                      "guest '%s' already has its devices (%zu; 'vfioctl status %s' lists "
-                      "them): release it first ('vfioctl release %s')",
-                      p->name, n, p->name, p->name);
+        return ctx_set_reason(p->ctx,
+                              refuse(p, VFIOCTL_OUTCOME_REFUSED, -EEXIST,
+                                     "guest '%s' already has its devices (%zu)", p->name, n),
+                              VFIOCTL_REASON_GUEST_EXISTS, p->name);
 }
 
 /* Everything that is checked before anything is written. */

@@ -133,14 +133,12 @@ static int converge_write(struct op_run *run, struct converge *c, struct wait_in
                                  w->wait == VFIOCTL_WAIT_UNBIND ? "unbinding" : "writing to",
                                  w->address, why);
         if (w->wait == VFIOCTL_WAIT_UNBIND)
-                return ctx_error(run->ctx, -ETIMEDOUT,
-                                 "unbinding %s from %s did not finish within %.1f s: %s. Once "
-                                 "it completes, run 'vfioctl recover'",
-                                 c->address, w->driver, run->timeout_ms / 1000.0, why);
-        return ctx_error(run->ctx, -ETIMEDOUT,
-                         "writing '%s' to /%s did not finish within %.1f s: %s. Once it "
-                         "completes, run 'vfioctl recover'",
-                         value, path, run->timeout_ms / 1000.0, why);
+                return ctx_error_reason(run->ctx, VFIOCTL_REASON_RECOVER_LATER, -ETIMEDOUT,
+                                        "unbinding %s from %s did not finish within %.1f s: %s",
+                                        c->address, w->driver, run->timeout_ms / 1000.0, why);
+        return ctx_error_reason(run->ctx, VFIOCTL_REASON_RECOVER_LATER, -ETIMEDOUT,
+                                "writing '%s' to /%s did not finish within %.1f s: %s", value,
+                                path, run->timeout_ms / 1000.0, why);
 }
 
 static int converge_unbind(struct op_run *run, struct converge *c, const char *from)

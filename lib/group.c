@@ -161,13 +161,15 @@ int group_refuse(vfioctl_ctx *ctx, vfioctl_report *report, enum group_asker aske
                                          "the whole group:",
                                          first, group, n, n == 1 ? "" : "s"));
         case GROUP_ASKER_UNMANAGED:
-                return plan_refuse(ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
-                                   "line %u: %s is managed='no', but IOMMU group %d is not viable: "
-                                   "%d other member%s still on host drivers (below). vfioctl does "
-                                   "not touch the drivers of an unmanaged device's group: detach "
-                                   "them first ('vfioctl detach --group %s'), or make the hostdev "
-                                   "managed='yes' with <driver name='vfio' group='auto'/>",
-                                   line, first, group, n, n == 1 ? " is" : "s are", first);
+                return ctx_set_reason(
+                        ctx,
+                        plan_refuse(ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                                    "line %u: %s is managed='no', but IOMMU group %d is not "
+                                    "viable: %d other member%s still on host drivers (below), "
+                                    "and the drivers of an unmanaged device's group are left "
+                                    "alone",
+                                    line, first, group, n, n == 1 ? " is" : "s are"),
+                        VFIOCTL_REASON_UNMANAGED_GROUP, first);
         case GROUP_ASKER_LIBVIRT:
                 return plan_refuse(ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
                                    "cannot assign %s: IOMMU group %d also holds %d device%s the "

@@ -1012,9 +1012,9 @@ static void report_in_flight(struct op_run *run, const struct vfioctl_state_op *
         w.driver_is_vfio = w.driver && (streq(w.driver, "vfio-pci") || strstr(w.driver, "vfio"));
         op_waiting_on(run, &w, why, sizeof(why));
         report_add(run->report, s->address, VFIOCTL_ACTION_BLOCKED, NULL, NULL,
-                   "writing '%s' to /%s, started by '%s', has not finished (pid %d): %s; "
-                   "run 'vfioctl recover' again once it has",
+                   "writing '%s' to /%s, started by '%s', has not finished (pid %d): %s",
                    s->value, s->path, op->command, s->helper_pid, why);
+        report_set_reason(run->report, VFIOCTL_REASON_RECOVER_LATER);
 }
 
 int op_recover(struct op_run *run, const struct vfioctl_state_op *op)

@@ -16,6 +16,8 @@ void report_set_outcome(vfioctl_report *r, enum vfioctl_outcome outcome);
 int report_add(vfioctl_report *r, const char *address, enum vfioctl_action action,
                const char *from, const char *to, const char *detail_format, ...) _printf_(6, 7);
 struct vfioctl_report_entry *report_find(vfioctl_report *r, const char *address);
+/* The way out of the entry added last. */
+void report_set_reason(vfioctl_report *r, enum vfioctl_reason reason);
 /* Appends src's entries to dst, leaving src empty. */
 int report_move(vfioctl_report *dst, vfioctl_report *src);
 

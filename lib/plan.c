@@ -290,11 +290,11 @@ int plan_refuse(vfioctl_ctx *ctx, vfioctl_report *report, enum vfioctl_outcome o
 int plan_refuse_pending(vfioctl_ctx *ctx, vfioctl_report *report, const char *address,
                         const struct vfioctl_state_op *op)
 {
-        return plan_refuse(ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
-                           "%s is part of an unfinished operation ('%s', pid %d); run 'vfioctl "
-                           "recover' (if an unbind is still waiting for a user of the device, "
-                           "once the device is released)",
-                           address, op->command, op->pid);
+        return ctx_set_reason(ctx,
+                              plan_refuse(ctx, report, VFIOCTL_OUTCOME_REFUSED, -EBUSY,
+                                          "%s is part of an unfinished operation ('%s', pid %d)",
+                                          address, op->command, op->pid),
+                              VFIOCTL_REASON_UNFINISHED, NULL);
 }
 
 /* ------------------------------------------------------------------ */

@@ -100,6 +100,12 @@ int report_add(vfioctl_report *r, const char *address, enum vfioctl_action actio
         return 0;
 }
 
+void report_set_reason(vfioctl_report *r, enum vfioctl_reason reason)
+{
+        if (r && r->n > 0)
+                r->entries[r->n - 1].reason = reason;
+}
+
 int report_move(vfioctl_report *dst, vfioctl_report *src)
 {
         struct vfioctl_report_entry *n;

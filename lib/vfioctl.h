@@ -134,6 +134,15 @@ enum vfioctl_reason {
         VFIOCTL_REASON_OWNED,         /* a guest owns it (the subject): release that guest first */
         VFIOCTL_REASON_NOT_OWNED,     /* the guest (the subject) does not own it: see what it does */
         VFIOCTL_REASON_NO_NETWORK,    /* no definition of the network (the subject) was given */
+        VFIOCTL_REASON_ON_OTHER_STUB, /* the device (the subject) is on another stub than the
+                                       * one asked for: give it back to the host first */
+        VFIOCTL_REASON_UNMANAGED,     /* a managed='no' device (the subject) is not detached:
+                                       * detach it (its group too if need be), or manage it */
+        VFIOCTL_REASON_UNMANAGED_GROUP, /* a managed='no' device's (the subject's) group is not
+                                         * viable: detach the whole group, or manage it with
+                                         * <driver name='vfio' group='auto'/> */
+        VFIOCTL_REASON_GUEST_EXISTS,  /* the guest (the subject) already has devices: release
+                                       * it first */
 };
 VFIOCTL_EXPORT enum vfioctl_reason vfioctl_ctx_get_reason(vfioctl_ctx *ctx);
 /* Whom the reason is about (OWNED: the guest), NULL when nobody in particular. */
@@ -716,6 +725,10 @@ struct vfioctl_report_entry {
         const char *from;   /* driver before, NULL: unbound */
         const char *to;     /* driver after, NULL: unbound */
         const char *detail; /* why, or for STUCK/BLOCKED what to run; may be NULL */
+        /* A way out for the caller to word, as vfioctl_ctx_get_reason() for
+         * a failure: RECOVER_LATER on a BLOCKED entry of recover (recover
+         * again once the write ends); NONE when the detail says it all. */
+        enum vfioctl_reason reason;
 };
 
 /*

@@ -227,6 +227,36 @@ const char *cli_errmsg(struct cli *cli)
                          "%s.xml)",
                          msg, strempty(vfioctl_ctx_get_reason_subject(cli->ctx)));
                 break;
+        case VFIOCTL_REASON_ON_OTHER_STUB:
+                snprintf(buf, sizeof(buf),
+                         "%s: give it back to the host first ('vfioctl reattach %s', or by hand "
+                         "if vfioctl did not detach it)",
+                         msg, strempty(vfioctl_ctx_get_reason_subject(cli->ctx)));
+                break;
+        case VFIOCTL_REASON_UNMANAGED:
+                snprintf(buf, sizeof(buf),
+                         "%s. Detach it first ('vfioctl detach %s', --group if its group needs "
+                         "it), or make it managed='yes'",
+                         msg, strempty(vfioctl_ctx_get_reason_subject(cli->ctx)));
+                break;
+        case VFIOCTL_REASON_UNMANAGED_GROUP:
+                /* After the members the message lists (print_failure()). */
+                snprintf(buf, sizeof(buf),
+                         "%s\nDetach them first ('vfioctl detach --group %s'), or make the "
+                         "hostdev managed='yes' with <driver name='vfio' group='auto'/>",
+                         msg, strempty(vfioctl_ctx_get_reason_subject(cli->ctx)));
+                break;
+        case VFIOCTL_REASON_GUEST_EXISTS: {
+                const char *guest = strempty(vfioctl_ctx_get_reason_subject(cli->ctx));
+
+                /* Inside the closing parenthesis of the count. */
+                snprintf(buf, sizeof(buf),
+                         "%.*s; 'vfioctl status %s' lists them): release it first ('vfioctl "
+                         "release %s')",
+                         (int) (len > 0 && msg[len - 1] == ')' ? len - 1 : len), msg, guest,
+                         guest);
+                break;
+        }
         case VFIOCTL_REASON_GROUP:
                 /* After the members the message lists (print_failure()). */
                 snprintf(buf, sizeof(buf), "%s\nWays out:\n%s  or move the card to a slot with an "

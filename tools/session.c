@@ -231,7 +231,10 @@ static void print_entry(struct session *s, const struct vfioctl_report_entry *e)
                         detail);
                 break;
         case VFIOCTL_ACTION_BLOCKED:
-                fprintf(stderr, "  %s still waiting: %s\n", e->address, detail);
+                fprintf(stderr, "  %s still waiting: %s%s\n", e->address, detail,
+                        e->reason == VFIOCTL_REASON_RECOVER_LATER
+                                ? "; run 'vfioctl recover' again once it has"
+                                : "");
                 break;
         case VFIOCTL_ACTION_IN_USE:
         case VFIOCTL_ACTION_OWNED:

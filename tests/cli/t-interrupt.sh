@@ -52,6 +52,8 @@ is "rule 12: recover while the write is in flight: exit 3" "$RC" 3
 check "rule 12: ... at once, not after a wait ($elapsed ms)" test "$elapsed" -lt 4000
 like "rule 12: ... says the write has not finished" "$ERR" \
         "0000:05:00.0 still waiting: writing '0000:05:00.0' to /sys/bus/pci/drivers/e1000e/unbind.*has not finished"
+like "rule 12: ... and to recover again once it has" "$ERR" \
+        "has not finished .*; run 'vfioctl recover' again once it has$"
 is "rule 12: ... writes nothing behind the blocked write" \
         "$(log_get | tail -n +$((writes_before + 1)) | grep -c 0000:05:00.0)" 0
 is "rule 12: ... the members that were not blocked are put back" \
@@ -75,6 +77,8 @@ check "rule 12: ... gave up after about --timeout ($elapsed ms)" \
         test "$elapsed" -ge 900 -a "$elapsed" -lt 8000
 like "rule 12: ... names the write" "$ERR" \
         "writing 'vfio-pci' to /sys/bus/pci/devices/0000:00:1f.4/driver_override did not finish within 1.0 s"
+like "rule 12: ... and says to recover once it is done" "$ERR" \
+        "still running\); run 'vfioctl recover' once it is done$"
 is "rule 12: ... the member before it is put back" "$(drv 0000:00:1f.3)" i801_smbus
 release_and_recover 0000:00:1f.4
 is "rule 12: ... recover after the write completed: exit 0" "$RC" 0

@@ -38,6 +38,22 @@ guest 'g1' released
 No devices detached or owned, and nothing unfinished."
 is "everything back after release" "$(ws_drivers)" "$WS_PRISTINE"
 
+# --- issue 11: the library says why, the tool words the way out (vfioctl_ctx_get_reason())
+run V detach --force --driver kvm 00:1f.6
+is "detach --driver kvm 00:1f.6: exit 0" "$RC" 0
+run V assign g2 00:1f.6
+is "assign of a device on pci-stub: exit 1" "$RC" 1
+is "assign of a device on pci-stub: the reason, then the tool's way out" "$ERR" \
+        "vfioctl: 0000:00:1f.6 is on pci-stub, not vfio-pci: give it back to the host first ('vfioctl reattach 0000:00:1f.6', or by hand if vfioctl did not detach it)"
+run V reattach 00:1f.6
+is "reattach 00:1f.6: exit 0" "$RC" 0
+run V assign g2 00:1f.6 --unmanaged
+is "unmanaged assign of a device on its host driver: exit 1" "$RC" 1
+is "unmanaged assign of a device on its host driver: the reason, then the tool's way out" "$ERR" \
+        "vfioctl: 0000:00:1f.6 is managed='no' but still on e1000e, not detached, and an unmanaged device's driver is left alone. Detach it first ('vfioctl detach 0000:00:1f.6', --group if its group needs it), or make it managed='yes'"
+is "both refusals change nothing" "$(ws_drivers)" "$WS_PRISTINE"
+
+
 # --- a detach of several devices names the one whose group refuses, not the first given
 log_reset
 run V detach 00:14.0 05:00.0

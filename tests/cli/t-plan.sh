@@ -66,7 +66,11 @@ like "rule 6 refusal beside a found sibling: names the device" "$ERR" \
 run V assign g1 05:00.0 --unmanaged
 is "rule 5 unmanaged refusal beside a found sibling: exit 1" "$RC" 1
 like "rule 5 unmanaged refusal beside a found sibling: names the device" "$ERR" \
-        "^vfioctl: 0000:05:00.0 is managed='no'.*'vfioctl detach --group 0000:05:00.0'"
+        "^vfioctl: 0000:05:00.0 is managed='no', but IOMMU group 8 is not viable"
+like "rule 5 unmanaged refusal beside a found sibling: the blocking member below it" "$ERR" \
+        "^  0000:00:1f.3 \(SMBus, i801_smbus\)"
+like "rule 5 unmanaged refusal beside a found sibling: the way out after the members" "$ERR" \
+        "^Detach them first \('vfioctl detach --group 0000:05:00.0'\), or make the hostdev managed='yes'"
 is "refusals change nothing" "$(state_rows)" "0 0"
 
 # --- Rule 11: a stale driver_override=vfio-pci on a device that is on its

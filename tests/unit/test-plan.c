@@ -48,6 +48,8 @@ static int setup(void **state)
         /* Group 13: two NICs a guest has (their host driver was igb). */
         add("0000:0d:00.0", 0x8086, 0x1533, 0x020000, 0, "vfio-pci", 13);
         add("0000:0d:01.0", 0x8086, 0x1533, 0x020000, 0, "vfio-pci", 13);
+        /* Group 14: a NIC held on pci-stub (legacy KVM assignment). */
+        add("0000:0e:00.0", 0x8086, 0x10d3, 0x020000, 0, "pci-stub", 14);
         return 0;
 }
 
@@ -148,6 +150,20 @@ static void assert_refused(struct fixture *f, int r, int error, enum vfioctl_out
         assert_int_equal(vfioctl_report_get_outcome(f->report), outcome);
         assert_true(plan_is_empty(&f->plan));
         assert_true(*vfioctl_ctx_errmsg(f->ctx) != '\0');
+}
+
+/* The library says why; the advice, in the tool's words, is the tool's. */
+static void assert_reason(struct fixture *f, enum vfioctl_reason reason, const char *subject)
+{
+        const char *msg = vfioctl_ctx_errmsg(f->ctx);
+
+        assert_int_equal(vfioctl_ctx_get_reason(f->ctx), reason);
+        if (subject)
+                assert_string_equal(vfioctl_ctx_get_reason_subject(f->ctx), subject);
+        /* No advice: "run 'vfioctl recover'", "first ('vfioctl release g1')", "--group". */
+        assert_null(strstr(msg, "run '"));
+        assert_null(strstr(msg, "first ("));
+        assert_null(strstr(msg, " --"));
 }
 
 static int detach(struct fixture *f, const struct plan_state *s, const char *const *addrs,
@@ -352,6 +368,7 @@ static void test_rule12_device_of_an_unfinished_operation_refuses(void **state)
         r = detach(&f, &s, (const char *[]) { "05:00.0" }, 1, NULL);
         assert_refused(&f, r, -EBUSY, VFIOCTL_OUTCOME_REFUSED);
         assert_non_null(strstr(vfioctl_ctx_errmsg(f.ctx), "pid 4242"));
+        assert_reason(&f, VFIOCTL_REASON_UNFINISHED, NULL);
         fixture_close(&f);
 }
 
@@ -591,6 +608,38 @@ static void test_rule5_unmanaged_assign_of_a_device_on_its_host_driver_refuses(v
         fixture_open(&f);
         r = assign(&f, &s, "05:00.0", VFIOCTL_ASSIGN_UNMANAGED);
         assert_refused(&f, r, -EBUSY, VFIOCTL_OUTCOME_REFUSED);
+        assert_reason(&f, VFIOCTL_REASON_UNMANAGED, "0000:05:00.0");
+        fixture_close(&f);
+}
+
+static void test_rule5_unmanaged_assign_in_a_group_not_viable_refuses(void **state)
+{
+        static const struct plan_state s;
+        struct fixture f;
+        int r;
+
+        (void) state;
+        fixture_open(&f);
+        /* 07:01.0 is on vfio-pci, its group's 07:00.0 still on e1000e. */
+        r = assign(&f, &s, "07:01.0", VFIOCTL_ASSIGN_UNMANAGED);
+        assert_refused(&f, r, -EBUSY, VFIOCTL_OUTCOME_REFUSED);
+        assert_non_null(entry_for(f.report, "0000:07:00.0", VFIOCTL_ACTION_GROUP_MEMBER));
+        assert_reason(&f, VFIOCTL_REASON_UNMANAGED_GROUP, "0000:07:01.0");
+        fixture_close(&f);
+}
+
+static void test_rule5_assign_of_a_device_on_another_stub_refuses(void **state)
+{
+        static const struct plan_state s;
+        struct fixture f;
+        int r;
+
+        (void) state;
+        fixture_open(&f);
+        r = assign(&f, &s, "0e:00.0", 0);
+        assert_refused(&f, r, -EBUSY, VFIOCTL_OUTCOME_REFUSED);
+        assert_non_null(strstr(vfioctl_ctx_errmsg(f.ctx), "is on pci-stub, not vfio-pci"));
+        assert_reason(&f, VFIOCTL_REASON_ON_OTHER_STUB, "0000:0e:00.0");
         fixture_close(&f);
 }
 
@@ -644,6 +693,7 @@ static void test_rule4_assign_of_a_guest_that_has_devices_refuses(void **state)
         fixture_open(&f);
         r = assign(&f, &s, "05:00.0", 0);
         assert_refused(&f, r, -EEXIST, VFIOCTL_OUTCOME_REFUSED);
+        assert_reason(&f, VFIOCTL_REASON_GUEST_EXISTS, "g1");
         fixture_close(&f);
 }
 
@@ -857,6 +907,8 @@ int main(void)
                 cmocka_unit_test(test_rule11_assign_holds_found_sibling_without_writing_it),
                 cmocka_unit_test(test_rule5_unmanaged_assign_of_a_device_on_its_host_driver_refuses),
                 cmocka_unit_test(test_rule5_unmanaged_assign_of_a_detached_device_only_records),
+                cmocka_unit_test(test_rule5_unmanaged_assign_in_a_group_not_viable_refuses),
+                cmocka_unit_test(test_rule5_assign_of_a_device_on_another_stub_refuses),
                 cmocka_unit_test(test_rule4_assign_in_another_guests_group_refuses),
                 cmocka_unit_test(test_rule4_assign_of_a_guest_that_has_devices_refuses),
                 cmocka_unit_test(test_rule4_release_gives_the_group_back_together),
