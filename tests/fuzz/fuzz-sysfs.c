@@ -16,11 +16,21 @@ static char root[] = "/dev/shm/vfioctl-fuzz-sysfs-XXXXXX";
 static int dirfd_ = -1;
 static vfioctl_ctx *ctx;
 
+/* libFuzzer exits through exit() at the end of a timed run. */
+static void remove_root(void)
+{
+        char cmd[200];
+
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+        if (system(cmd) != 0)
+                fprintf(stderr, "fuzz-sysfs: could not remove %s\n", root);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
         char cmd[200];
 
-        if (!mkdtemp(root))
+        if (!mkdtemp(root) || atexit(remove_root) != 0)
                 abort();
         snprintf(cmd, sizeof(cmd), "mkdir -p %s/sys/bus/pci/devices %s/proc/net %s/d", root,
                  root, root);
