@@ -223,11 +223,9 @@ static int parse_common_child(struct xml_parser *p, xmlNode *c, vfioctl_guest_ho
         int r;
 
         if (xml_is_elem(c, "address")) {
-                if (*seen_address)
-                        return xml_err(p, c, "<address>: given twice (also at line %ld)",
-                                    xmlGetLineNo(*seen_address));
-                *seen_address = c;
-                r = parse_guest_address(p, c, h, unassigned);
+                r = xml_take_once(p, c, seen_address);
+                if (r >= 0)
+                        r = parse_guest_address(p, c, h, unassigned);
         } else if (xml_is_elem(c, "rom"))
                 r = parse_rom(p, c, h);
         else if (xml_is_elem(c, "boot"))
@@ -319,16 +317,14 @@ static int parse_hostdev(struct guest_parser *gp, xmlNode *n, struct device_info
                 if (c->type != XML_ELEMENT_NODE)
                         continue;
                 if (xml_is_elem(c, "source")) {
-                        if (source)
-                                return xml_err(p, c, "<source>: given twice (also at line %ld)",
-                                            xmlGetLineNo(source));
-                        source = c;
+                        r = xml_take_once(p, c, &source);
+                        if (r < 0)
+                                return r;
                 } else if (xml_is_elem(c, "driver")) {
-                        if (driver)
-                                return xml_err(p, c, "<driver>: given twice (also at line %ld)",
-                                            xmlGetLineNo(driver));
-                        driver = c;
-                        r = xml_parse_driver(p, c, &h->driver, &h->driver_model, &h->group);
+                        r = xml_take_once(p, c, &driver);
+                        if (r >= 0)
+                                r = xml_parse_driver(p, c, &h->driver, &h->driver_model,
+                                                     &h->group);
                         if (r < 0)
                                 return r;
                 } else {
@@ -476,10 +472,9 @@ static int parse_interface(struct guest_parser *gp, xmlNode *n, struct device_in
                 if (c->type != XML_ELEMENT_NODE)
                         continue;
                 if (xml_is_elem(c, "source")) {
-                        if (source)
-                                return xml_err(p, c, "<source>: given twice (also at line %ld)",
-                                            xmlGetLineNo(source));
-                        source = c;
+                        r = xml_take_once(p, c, &source);
+                        if (r < 0)
+                                return r;
                 } else if (xml_is_elem(c, "mac")) {
                         r = parse_mac(p, c, h);
                         if (r < 0)

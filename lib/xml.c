@@ -204,6 +204,15 @@ int xml_err_errno(struct xml_parser *p, int error, xmlNode *n, const char *forma
         return r;
 }
 
+int xml_take_once(struct xml_parser *p, xmlNode *n, xmlNode **seen)
+{
+        if (*seen)
+                return xml_err(p, n, "<%s>: given twice (also at line %ld)", (const char *) n->name,
+                               xmlGetLineNo(*seen));
+        *seen = n;
+        return 0;
+}
+
 bool xml_is_elem(const xmlNode *n, const char *name)
 {
         return n && n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name);

@@ -28,6 +28,8 @@ int xml_err_errno(struct xml_parser *p, int error, xmlNode *n, const char *forma
         _printf_(4, 5);
 
 bool xml_is_elem(const xmlNode *n, const char *name);
+/* Keeps n in *seen as its parent's one such child; a second is an error naming both lines. */
+int xml_take_once(struct xml_parser *p, xmlNode *n, xmlNode **seen);
 xmlNode *xml_first_child(xmlNode *parent, const char *name);
 /* An attribute without a namespace, borrowed: NULL when absent, "" when empty. */
 const char *xml_attr(xmlNode *n, const char *name);

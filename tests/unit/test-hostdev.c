@@ -262,6 +262,8 @@ static void test_address_errors(void **state)
                  "line 6: <hostdev>: <source>: <address> is missing");
         fail_dev("<hostdev mode='subsystem' type='pci'><source/><source/></hostdev>",
                  "line 6: <hostdev>: <source>: given twice (also at line 6)");
+        fail_dev("<interface type='hostdev'><source/><source/></interface>",
+                 "line 6: <interface type='hostdev'>: <source>: given twice (also at line 6)");
 }
 
 static void test_attribute_errors(void **state)
