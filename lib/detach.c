@@ -110,7 +110,7 @@ VFIOCTL_EXPORT int vfioctl_recover(vfioctl_host *host, vfioctl_state *st, unsign
         struct vfioctl_state_op *ops = NULL;
         struct op_run run;
         size_t n = 0;
-        int done = 0, left = 0, r;
+        int done = 0, r;
 
         if (!host || !st)
                 return -EINVAL;
@@ -135,19 +135,13 @@ VFIOCTL_EXPORT int vfioctl_recover(vfioctl_host *host, vfioctl_state *st, unsign
                 if (r > 0) {
                         /* Older operations may be built on this one: stop here. */
                         report_set_outcome(report, VFIOCTL_OUTCOME_ATTENTION);
-                        left++;
                         r = 0;
                         break;
                 }
                 if (r >= 0)
                         r = op_recover(&run, &ops[i - 1]);
                 done += r > 0;
-                if (r == 0)
-                        left++;
         }
-        if (r >= 0 && left > 0)
-                ctx_error(ctx, -EBUSY, "%d interrupted operation%s could not be rolled back yet:",
-                          left, left == 1 ? "" : "s");
         op_run_done(&run);
         vfioctl_host_invalidate(host);
 out:

@@ -54,6 +54,8 @@ like "rule 12: ... says the write has not finished" "$ERR" \
         "0000:05:00.0 still waiting: writing '0000:05:00.0' to /sys/bus/pci/drivers/e1000e/unbind.*has not finished"
 like "rule 12: ... and to recover again once it has" "$ERR" \
         "has not finished .*; run 'vfioctl recover' again once it has$"
+is "rule 12: ... under one heading (the operation, interrupted; not rolled back)" \
+        "$(grep -c 'interrupted\|rolled back yet' <<<"$ERR")" 1
 is "rule 12: ... writes nothing behind the blocked write" \
         "$(log_get | tail -n +$((writes_before + 1)) | grep -c 0000:05:00.0)" 0
 is "rule 12: ... the members that were not blocked are put back" \
