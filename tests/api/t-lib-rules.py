@@ -13,19 +13,9 @@ import os
 import re
 import sys
 
+from tap import done, report
+
 libdir = sys.argv[1]
-n = failed = 0
-
-
-def report(ok, desc, detail=()):
-    global n, failed
-    n += 1
-    print(("ok" if ok else "not ok"), n, "-", desc)
-    if not ok:
-        failed += 1
-        for d in detail:
-            print("#  ", d)
-
 
 def calls(text, name):
     """(line, argument text) of each call of name(...), balanced parentheses."""
@@ -69,5 +59,4 @@ for f, hits in sorted(found.items()):
     if len(hits) > LEFT.get(f, 0):
         worse += hits
 report(not worse, "library messages name no command or option of the tool", worse)
-print(f"1..{n}")
-sys.exit(1 if failed else 0)
+done()

@@ -9,19 +9,9 @@ import re
 import subprocess
 import sys
 
+from tap import done, report
+
 header, symfile, lib, debsymbols = sys.argv[1:5]
-n = failed = 0
-
-
-def report(ok, desc, detail=()):
-    global n, failed
-    n += 1
-    print(("ok" if ok else "not ok"), n, "-", desc)
-    if not ok:
-        failed += 1
-        for d in detail:
-            print("#  ", d)
-
 
 text = open(header).read()
 declared = set(re.findall(r"VFIOCTL_EXPORT\s[^;{]*?\b(vfioctl_\w+)\s*\(", text))
@@ -68,5 +58,4 @@ for sec in re.finditer(r"(LIBVFIOCTL_[0-9.]+)\s*\{(.*?)\}", sym_body, re.S):
 report(deb == ours, "debian/libvfioctl1.symbols matches libvfioctl.sym",
        [f"only in libvfioctl.sym: {s} (add ' {s} VERSION' to debian/libvfioctl1.symbols)"
         for s in sorted(ours - deb)] + [f"only in the Debian symbols file: {s}" for s in sorted(deb - ours)])
-print(f"1..{n}")
-sys.exit(1 if failed else 0)
+done()
