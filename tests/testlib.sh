@@ -63,6 +63,16 @@ like() {
         fi
 }
 
+# unlike DESCRIPTION GOT REGEX: GOT has no line matching REGEX (grep -E).
+unlike() {
+        if printf '%s\n' "$2" | grep -Eq -- "$3"; then
+                _report 1 "$1"
+                printf 'did not want /%s/ in:\n%s\n' "$3" "$2" | sed 's/^/#   /'
+        else
+                _report 0 "$1"
+        fi
+}
+
 # same_file DESCRIPTION GOT-FILE EXPECTED-FILE: golden comparison.
 # With UPDATE_GOLDEN=1 the expected file is rewritten instead.
 same_file() {

@@ -120,7 +120,6 @@ run V detach --group --timeout 1 05:00.0
 is "rule 12: blocked host-driver unbind: exit 3" "$RC" 3
 like "rule 12: ... names the host driver as the holder" "$ERR" \
         "waiting for e1000e to let go of 0000:05:00.0"
-unlike() { if printf '%s\n' "$2" | grep -Eq -- "$3"; then _report 1 "$1"; printf '%s\n' "$2" | sed 's/^/#   /'; else _report 0 "$1"; fi; }
 unlike "rule 12: ... and not /dev/vfio (no member is on vfio-pci)" "$ERR" "/dev/vfio"
 is "rule 12: ... the sentence is printed once" "$(grep -c 'did not finish' <<<"$ERR")" 1
 release_and_recover 0000:05:00.0

@@ -38,7 +38,6 @@ done
 out=""
 for p in "${pids[@]}"; do wait "$p"; done
 out=$(cat "$T"/a?.out)
-unlike() { if printf '%s\n' "$2" | grep -Eq -- "$3"; then _report 1 "$1"; printf '%s\n' "$2" | sed 's/^/#   /'; else _report 0 "$1"; fi; }
 unlike "§5: 4 assigns at once on a fresh --state-dir: no schema error" "$out" "CREATE TABLE|already exists"
 for g in 1 2 3 4; do V release "g$g" >/dev/null 2>&1; done
 V reattach --group 05:00.0 01:00.0 >/dev/null 2>&1
