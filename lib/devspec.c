@@ -16,19 +16,6 @@
 #include "internal.h"
 
 
-/* What the kernel accepts as an interface name (dev_valid_name()). */
-static bool ifname_valid(const char *s)
-{
-        size_t len = strlen(s);
-
-        if (len == 0 || len >= VFIOCTL_IFNAME_MAX || streq(s, ".") || streq(s, ".."))
-                return false;
-        for (const char *p = s; *p; p++)
-                if (*p == '/' || *p == ':' || *p <= ' ' || *p == 0x7f)
-                        return false;
-        return true;
-}
-
 /* "BB:DD" or "DDDD:BB:DD", hex, strictly. */
 static int slot_parse(const char *s, struct vfioctl_pci_addr *ret)
 {
@@ -124,7 +111,7 @@ VFIOCTL_EXPORT int vfioctl_host_resolve_device(vfioctl_host *host, const char *s
                 ;
         else if (slot_parse(spec, &addr) == 0)
                 return resolve_slot(host, &addr, ret, ret_n);
-        else if (ifname_valid(spec)) {
+        else if (ifname_is_valid(spec)) {
                 r = resolve_interface(host, spec, &addr);
                 if (r < 0)
                         return r;
@@ -170,7 +157,7 @@ VFIOCTL_EXPORT int vfioctl_host_get_interfaces(vfioctl_host *host, struct vfioct
         if (!ifs)
                 return -ENOMEM;
         for (size_t i = 0; i < n_names; i++) {
-                if (!ifname_valid(names[i]) ||
+                if (!ifname_is_valid(names[i]) ||
                     interface_device(host, fd, names[i], &ifs[n].address) < 0)
                         continue; /* lo, bridges, USB: no PCI function */
                 snprintf(ifs[n].name, sizeof(ifs[n].name), "%s", names[i]);

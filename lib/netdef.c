@@ -119,7 +119,7 @@ static int network_def_parse(vfioctl_ctx *ctx, xmlDoc *doc, vfioctl_network_def 
                                                    "(also at line %ld)",
                                             xmlGetLineNo(pf));
                         pf = c;
-                        if (!xml_ifname_valid(dev))
+                        if (!ifname_is_valid(dev))
                                 return xml_err(&p, c, "<pf dev='%s'>: not a network interface name",
                                             strempty(dev));
                         if (xml_strdup_to(dev, &net->pf) < 0)

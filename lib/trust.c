@@ -57,12 +57,16 @@ bool driver_name_is_valid(const char *name)
                len;
 }
 
-/* As the kernel's dev_valid_name(): what a network interface can be called. */
+/*
+ * As the kernel's dev_valid_name(), and no control characters: what a
+ * network interface can be called (UTF-8 included). The one check for a
+ * name from the user, a definition or the host.
+ */
 bool ifname_is_valid(const char *name)
 {
         size_t len = name ? strlen(name) : 0;
 
-        if (len == 0 || len >= 16 || streq(name, ".") || streq(name, ".."))
+        if (len == 0 || len >= VFIOCTL_IFNAME_MAX || streq(name, ".") || streq(name, ".."))
                 return false;
         for (const char *s = name; *s; s++)
                 if (*s == '/' || *s == ':' || (unsigned char) *s <= ' ' || *s == 0x7f)

@@ -416,17 +416,6 @@ bool xml_id_valid(const char *s)
 }
 
 /* As the kernel's dev_valid_name(). */
-bool xml_ifname_valid(const char *s)
-{
-        if (!s || !*s || strlen(s) >= 16 || streq(s, ".") || streq(s, ".."))
-                return false;
-        for (; *s; s++)
-                if (*s == '/' || *s == ':' || *s == ' ' || *s == '\t' || *s == '\n' ||
-                    *s == '\r' || *s == '\f' || *s == '\v')
-                        return false;
-        return true;
-}
-
 /* <driver name='vfio|kvm|xen' model='…' group='auto|allow'/>, for hostdevs and pools. */
 int xml_parse_driver(struct xml_parser *p, xmlNode *n, enum vfioctl_hostdev_driver *ret_driver,
                         char **ret_model, enum vfioctl_group_mode *ret_group)

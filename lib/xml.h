@@ -48,9 +48,8 @@ int xml_parse_onoff(struct xml_parser *p, xmlNode *n, const char *where, const c
 /* <address domain bus slot function/>: host addresses need bus and slot. */
 int xml_parse_pci_address(struct xml_parser *p, xmlNode *n, const char *where, bool host,
                           struct vfioctl_pci_addr *ret);
-/* QEMU device ids (libvirt aliases); network interface names (dev_valid_name). */
+/* QEMU device ids (libvirt aliases); interface names: ifname_is_valid(). */
 bool xml_id_valid(const char *s);
-bool xml_ifname_valid(const char *s);
 /* <driver name='vfio|kvm|xen' model='…' group='auto|allow'/>, hostdevs and pools. */
 int xml_parse_driver(struct xml_parser *p, xmlNode *n, enum vfioctl_hostdev_driver *ret_driver,
                      char **ret_model, enum vfioctl_group_mode *ret_group);

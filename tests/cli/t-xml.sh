@@ -25,6 +25,11 @@ GPU="domain='0' bus='1' slot='0' function='0'"
 domain bad "$(hostdev "$NIC" "<boot order='1'/>")" "$(hostdev "$GPU" "<boot order='1'/>")" >"$T/bad.xml"
 flock -o "$T/state/lock" sleep 60 >/dev/null 2>&1 &
 holder=$!
+# Until the holder has it (a detach before that is refused by the group rule instead).
+for _ in $(seq 50); do
+        flock -n "$T/state/lock" true 2>/dev/null || break
+        sleep 0.1
+done
 for _ in $(seq 50); do
         run V detach --timeout 0 05:00.0
         [ "$RC" -ne 0 ] && break

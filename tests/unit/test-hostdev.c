@@ -1086,10 +1086,32 @@ static void test_driver_name_valid(void **state)
                  "line 6: <hostdev>: <driver model='vfio:pci'>: not a kernel driver name (letters, digits, '-' and '_')");
 }
 
+/* One check of an interface name for the host, DEV arguments and definitions. */
+static void test_ifname_valid(void **state)
+{
+        static const char *const good[] = {
+                "eth0", "enp3s0f1", "eno1.42", "br-lan", "wlan_0", "a",
+                "\xc3\xa9th0", /* UTF-8: the kernel takes it */
+                "abcdefghijklmno", /* 15 */
+        };
+        static const char *const bad[] = {
+                "", ".", "..", "a/b", "a:b", "a b", "a\tb", "eth0\n", "a\x01", "a\x7f",
+                "abcdefghijklmnop", /* 16 */
+        };
+
+        (void) state;
+        for (size_t i = 0; i < ELEMENTSOF(good); i++)
+                assert_true(ifname_is_valid(good[i]));
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                assert_false(ifname_is_valid(bad[i]));
+        assert_false(ifname_is_valid(NULL));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_full_hostdev),
+                cmocka_unit_test(test_ifname_valid),
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_machine_types),
                 cmocka_unit_test(test_numbers),
