@@ -663,6 +663,8 @@ struct unit {
         bool restored;
         struct converge c;   /* the failing change's converge */
         char errmsg[sizeof(((vfioctl_ctx *) 0)->errmsg)];
+        enum vfioctl_reason reason; /* and the way out that goes with it */
+        char reason_subject[sizeof(((vfioctl_ctx *) 0)->reason_subject)];
         vfioctl_report *report; /* what its rollback did, merged in order */
 };
 
@@ -781,6 +783,8 @@ static void unit_failed(struct units *p, struct unit *u, size_t at, int r)
         u->at = at;
         /* The context's message is this failure's until the lock is dropped. */
         snprintf(u->errmsg, sizeof(u->errmsg), "%s", vfioctl_ctx_errmsg(p->run->ctx));
+        u->reason = p->run->ctx->reason;
+        snprintf(u->reason_subject, sizeof(u->reason_subject), "%s", p->run->ctx->reason_subject);
         p->stop = true;
 }
 
@@ -860,6 +864,22 @@ static bool rollback_all(struct op_run *run, const struct vfioctl_state_change *
         return units_rollback(&p);
 }
 
+/* The first group's failure, and how many more failed beside it (they
+ * ran at once: each may have its own cause). */
+static void failures_message(const struct units *p, const struct unit *first, char *buf,
+                             size_t size)
+{
+        size_t more = 0;
+
+        for (size_t k = 0; k < p->n; k++)
+                more += &p->u[k] != first && p->u[k].error < 0;
+        if (more == 0)
+                snprintf(buf, size, "%s", first->errmsg);
+        else
+                snprintf(buf, size, "%s (and %zu other group%s failed at the same time)",
+                         first->errmsg, more, more == 1 ? "" : "s");
+}
+
 /*
  * Rule 15: the groups at once, at most run->jobs of them, each group's
  * changes in order. A failure stops the groups from starting anything
@@ -869,24 +889,27 @@ static int units_apply(struct units *p)
 {
         struct op_run *run = p->run;
         pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-        const char *first_error = NULL;
+        const struct unit *failed = NULL;
+        char first_error[sizeof(p->u[0].errmsg) + 128];
         bool blocked = false;
-        int error = 0;
+        int error = 0, r;
 
         run->lock = &lock;
         workers_run(p->n, run->jobs, &lock, unit_apply, p);
         run->lock = NULL;
-        for (size_t k = 0; k < p->n && !error; k++)
-                if (p->u[k].error < 0) {
-                        error = p->u[k].error;
-                        first_error = p->u[k].errmsg;
-                }
-        if (!error && !op_interrupted(run))
+        for (size_t k = 0; k < p->n && !failed; k++)
+                if (p->u[k].error < 0)
+                        failed = &p->u[k];
+        if (!failed && !op_interrupted(run))
                 return 0;
-        if (!error) {
+        if (failed) {
+                error = failed->error;
+                failures_message(p, failed, first_error, sizeof(first_error));
+        }
+        if (!failed) {
                 /* Every write done, but the caller was told to stop: undo. */
                 error = -EINTR;
-                first_error = "interrupted";
+                snprintf(first_error, sizeof(first_error), "interrupted");
                 for (size_t k = 0; k < p->n; k++)
                         p->u[k].upto = p->u[k].n;
         }
@@ -901,7 +924,8 @@ static int units_apply(struct units *p)
                            (int) u->c.blocked_pid);
                 u->skip[u->at] = blocked = true;
         }
-        return op_fail_end(run, units_rollback(p), blocked, error, first_error);
+        r = op_fail_end(run, units_rollback(p), blocked, error, first_error);
+        return failed ? ctx_set_reason(run->ctx, r, failed->reason, failed->reason_subject) : r;
 }
 
 int op_apply(struct op_run *run, const char *kind, const char *command,

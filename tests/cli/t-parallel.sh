@@ -76,6 +76,16 @@ is "each device's rollback in order: override back, probe" \
         "$(log_by_device | grep -c "driver_override  ok")" 3
 fault clear
 
+# --- Two groups fail at once: the first group's message says the other failed too.
+fault $B probe nobind
+fault $C probe nobind
+run V detach $A $B $C --timeout 1
+is "two groups fail: exit 1" "$RC" 1
+like "the message is the first group's failure, and counts the other" "$ERR" \
+        "^vfioctl: $B did not bind to vfio-pci.* \(and 1 other group failed at the same time\)$"
+is "... every group put back" "$(drivers)" "$PRISTINE"
+fault clear
+
 # --- A kill mid-operation: A's unbind held, B and C done, the command
 # killed. The journal has every step: recover puts all three back once
 # A's unbind returned.
