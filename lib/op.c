@@ -905,8 +905,7 @@ static int units_apply(struct units *p)
         if (failed) {
                 error = failed->error;
                 failures_message(p, failed, first_error, sizeof(first_error));
-        }
-        if (!failed) {
+        } else {
                 /* Every write done, but the caller was told to stop: undo. */
                 error = -EINTR;
                 snprintf(first_error, sizeof(first_error), "interrupted");

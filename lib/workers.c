@@ -3,8 +3,9 @@
  * Rule 15's bounded pool: a few threads, each taking the next item under
  * the caller's lock. The items (an operation's IOMMU groups) spend their
  * time waiting for the kernel, and that is the only time they run at
- * once: the lock is dropped around those waits and nowhere else, so the
- * journal, the context's message and the report see one writer at a time.
+ * once: the lock is dropped around those waits (a write's answer, a read,
+ * a helper's fork) and nowhere else, so the journal, the context's
+ * message and the report see one writer at a time.
  */
 #include "workers.h"
 
