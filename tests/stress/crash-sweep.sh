@@ -17,8 +17,9 @@
 # command, which recovers first; then all or nothing (drivers, overrides,
 # VFs and the reservations file as before the command, or as after it)
 # and the invariants (invariants.py). Double faults kill recover too.
-# ENOSPC: every write to the state folder from the k-th on fails; the
-# command succeeds or refuses, and after a plain recover nothing is lost.
+# ENOSPC: every write to the state folder from the k-th on fails (detach,
+# assign, release, sriov); the command succeeds or refuses, and after a
+# plain recover nothing is lost.
 # SWEEP_POINTS (default 10): shim kill points per command, spread evenly
 # over its calls (a large value sweeps every call); SWEEP_SYSFS (all): the
 # sysfs write indexes per command; SWEEP_ENOSPC_POINTS (24) likewise.
@@ -284,25 +285,38 @@ for d in "${DOUBLE[@]}"; do
         is "double fault $name at $k: everything back" "$(snapshot $h)" "${PRISTINE[$h]}"
 done
 
-# ENOSPC: the state folder fills up at the k-th write.
-VFIOCTL_FAULT_COUNT=$T/count VFIOCTL_FAULT=enospc:1000000 VFIOCTL_FAULT_DIR=$T/state-ws \
-        LD_PRELOAD=$SHIM V ws detach --group 05:00.0 >/dev/null 2>&1
-total=$(cat "$T/count")
-V ws reattach --group 05:00.0 >/dev/null 2>&1
-stride=$(( (total + ENOSPC_POINTS - 1) / ENOSPC_POINTS ))
-for k in $(seq 1 "$stride" "$total"); do
-        FV ws enospc:$k detach --group 05:00.0 >"$T/enospc" 2>&1
-        rc=$?
-        V ws recover >"$T/rec" 2>&1
-        inv=$(invariants ws)
-        enospc=$((enospc + 1))
-        ok=0
-        [ -z "$inv" ] || ok=1
-        case $rc in 0|1|3) ;; *) ok=1 ;; esac
-        _report $ok "ENOSPC from state write $k/$total of detach --group (exit $rc), then recover: invariants hold"
-        [ $ok = 0 ] || { echo "$inv" | sed 's/^/#   /'; sed 's/^/#   /' "$T/enospc"; }
-        V ws reattach --group 05:00.0 >/dev/null 2>&1
-        [ "$(snapshot ws)" = "${PRISTINE[ws]}" ] || back ws
+# ENOSPC: the state folder fills up at the k-th write, for the commands
+# that write the most state: a detach, an assign (guest and owners), its
+# release, and an sriov that records its VFs.
+ENOSPC_CASES=(
+        "ws||detach --group 05:00.0|reattach --group 05:00.0"
+        "ws||assign gb --xml $T/gb.xml|release gb"
+        "ws|assign ga 01:00.0 01:00.1|release ga|release ga"
+        "sr||sriov 03:00.0 4 --driver vfio|sriov 03:00.0 0"
+)
+for e in "${ENOSPC_CASES[@]}"; do
+        IFS='|' read -r h setup cmd undo <<<"$e"
+        run_list $h "$setup"
+        VFIOCTL_FAULT_COUNT=$T/count VFIOCTL_FAULT=enospc:1000000 VFIOCTL_FAULT_DIR=$T/state-$h \
+                LD_PRELOAD=$SHIM V $h $cmd >/dev/null 2>&1
+        total=$(cat "$T/count")
+        run_list $h "$undo"
+        stride=$(( (total + ENOSPC_POINTS - 1) / ENOSPC_POINTS ))
+        for k in $(seq 1 "$stride" "$total"); do
+                run_list $h "$setup"
+                FV $h enospc:$k $cmd >"$T/enospc" 2>&1
+                rc=$?
+                V $h recover >"$T/rec" 2>&1
+                inv=$(invariants $h)
+                enospc=$((enospc + 1))
+                ok=0
+                [ -z "$inv" ] || ok=1
+                case $rc in 0|1|3) ;; *) ok=1 ;; esac
+                _report $ok "ENOSPC from state write $k/$total of $cmd (exit $rc), then recover: invariants hold"
+                [ $ok = 0 ] || { echo "$inv" | sed 's/^/#   /'; sed 's/^/#   /' "$T/enospc"; }
+                run_list $h "$undo"
+                [ "$(snapshot $h)" = "${PRISTINE[$h]}" ] || back $h
+        done
 done
 for h in ws sr; do
         is "after the sweeps, $h: every device on its driver" "$(snapshot $h)" "${PRISTINE[$h]}"
