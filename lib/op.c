@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "driver.h"
@@ -34,6 +35,7 @@
 #define PARALLEL_POLL_MS 100
 
 static int group_set_add(struct op_run *run, int group);
+static int helper_end(struct helper *h);
 
 int op_run_init(struct op_run *run, vfioctl_ctx *ctx, vfioctl_state *st, unsigned timeout_ms,
                 vfioctl_report *report)
@@ -49,6 +51,7 @@ int op_run_init(struct op_run *run, vfioctl_ctx *ctx, vfioctl_state *st, unsigne
                 .jobs = DEFAULT_JOBS,
                 .devices_fd = -EBADF,
                 .bus_fd = -EBADF,
+                .helper = { .fd = -EBADF },
         };
         r = sysfs_open_dir(ctx, SYSFS_PCI_BUS, &run->bus_fd);
         if (r >= 0)
@@ -75,6 +78,7 @@ void op_run_done(struct op_run *run)
         if (run->bus_fd >= 0)
                 close(run->bus_fd);
         run->bus_fd = -EBADF;
+        (void) helper_end(&run->helper);
 }
 
 /* ------------------------------------------------------------------ */
@@ -123,18 +127,35 @@ static void close_all_but(const int *keep, size_t n)
 }
 
 /*
- * The helper: only async-signal-safe calls (it is a fork of a caller that
- * may have threads), and it writes nothing until the parent has recorded
- * it in the journal (the byte on go_fd): a parent killed before that
- * leaves a helper that exits without writing, never an unrecorded write.
+ * Rule 12's helper. It is forked on a group's first write (a fork is the
+ * dearest part of a step: every page of a process with threads becomes
+ * copy-on-write) and makes that group's writes one after the other, each
+ * told over its socket once the journal holds it. A write that does not
+ * answer in time is left to finish in it, and the next one gets a new
+ * helper.
  */
-static __attribute__((noreturn)) void helper_run(int bus_fd, int result_fd, int go_fd, const char *path,
-                                  const char *value)
+#define HELPER_VALUE_MAX 256
+
+struct helper_request {
+        char path[SYSFS_PATH_MAX]; /* relative to sys/bus/pci */
+        char value[HELPER_VALUE_MAX];
+};
+
+/* Rule 15: the helper of the group this thread runs (NULL: the operation's own). */
+static __thread struct helper *unit_helper;
+
+/*
+ * The helper's side: only async-signal-safe calls (it is a fork of a
+ * caller that may have threads), and it writes nothing it was not asked
+ * to after the parent journaled it: a parent killed before that leaves a
+ * helper that reads the end of its socket and exits, never an unrecorded
+ * write.
+ */
+static __attribute__((noreturn)) void helper_run(int bus_fd, int fd)
 {
         struct sigaction ign = { .sa_handler = SIG_IGN }, dfl = { .sa_handler = SIG_DFL };
-        int keep[3] = { result_fd, go_fd, bus_fd };
-        int devnull, r;
-        char go;
+        int keep[2] = { fd, bus_fd };
+        int devnull;
 
         /* The helper outlives us when the write blocks: it must not keep
          * our lock, our database or the caller's pipes open, and a Ctrl-C
@@ -146,48 +167,77 @@ static __attribute__((noreturn)) void helper_run(int bus_fd, int result_fd, int 
         sigaction(SIGHUP, &ign, NULL);
         sigaction(SIGTERM, &dfl, NULL);
         sigaction(SIGPIPE, &dfl, NULL);
-        sort_ints(keep, 3);
-        close_all_but(keep, 3);
+        sort_ints(keep, 2);
+        close_all_but(keep, 2);
         devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (devnull >= 0) {
                 dup2(devnull, 0);
                 dup2(devnull, 1);
                 dup2(devnull, 2);
         }
-        if (read(go_fd, &go, 1) != 1)
-                _exit(3);
-        r = sysfs_write_raw(bus_fd, sysfs_bus_relpath(path), value);
-        if (write(result_fd, &r, sizeof(r)) != sizeof(r))
-                _exit(2);
-        _exit(0);
+        for (;;) {
+                struct helper_request req;
+                ssize_t n = read(fd, &req, sizeof(req));
+                int r;
+
+                if (n == 0)
+                        _exit(0); /* the parent is done, or gone */
+                if (n != sizeof(req))
+                        _exit(3);
+                req.path[sizeof(req.path) - 1] = req.value[sizeof(req.value) - 1] = '\0';
+                r = sysfs_write_raw(bus_fd, req.path, req.value);
+                if (write(fd, &r, sizeof(r)) != sizeof(r))
+                        _exit(2);
+        }
 }
 
-/* Forks the helper of a write, with its result pipe p and its go pipe g. */
-static int fork_helper(int bus_fd, const char *path, const char *value, int p[2], int g[2],
-                       pid_t *ret_pid)
+static int helper_start(struct op_run *run, struct helper *h)
 {
-        int r;
+        int sv[2];
+        pid_t pid;
 
-        if (pipe2(p, O_CLOEXEC) < 0)
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return negative_errno();
-        if (pipe2(g, O_CLOEXEC) < 0) {
-                r = negative_errno();
-                close(p[0]);
-                close(p[1]);
+        pid = fork();
+        if (pid < 0) {
+                int r = negative_errno();
+
+                close(sv[0]);
+                close(sv[1]);
                 return r;
         }
-        *ret_pid = fork();
-        if (*ret_pid < 0) {
-                r = negative_errno();
-                close(p[0]);
-                close(p[1]);
-                close(g[0]);
-                close(g[1]);
-                return r;
-        }
-        if (*ret_pid == 0)
-                helper_run(bus_fd, p[1], g[0], path, value);
+        if (pid == 0)
+                helper_run(run->bus_fd, sv[1]);
+        close(sv[1]);
+        *h = (struct helper) { .pid = pid, .fd = sv[0] };
         return 0;
+}
+
+/* A helper whose write still waits: it finishes alone, and exits on the closed socket. */
+static void helper_leave(struct helper *h)
+{
+        if (h->fd >= 0)
+                close(h->fd);
+        *h = (struct helper) { .fd = -EBADF };
+}
+
+/* An idle helper (or a dead one) ends: it reads the end of its socket. */
+static int helper_end(struct helper *h)
+{
+        int status = 0;
+
+        if (h->fd >= 0)
+                close(h->fd);
+        while (h->pid > 0 && waitpid(h->pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        *h = (struct helper) { .fd = -EBADF };
+        return status;
+}
+
+/* The helper of the group this thread runs, or the operation's own. */
+static struct helper *helper_for(struct op_run *run)
+{
+        return unit_helper ? unit_helper : &run->helper;
 }
 
 void op_progress(struct op_run *run, struct wait_info *w, const char *path,
@@ -238,10 +288,11 @@ bool op_interrupted(struct op_run *run)
 static int write_bounded(struct op_run *run, struct wait_info *w, const char *path,
                          const char *value, int seq, pid_t *ret_helper, bool *ret_journal_failed)
 {
-        _cleanup_close_ int rfd = -EBADF, gofd = -EBADF;
-        int p[2], g[2], result = 0, status = 0, r;
+        struct helper *h = helper_for(run);
+        struct helper_request req = {};
         int64_t start, deadline, next_tick;
         struct pollfd pfd;
+        int result = 0, r;
         ssize_t n;
         pid_t pid;
 
@@ -251,18 +302,21 @@ static int write_bounded(struct op_run *run, struct wait_info *w, const char *pa
         r = sysfs_write_check(run->ctx, path);
         if (r < 0)
                 return r;
+        if (strlen(value) >= sizeof(req.value))
+                return ctx_error(run->ctx, -E2BIG, "refusing to write %zu bytes to %s",
+                                 strlen(value), path);
+        snprintf(req.path, sizeof(req.path), "%s", sysfs_bus_relpath(path));
+        snprintf(req.value, sizeof(req.value), "%s", value);
         log_debug(run->ctx, "write '%s' to %s", value, path);
-        /* Rule 15: a fork copies the page tables of every thread's memory,
-         * the slowest part of a step; it touches nothing the lock guards. */
-        op_wait_begin(run);
-        r = fork_helper(run->bus_fd, path, value, p, g, &pid);
-        op_wait_end(run);
-        if (r < 0)
-                return r;
-        close(p[1]);
-        close(g[0]);
-        rfd = p[0];
-        gofd = g[1];
+        if (h->pid <= 0) {
+                /* Rule 15: the fork touches nothing the lock guards. */
+                op_wait_begin(run);
+                r = helper_start(run, h);
+                op_wait_end(run);
+                if (r < 0)
+                        return r;
+        }
+        pid = h->pid;
 
         r = run->st ? state_op_step_intended(run->st, run->op_id, seq, w->address, path, value,
                                              (int) pid)
@@ -272,18 +326,19 @@ static int write_bounded(struct op_run *run, struct wait_info *w, const char *pa
                           vfioctl_ctx_errmsg(run->ctx));
                 r = 0;
         }
-        if (r < 0)
+        if (r < 0) {
                 *ret_journal_failed = true;
-        if (r < 0 || write(gofd, "", 1) != 1) {
-                /* No go: the helper exits without writing. */
-                close(TAKE_FD(gofd));
-                while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                        ;
-                return r < 0 ? r : -EIO;
+                return r; /* not asked: the helper writes nothing */
         }
-        close(TAKE_FD(gofd));
+        if (send(h->fd, &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req)) {
+                int status = helper_end(h);
 
-        pfd = (struct pollfd) { .fd = rfd, .events = POLLIN };
+                return ctx_error(run->ctx, -ECHILD, "the process to write %s died (%s)", path,
+                                 WIFSIGNALED(status) ? strsignal(WTERMSIG(status))
+                                                     : "it did not take the write");
+        }
+
+        pfd = (struct pollfd) { .fd = h->fd, .events = POLLIN };
         start = op_now_ms();
         deadline = start + run->timeout_ms;
         next_tick = start + PROGRESS_TICK_MS;
@@ -313,6 +368,7 @@ static int write_bounded(struct op_run *run, struct wait_info *w, const char *pa
                         if (answered)
                                 break;
                         *ret_helper = pid;
+                        helper_leave(h);
                         return -EINTR;
                 }
                 t = op_now_ms();
@@ -322,6 +378,7 @@ static int write_bounded(struct op_run *run, struct wait_info *w, const char *pa
                         if (poll(&pfd, 1, 0) > 0)
                                 break;
                         *ret_helper = pid;
+                        helper_leave(h);
                         return -ETIMEDOUT;
                 }
                 if (t >= next_tick) {
@@ -330,14 +387,15 @@ static int write_bounded(struct op_run *run, struct wait_info *w, const char *pa
                         next_tick = t + PROGRESS_TICK_MS;
                 }
         }
-        n = read(rfd, &result, sizeof(result));
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-        if (n != sizeof(result))
+        n = recv(h->fd, &result, sizeof(result), 0);
+        if (n != sizeof(result)) {
                 /* The helper died before answering (killed): the write may
                  * or may not have happened; the caller reads sysfs to see. */
+                int status = helper_end(h);
+
                 return ctx_error(run->ctx, -ECHILD, "the process writing %s died (%s)", path,
                                  WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "no answer");
+        }
         return result == -EMSGSIZE ? -EIO : result;
 }
 
@@ -788,11 +846,24 @@ static void unit_failed(struct units *p, struct unit *u, size_t at, int r)
         p->stop = true;
 }
 
-/* One group's changes in order, as op_apply does them one after the other. */
-static void unit_apply(void *data, size_t k)
+/* A group's writes go through a helper of its own, ended with the group. */
+static void unit_helper_begin(struct helper *h)
 {
-        struct units *p = data;
-        struct unit *u = &p->u[k];
+        *h = (struct helper) { .fd = -EBADF };
+        unit_helper = h;
+}
+
+static void unit_helper_end(struct op_run *run, struct helper *h)
+{
+        unit_helper = NULL;
+        op_wait_begin(run);
+        (void) helper_end(h);
+        op_wait_end(run);
+}
+
+/* One group's changes in order, as op_apply does them one after the other. */
+static void unit_changes(struct units *p, struct unit *u)
+{
         struct op_run *run = p->run;
         int r;
 
@@ -814,12 +885,25 @@ static void unit_apply(void *data, size_t k)
         }
 }
 
+static void unit_apply(void *data, size_t k)
+{
+        struct units *p = data;
+        struct helper h;
+
+        unit_helper_begin(&h);
+        unit_changes(p, &p->u[k]);
+        unit_helper_end(p->run, &h);
+}
+
 static void unit_rollback(void *data, size_t k)
 {
         struct units *p = data;
         struct unit *u = &p->u[k];
+        struct helper h;
 
+        unit_helper_begin(&h);
         u->restored = rollback(p->run, u->report, u->ch, u->upto, u->skip);
+        unit_helper_end(p->run, &h);
 }
 
 /*

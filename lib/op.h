@@ -22,6 +22,15 @@ void report_set_reason(vfioctl_report *r, enum vfioctl_reason reason);
 int report_move(vfioctl_report *dst, vfioctl_report *src);
 
 /*
+ * Rule 12's helper: the process that makes one group's writes, one at a
+ * time, for as long as none of them blocks (op.c).
+ */
+struct helper {
+        pid_t pid; /* 0: none yet, or left alone with a blocked write */
+        int fd;    /* our end of its socket */
+};
+
+/*
  * One operation in progress: the journal it writes to (none in a dry run)
  * and the bound on anything that waits.
  */
@@ -42,6 +51,7 @@ struct op_run {
         off_t reserved_end;  /* journal space reserved up to here (state_op_reserve) */
         unsigned jobs;       /* rule 15: at most this many groups at once */
         pthread_mutex_t *lock; /* while groups run at once: held but in waits (workers.h) */
+        struct helper helper;  /* the writes of one group at a time (rule 15: one per group) */
 };
 
 int op_run_init(struct op_run *run, vfioctl_ctx *ctx, vfioctl_state *st, unsigned timeout_ms,

@@ -33,20 +33,22 @@
  *    log, progress and dry-run callbacks are then called one at a time,
  *    but possibly from those threads;
  *  - processes: an operation that writes to sysfs (detach, reattach,
- *    assign, release, recover) forks a short-lived helper per write that
- *    can block (every write to a device: override, unbind, bind,
- *    drivers_probe), so that a write the kernel holds can be bounded and
- *    abandoned. The child (named "vfioctl-write") makes only
+ *    assign, release, recover) makes every write that can block (every
+ *    write to a device: override, unbind, bind, drivers_probe) in a
+ *    short-lived helper process, so that a write the kernel holds can be
+ *    bounded and abandoned: one helper per IOMMU group it changes, which
+ *    makes that group's writes one after the other and exits with the
+ *    group. The child (named "vfioctl-write") makes only
  *    async-signal-safe calls, so a caller with threads is safe: it moves
  *    to its own process group and ignores SIGINT/SIGHUP (a terminal's
- *    Ctrl-C is not for it), closes every file descriptor but its two
- *    pipes and the root's (stdio on /dev/null), waits for the journal to
- *    name it, writes the value (openat, write), reports the result
- *    through a pipe, then _exit()s; it formats no message and allocates
+ *    Ctrl-C is not for it), closes every file descriptor but its socket
+ *    and the bus folder's (stdio on /dev/null), and for each write the
+ *    journal names it in, writes the value (openat, write) and reports
+ *    the result on the socket; it formats no message and allocates
  *    nothing. A write the kernel holds past the timeout leaves the child
  *    running after the call returns (the report names its pid). SIGCHLD
  *    handlers see these children; one that reaps them does no harm, as
- *    the result comes through the pipe. Dry runs fork nothing;
+ *    the result comes through the socket. Dry runs fork nothing.
  */
 #pragma once
 
