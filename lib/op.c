@@ -1379,7 +1379,8 @@ static int record(struct op_run *run, vfioctl_state *st, const struct plan *p)
 }
 
 /* Rule 10, libvirt's order: the VFs' MAC and VLAN go back before the VFs do. */
-static int restore_vfnet(vfioctl_state *st, const struct plan *p, vfioctl_report *report)
+static int restore_vfnet(vfioctl_state *st, const struct plan *p, vfioctl_report *report,
+                         struct vfnet_plan *ret_undo)
 {
         _cleanup_free_ struct vfioctl_state_device *devs = NULL;
         _cleanup_free_ bool *selected = NULL;
@@ -1394,7 +1395,7 @@ static int restore_vfnet(vfioctl_state *st, const struct plan *p, vfioctl_report
                 snprintf(devs[i].address, sizeof(devs[i].address), "%s", p->vfnet_restore[i]);
                 selected[i] = true;
         }
-        return vfnet_restore(st, p->guest, devs, selected, p->n_vfnet_restore, report);
+        return vfnet_restore(st, p->guest, devs, selected, p->n_vfnet_restore, report, ret_undo);
 }
 
 /* Writes, then what must hold after them; on failure everything written is undone. */
@@ -1417,10 +1418,34 @@ static int apply(vfioctl_host *host, vfioctl_state *st, struct op_run *run, cons
         return r;
 }
 
+/*
+ * Rule 10: a release that failed and was rolled back leaves the guest its
+ * VFs, so it gets back the MAC and VLAN they had (and their rows, for the
+ * next release). The failure stays the message.
+ */
+static int vfnet_give_back(vfioctl_host *host, vfioctl_state *st, const struct plan *p,
+                           struct vfnet_plan *undo, vfioctl_report *report, int error)
+{
+        vfioctl_ctx *ctx = vfioctl_host_get_ctx(host);
+        char msg[sizeof(ctx->errmsg)], subject[sizeof(ctx->reason_subject)];
+        enum vfioctl_reason reason = ctx->reason;
+
+        if (undo->n == 0)
+                return error;
+        snprintf(msg, sizeof(msg), "%s", ctx->errmsg);
+        snprintf(subject, sizeof(subject), "%s", ctx->reason_subject);
+        if (vfnet_apply(host, st, p->guest, undo, report) < 0)
+                log_debug(ctx, "the guest's MAC/VLAN could not be set again: %s",
+                          vfioctl_ctx_errmsg(ctx));
+        ctx_error(ctx, error, "%s", msg);
+        return ctx_set_reason(ctx, error, reason, subject);
+}
+
 int plan_execute(vfioctl_host *host, vfioctl_state *st, const struct plan *p,
                  const struct vfioctl_op_options *opts, vfioctl_report *report)
 {
         vfioctl_ctx *ctx = vfioctl_host_get_ctx(host);
+        _cleanup_(vfnet_plan_clear) struct vfnet_plan vfnet_undo = {};
         struct op_run run;
         int r;
 
@@ -1428,21 +1453,24 @@ int plan_execute(vfioctl_host *host, vfioctl_state *st, const struct plan *p,
                 return 0;
         r = op_require_lock(ctx, st);
         if (r >= 0)
-                r = restore_vfnet(st, p, report);
+                r = restore_vfnet(st, p, report, &vfnet_undo);
         if (r < 0)
                 return r;
         r = op_run_init(&run, ctx, st, opts->timeout_ms, report);
         if (r < 0)
-                return r;
+                return vfnet_give_back(host, st, p, &vfnet_undo, report, r);
         r = apply(host, st, &run, p, opts, report);
-        if (r < 0)
+        if (r < 0) {
+                r = vfnet_give_back(host, st, p, &vfnet_undo, report, r);
                 goto out;
+        }
         if (run.st) {
                 r = verify_groups(host, p, report);
                 if (r >= 0 && p->vfnet)
                         r = vfnet_apply(host, st, p->guest, p->vfnet, report); /* Rule 10 */
                 if (r < 0) {
                         undo(host, &run, p, r); /* nothing of it stays changed: say nothing of it */
+                        r = vfnet_give_back(host, st, p, &vfnet_undo, report, r);
                         goto out;
                 }
         }

@@ -541,7 +541,8 @@ int vfnet_undo(vfioctl_state *st, const char *guest, vfioctl_report *report, int
 }
 
 int vfnet_restore(vfioctl_state *st, const char *guest, const struct vfioctl_state_device *devs,
-                  const bool *selected, size_t n, vfioctl_report *report)
+                  const bool *selected, size_t n, vfioctl_report *report,
+                  struct vfnet_plan *ret_undo)
 {
         _cleanup_free_ struct vfnet_row *rows = NULL;
         size_t n_rows = 0, k = 0;
@@ -556,6 +557,14 @@ int vfnet_restore(vfioctl_state *st, const char *guest, const struct vfioctl_sta
                                 rows[k++] = rows[i];
                                 break;
                         }
+        if (ret_undo && k > 0) {
+                ret_undo->e = calloc(k, sizeof(*ret_undo->e));
+                if (!ret_undo->e)
+                        return -ENOMEM;
+                for (size_t i = 0; i < k; i++)
+                        ret_undo->e[i] = rows[i].e;
+                ret_undo->n = k;
+        }
         return restore_rows(st, rows, k, report);
 }
 

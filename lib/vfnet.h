@@ -45,10 +45,13 @@ int vfnet_apply(vfioctl_host *host, vfioctl_state *st, const char *guest,
 int vfnet_undo(vfioctl_state *st, const char *guest, vfioctl_report *report, int error);
 /*
  * Release, before the VFs go back to the host: puts back the rows of the
- * selected devices (a dry run reports what it would put back).
+ * selected devices (a dry run reports what it would put back). What the
+ * guest had is kept in *ret_undo (may be NULL), for vfnet_apply() when
+ * the release fails and the guest keeps its VFs.
  */
 int vfnet_restore(vfioctl_state *st, const char *guest, const struct vfioctl_state_device *devs,
-                  const bool *selected, size_t n, vfioctl_report *report);
+                  const bool *selected, size_t n, vfioctl_report *report,
+                  struct vfnet_plan *ret_undo);
 /* Recover: puts back the rows no guest owns the VF of (an assign that failed or died). */
 int vfnet_recover(vfioctl_state *st, vfioctl_report *report);
 /* A guest's rows, for vfioctl_guest_load(); *ret freed with free(). */

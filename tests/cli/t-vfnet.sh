@@ -69,6 +69,18 @@ run V --json status g
 is "status --json: the guest's vf_net" "$(printf '%s' "$OUT" | jq -c '.guests[0].vf_net[0] | [.address, .pf, .vf, .mac, .vlan, .applied]')" \
         '["0000:41:02.0","enp65s0f0",0,"52:54:00:12:34:56",42,false]'
 
+# --- a release that fails keeps the guest its VF, and its MAC/VLAN row
+fault 0000:41:02.0 bind nobind
+run V release g --timeout 1
+is "failed release: exit 1" "$RC" 1
+is "failed release: the VF is still the guest's, on vfio-pci" "$(drv 0000:41:02.0)" vfio-pci
+is "failed release: the row is back as it was, for the next release" "$(rows)" \
+        "0000:41:02.0|g|enp65s0f0|0|52:54:00:12:34:56|42|NULL|NULL|not_applied"
+like "failed release: the message is the bind's failure" "$ERR" "^vfioctl: 0000:41:02.0 cannot go back to iavf"
+like "failed release: the guest's MAC/VLAN set again after the rollback" "$OUT$ERR" \
+        "^0000:41:02.0 MAC/VLAN set: mac 52:54:00:12:34:56, vlan 42"
+fault clear
+
 # --- release: the row goes; nothing was applied, so nothing is sent
 log_reset
 run V release g
