@@ -1030,7 +1030,9 @@ VFIOCTL_EXPORT int vfioctl_reserve(vfioctl_host *host, vfioctl_reservations *res
                 qsort_safe(c.targets, c.n_targets, sizeof(*c.targets), cmp_device);
                 r = reserve_build(&c, &all, &n_all);
         }
-        if (r >= 0)
+        if (r >= 0 && (opts->flags & VFIOCTL_OP_CHECK))
+                reservation_entries_free(all, n_all);
+        else if (r >= 0)
                 r = reservations_replace(res, all, n_all);
         if (r < 0 && report && vfioctl_report_get_outcome(report) == VFIOCTL_OUTCOME_DONE)
                 report_set_outcome(report, VFIOCTL_OUTCOME_REFUSED);

@@ -760,6 +760,9 @@ enum {
          * detached and owned as if managed='yes', a network with no definition is an
          * ordinary one, and the advice speaks of the domain's <metadata> */
         VFIOCTL_OP_LIBVIRT = 1 << 3,
+        /* reserve: check and report as it would, but write (and keep) nothing, for a
+         * caller that acts first (reserve --now detaches before the file says so) */
+        VFIOCTL_OP_CHECK = 1 << 4,
 };
 
 struct vfioctl_op_options {
@@ -1061,8 +1064,9 @@ VFIOCTL_EXPORT int vfioctl_reservation_check(vfioctl_host *host, vfioctl_reserva
  * that is not left to VFIO is reserved too; without it such a member
  * refuses the call, the report naming it) and so does safety (rule 9)
  * unless VFIOCTL_OP_FORCE. The set is then written atomically (a
- * temporary file, fsync, rename, fsync of the folder); in a dry run it is
- * not. The report has a RESERVED entry per device now reserved.
+ * temporary file, fsync, rename, fsync of the folder); in a dry run or
+ * with VFIOCTL_OP_CHECK it is not. The report has a RESERVED entry per
+ * device now reserved (with VFIOCTL_OP_CHECK: that would be).
  * Nothing is changed on any failure.
  */
 VFIOCTL_EXPORT int vfioctl_reserve(vfioctl_host *host, vfioctl_reservations *res,

@@ -101,6 +101,18 @@ static int begin(struct cli *cli, struct session *s, const struct device_command
         return r;
 }
 
+/* What the check said would be reserved, now that it is detached: the
+ * same devices by name (their group's members are on the stub now). */
+static int write_checked(struct session *s, vfioctl_reservations *res,
+                         const struct vfioctl_pci_addr *taken, size_t n,
+                         const struct vfioctl_op_options *opts)
+{
+        struct vfioctl_op_options o = *opts;
+
+        o.flags &= ~VFIOCTL_OP_GROUP;
+        return vfioctl_reserve(s->host, res, taken, n, &o, NULL);
+}
+
 int cmd_reserve(struct cli *cli, int argc, char **argv)
 {
         _cleanup_free_ struct vfioctl_pci_addr *taken = NULL;
@@ -109,6 +121,7 @@ int cmd_reserve(struct cli *cli, int argc, char **argv)
         struct session s;
         size_t n_taken = 0;
         _cleanup_(device_command_clear) struct device_command dc = {};
+        struct vfioctl_op_options check;
         int r, code;
 
         r = parse_device_command(cli, argc, argv,
@@ -131,9 +144,14 @@ int cmd_reserve(struct cli *cli, int argc, char **argv)
                 session_end(&s);
                 return r;
         }
+        /* --now: checked first, detached, and only then written, so that a
+         * detach that is killed half way leaves no reservation behind
+         * (recover puts the devices back; the file never said otherwise). */
+        check = dc.opts;
+        check.flags |= VFIOCTL_OP_CHECK;
         r = vfioctl_report_new(&reserved);
         if (r >= 0)
-                r = vfioctl_reserve(s.host, res, dc.addrs, dc.n, &dc.opts, reserved);
+                r = vfioctl_reserve(s.host, res, dc.addrs, dc.n, &check, reserved);
         if (r < 0) {
                 /* The refusal, with its per-device lines, as reserve alone says it. */
                 vfioctl_report_free(s.report);
@@ -147,13 +165,15 @@ int cmd_reserve(struct cli *cli, int argc, char **argv)
         if (r >= 0)
                 r = vfioctl_detach(s.host, s.st, taken, n_taken, &dc.opts, s.report);
         code = session_finish(&s, r);
-        /* Not taken now: not reserved either, as if nothing happened. */
-        if (r < 0 && code != EXIT_ATTENTION && !cli->dry_run) {
-                if (vfioctl_unreserve(res, taken, n_taken, NULL) < 0)
-                        print_error("and the reservation could not be taken back: %s",
-                                    cli_errmsg(cli));
-                else if (!cli->json)
+        if (r < 0) {
+                /* Not taken now: not reserved either, as if nothing happened. */
+                if (code != EXIT_ATTENTION && !cli->dry_run && !cli->json)
                         print_note(cli, "Nothing was reserved either.");
+        } else if (write_checked(&s, res, taken, n_taken, &dc.opts) < 0) {
+                print_error("detached now, but the reservation could not be written: %s; "
+                            "'vfioctl reserve' again (without --now), or 'vfioctl reattach'",
+                            cli_errmsg(cli));
+                code = EXIT_ATTENTION;
         }
         if (code == EXIT_OK && !cli->json && cli->verbosity >= 0)
                 for (size_t i = 0; i < vfioctl_report_n_entries(reserved); i++) {

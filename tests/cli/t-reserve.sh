@@ -178,6 +178,20 @@ is "reserve --now, bind fails: file unchanged" "$(cat "$CFG_FILE")" "$before"
 is "reserve --now, bind fails: drivers rolled back" "$(ws_drivers)" "$WS_PRISTINE"
 fault clear
 
+# reserve --now killed half way through its detach: recover puts the
+# devices back, and the file never said they were reserved (it is written
+# once they are detached).
+echo 5 >"$SIM/.sim/crash_after"   # killed at 1f.4's unbind: 1f.3 is on vfio-pci
+run V reserve --now --group 05:00.0
+echo 0 >"$SIM/.sim/crash_after"
+is "reserve --now killed during the detach: killed (SIGKILL)" "$RC" 137
+is "... 1f.3 was detached when it died" "$(drv 0000:00:1f.3)" vfio-pci
+is "... the file is unchanged" "$(cat "$CFG_FILE")" "$before"
+run V recover
+is "... recover: exit 0" "$RC" 0
+is "... recover: drivers back" "$(ws_drivers)" "$WS_PRISTINE"
+is "... and nothing is reserved" "$(cat "$CFG_FILE")" "$before"
+
 # --- Malformed files: the message names the file and the line; nothing changes.
 malformed() { # DESC LINE-NUMBER EXPECTED-REGEX, file content on stdin
         local desc=$1 line=$2 re=$3 content
