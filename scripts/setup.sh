@@ -18,6 +18,8 @@ packages=(
         clang clang-tidy gcovr debhelper dpkg-dev lintian git
         # the fuzzers (tests/fuzz): clang's libFuzzer and sanitizer runtimes
         libclang-rt-14-dev
+        # the parallel benchmark CI prints (bench/sriov.sh)
+        bc
         # real-kernel tests (tests/vm): Debian's kernel under QEMU
         qemu-system-x86 busybox-static jq xz-utils zstd
         # systemd-udevd in the guest (tests/vm scenario 30, the udev rule);
