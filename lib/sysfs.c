@@ -100,16 +100,8 @@ void sysfs_fetch_text(int dirfd, const char *attr, size_t max, struct sysfs_fetc
 
 void sysfs_fetch_link(int dirfd, const char *link, struct sysfs_fetch *f)
 {
-        ssize_t n;
-
         *f = (struct sysfs_fetch) {};
-        n = readlinkat(dirfd, link, f->target, sizeof(f->target));
-        if (n < 0)
-                f->error = negative_errno();
-        else if ((size_t) n >= sizeof(f->target))
-                f->error = -ENAMETOOLONG;
-        else
-                f->target[n] = '\0';
+        f->error = sysfs_read_link(dirfd, link, f->target, sizeof(f->target));
 }
 
 void sysfs_fetch_done(struct sysfs_fetch *f)
