@@ -210,6 +210,19 @@ int ctx_set_reason(vfioctl_ctx *ctx, int error, enum vfioctl_reason reason, cons
         return error;
 }
 
+void ctx_save_error(vfioctl_ctx *ctx, struct ctx_saved_error *ret)
+{
+        memcpy(ret->msg, ctx->errmsg, sizeof(ret->msg));
+        ret->reason = ctx->reason;
+        memcpy(ret->subject, ctx->reason_subject, sizeof(ret->subject));
+}
+
+int ctx_restore_error(vfioctl_ctx *ctx, int error, const struct ctx_saved_error *s)
+{
+        ctx_error(ctx, error, "%s", s->msg);
+        return ctx_set_reason(ctx, error, s->reason, s->subject);
+}
+
 VFIOCTL_EXPORT const char *vfioctl_ctx_get_reason_subject(vfioctl_ctx *ctx)
 {
         assert_return(ctx, NULL);

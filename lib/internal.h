@@ -73,6 +73,13 @@ struct vfioctl_ctx {
         volatile sig_atomic_t interrupted; /* set by vfioctl_ctx_interrupt(), maybe in a handler */
 };
 
+/* A failure's message and way out, kept while later calls (a rollback's) set their own. */
+struct ctx_saved_error {
+        char msg[sizeof(((struct vfioctl_ctx *) 0)->errmsg)];
+        enum vfioctl_reason reason;
+        char subject[sizeof(((struct vfioctl_ctx *) 0)->reason_subject)];
+};
+
 /* Logging: debug output through the user's callback, nothing by default. */
 void ctx_log(vfioctl_ctx *ctx, int priority, const char *file, int line, const char *fn,
              const char *format, ...) _printf_(6, 7);
@@ -95,6 +102,9 @@ int ctx_error_reason(vfioctl_ctx *ctx, enum vfioctl_reason reason, int error, co
 void ctx_clear_error(vfioctl_ctx *ctx);
 /* After a failure already said: its reason, and whom it is about (may be NULL). */
 int ctx_set_reason(vfioctl_ctx *ctx, int error, enum vfioctl_reason reason, const char *subject);
+void ctx_save_error(vfioctl_ctx *ctx, struct ctx_saved_error *ret);
+/* The saved failure as the context's again; returns error. */
+int ctx_restore_error(vfioctl_ctx *ctx, int error, const struct ctx_saved_error *s);
 
 /* pci.ids lookups through libpci (names.c). NULL when unknown. */
 const char *names_vendor(vfioctl_ctx *ctx, uint16_t vendor, char *buf, size_t size);

@@ -660,9 +660,12 @@ static int collect_groups(struct op_run *run, const struct vfioctl_state_change 
         return 0;
 }
 
-/* After the rollback: the journal, the outcome, and the first failure as the message. */
+/*
+ * After the rollback: the journal, the outcome, and the first failure (its
+ * message, then also, and its way out) as the context's again.
+ */
 static int op_fail_end(struct op_run *run, bool restored, bool blocked, int error,
-                       const char *first_error)
+                       const struct ctx_saved_error *cause, const char *also)
 {
         if (restored && !blocked) {
                 (void) op_end(run);
@@ -670,13 +673,13 @@ static int op_fail_end(struct op_run *run, bool restored, bool blocked, int erro
         } else
                 report_set_outcome(run->report, VFIOCTL_OUTCOME_ATTENTION);
         if (error == -EINTR)
-                ctx_error(run->ctx, error, "%s; %s", first_error,
+                ctx_error(run->ctx, error, "%s%s; %s", cause->msg, also,
                           !restored ? "not everything it changed could be put back"
                           : blocked ? "everything else it changed was put back"
                                     : "everything it changed was put back");
         else
-                ctx_error(run->ctx, error, "%s", first_error);
-        return error;
+                ctx_error(run->ctx, error, "%s%s", cause->msg, also);
+        return ctx_set_reason(run->ctx, error, cause->reason, cause->subject);
 }
 
 /* After a failure at changes[at]: put back [0, upto) and say what is left. */
@@ -684,13 +687,13 @@ static int op_fail(struct op_run *run, const struct vfioctl_state_change *change
                    size_t at, const struct converge *c, int error)
 {
         _cleanup_free_ bool *skip = calloc(upto ? upto : 1, sizeof(bool));
-        char first_error[1024];
+        struct ctx_saved_error cause;
         bool restored;
 
         if (!skip)
                 return -ENOMEM;
         /* Keep the first failure as the message: it is the cause. */
-        snprintf(first_error, sizeof(first_error), "%s", vfioctl_ctx_errmsg(run->ctx));
+        ctx_save_error(run->ctx, &cause);
         /* The message tells the why; the entry only what is still in flight. */
         if (c->blocked) {
                 report_add(run->report, c->address, VFIOCTL_ACTION_BLOCKED, NULL, NULL,
@@ -699,7 +702,7 @@ static int op_fail(struct op_run *run, const struct vfioctl_state_change *change
                 skip[at] = true;
         }
         restored = rollback(run, run->report, changes, upto, skip);
-        return op_fail_end(run, restored, c->blocked, error, first_error);
+        return op_fail_end(run, restored, c->blocked, error, &cause, "");
 }
 
 static int interrupted_error(struct op_run *run, const char *address)
@@ -720,9 +723,7 @@ struct unit {
         bool *skip;          /* rollback: a write to it is still blocked */
         bool restored;
         struct converge c;   /* the failing change's converge */
-        char errmsg[sizeof(((vfioctl_ctx *) 0)->errmsg)];
-        enum vfioctl_reason reason; /* and the way out that goes with it */
-        char reason_subject[sizeof(((vfioctl_ctx *) 0)->reason_subject)];
+        struct ctx_saved_error failure; /* why, when error < 0 */
         vfioctl_report *report; /* what its rollback did, merged in order */
 };
 
@@ -840,9 +841,7 @@ static void unit_failed(struct units *p, struct unit *u, size_t at, int r)
         u->error = r;
         u->at = at;
         /* The context's message is this failure's until the lock is dropped. */
-        snprintf(u->errmsg, sizeof(u->errmsg), "%s", vfioctl_ctx_errmsg(p->run->ctx));
-        u->reason = p->run->ctx->reason;
-        snprintf(u->reason_subject, sizeof(u->reason_subject), "%s", p->run->ctx->reason_subject);
+        ctx_save_error(p->run->ctx, &u->failure);
         p->stop = true;
 }
 
@@ -948,20 +947,20 @@ static bool rollback_all(struct op_run *run, const struct vfioctl_state_change *
         return units_rollback(&p);
 }
 
-/* The first group's failure, and how many more failed beside it (they
- * ran at once: each may have its own cause). */
-static void failures_message(const struct units *p, const struct unit *first, char *buf,
-                             size_t size)
+/* After the first group's failure: how many more failed beside it (they
+ * ran at once: each may have its own cause), or "". */
+static void failures_more(const struct units *p, const struct unit *first, char *buf,
+                          size_t size)
 {
         size_t more = 0;
 
         for (size_t k = 0; k < p->n; k++)
                 more += &p->u[k] != first && p->u[k].error < 0;
         if (more == 0)
-                snprintf(buf, size, "%s", first->errmsg);
+                buf[0] = '\0';
         else
-                snprintf(buf, size, "%s (and %zu other group%s failed at the same time)",
-                         first->errmsg, more, more == 1 ? "" : "s");
+                snprintf(buf, size, " (and %zu other group%s failed at the same time)", more,
+                         more == 1 ? "" : "s");
 }
 
 /*
@@ -974,9 +973,10 @@ static int units_apply(struct units *p)
         struct op_run *run = p->run;
         pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
         const struct unit *failed = NULL;
-        char first_error[sizeof(p->u[0].errmsg) + 128];
+        struct ctx_saved_error interrupted = { .msg = "interrupted" };
+        char also[80] = "";
         bool blocked = false;
-        int error = 0, r;
+        int error;
 
         run->lock = &lock;
         workers_run(p->n, run->jobs, &lock, unit_apply, p);
@@ -988,11 +988,10 @@ static int units_apply(struct units *p)
                 return 0;
         if (failed) {
                 error = failed->error;
-                failures_message(p, failed, first_error, sizeof(first_error));
+                failures_more(p, failed, also, sizeof(also));
         } else {
                 /* Every write done, but the caller was told to stop: undo. */
                 error = -EINTR;
-                snprintf(first_error, sizeof(first_error), "interrupted");
                 for (size_t k = 0; k < p->n; k++)
                         p->u[k].upto = p->u[k].n;
         }
@@ -1007,8 +1006,8 @@ static int units_apply(struct units *p)
                            (int) u->c.blocked_pid);
                 u->skip[u->at] = blocked = true;
         }
-        r = op_fail_end(run, units_rollback(p), blocked, error, first_error);
-        return failed ? ctx_set_reason(run->ctx, r, failed->reason, failed->reason_subject) : r;
+        return op_fail_end(run, units_rollback(p), blocked, error,
+                           failed ? &failed->failure : &interrupted, also);
 }
 
 int op_apply(struct op_run *run, const char *kind, const char *command,
@@ -1253,10 +1252,11 @@ static int verify_groups(vfioctl_host *host, const struct plan *p, vfioctl_repor
 /* Rolls back this run's journaled operation (any failure undoes the call). */
 static void undo(vfioctl_host *host, struct op_run *run, const struct plan *p, int error)
 {
-        _cleanup_free_ char *why = strdup(vfioctl_ctx_errmsg(run->ctx));
         struct vfioctl_state_op *ops = NULL;
+        struct ctx_saved_error why;
         size_t n = 0;
 
+        ctx_save_error(run->ctx, &why);
         if (!run->st || p->n_changes == 0 || state_get_pending(run->st, &ops, &n) < 0)
                 return;
         for (size_t i = 0; i < n; i++)
@@ -1265,8 +1265,7 @@ static void undo(vfioctl_host *host, struct op_run *run, const struct plan *p, i
         state_ops_free(ops, n);
         vfioctl_host_invalidate(host);
         /* The rollback's own reads and writes must not replace why it ran. */
-        if (why)
-                (void) ctx_error(run->ctx, error, "%s", why);
+        (void) ctx_restore_error(run->ctx, error, &why);
 }
 
 /* A failed step of the record says which step and why, whatever the
@@ -1427,18 +1426,15 @@ static int vfnet_give_back(vfioctl_host *host, vfioctl_state *st, const struct p
                            struct vfnet_plan *undo, vfioctl_report *report, int error)
 {
         vfioctl_ctx *ctx = vfioctl_host_get_ctx(host);
-        char msg[sizeof(ctx->errmsg)], subject[sizeof(ctx->reason_subject)];
-        enum vfioctl_reason reason = ctx->reason;
+        struct ctx_saved_error cause;
 
         if (undo->n == 0)
                 return error;
-        snprintf(msg, sizeof(msg), "%s", ctx->errmsg);
-        snprintf(subject, sizeof(subject), "%s", ctx->reason_subject);
+        ctx_save_error(ctx, &cause);
         if (vfnet_apply(host, st, p->guest, undo, report) < 0)
                 log_debug(ctx, "the guest's MAC/VLAN could not be set again: %s",
                           vfioctl_ctx_errmsg(ctx));
-        ctx_error(ctx, error, "%s", msg);
-        return ctx_set_reason(ctx, error, reason, subject);
+        return ctx_restore_error(ctx, error, &cause);
 }
 
 int plan_execute(vfioctl_host *host, vfioctl_state *st, const struct plan *p,
