@@ -283,6 +283,20 @@ static int guest_skip(struct guest_parser *gp, xmlNode *n, const char *mode, con
         return 0;
 }
 
+/* A host device of the definition from element n, with libvirt's defaults. */
+static vfioctl_guest_hostdev *hostdev_new(xmlNode *n, enum vfioctl_hostdev_kind kind)
+{
+        vfioctl_guest_hostdev *h = calloc(1, sizeof(*h));
+
+        if (!h)
+                return NULL;
+        h->kind = kind;
+        h->line = (unsigned) xmlGetLineNo(n);
+        h->assigned = true;
+        h->vlan = -1;
+        return h;
+}
+
 static int parse_hostdev(struct guest_parser *gp, xmlNode *n, struct device_info *info)
 {
         struct xml_parser *p = &gp->p;
@@ -298,13 +312,9 @@ static int parse_hostdev(struct guest_parser *gp, xmlNode *n, struct device_info
         if (!streq(mode, "subsystem") || !type || !streq(type, "pci"))
                 return guest_skip(gp, n, mode, strempty(type));
 
-        h = calloc(1, sizeof(*h));
+        h = hostdev_new(n, VFIOCTL_HOSTDEV_PCI);
         if (!h)
                 return -ENOMEM;
-        h->kind = VFIOCTL_HOSTDEV_PCI;
-        h->line = (unsigned) xmlGetLineNo(n);
-        h->assigned = true;
-        h->vlan = -1;
 
         r = xml_parse_yesno(p, n, "<hostdev", "managed", &h->managed);
         if (r < 0)
@@ -453,14 +463,11 @@ static int parse_interface(struct guest_parser *gp, xmlNode *n, struct device_in
         if (!type || (!streq(type, "hostdev") && !streq(type, "network")))
                 return 0;
 
-        h = calloc(1, sizeof(*h));
+        h = hostdev_new(n, streq(type, "hostdev") ? VFIOCTL_HOSTDEV_INTERFACE
+                                                  : VFIOCTL_HOSTDEV_NETWORK);
         if (!h)
                 return -ENOMEM;
-        h->kind = streq(type, "hostdev") ? VFIOCTL_HOSTDEV_INTERFACE : VFIOCTL_HOSTDEV_NETWORK;
         p->elem = hostdev_kind_element(h->kind);
-        h->line = (unsigned) xmlGetLineNo(n);
-        h->assigned = true;
-        h->vlan = -1;
 
         if (h->kind == VFIOCTL_HOSTDEV_INTERFACE) {
                 r = xml_parse_yesno(p, n, "<interface", "managed", &h->managed);
