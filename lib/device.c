@@ -578,21 +578,12 @@ static int device_load_sriov(vfioctl_device *dev, const struct devdir *d)
 static int device_load_override(vfioctl_device *dev, const struct devdir *d)
 {
         _cleanup_(sysfs_fetch_done) struct sysfs_fetch f;
-        int r;
 
         sysfs_fetch_text(d->fd, "driver_override", SYSFS_ATTR_MAX, &f);
         if (f.error == -ENOENT)
                 return 0; /* before 3.16 */
-        r = sysfs_fetched_str(dev->host->ctx, d->name, "driver_override", &f,
-                              &dev->driver_override);
-        if (r < 0)
-                return r;
-        /* The kernel prints a NULL override with printk's "(null)". */
-        if (streq(dev->driver_override, "(null)") || !*dev->driver_override) {
-                free(dev->driver_override);
-                dev->driver_override = NULL;
-        }
-        return 0;
+        return sysfs_fetched_override(dev->host->ctx, d->name, "driver_override", &f,
+                                      &dev->driver_override);
 }
 
 static int device_load_numa_node(vfioctl_device *dev, const struct devdir *d)

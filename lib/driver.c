@@ -49,14 +49,9 @@ int driver_read(struct op_run *run, const char *address, char **ret_driver, char
         if (r < 0 && r != -ENOENT)
                 return r;
         if (ret_override) {
-                r = sysfs_fetched_str(run->ctx, SYSFS_PCI_DEVICES, attr, &fo, &override);
+                r = sysfs_fetched_override(run->ctx, SYSFS_PCI_DEVICES, attr, &fo, &override);
                 if (r < 0)
                         return r;
-                /* The kernel shows an unset override as "(null)". */
-                if (streq(override, "(null)") || !*override) {
-                        free(override);
-                        override = NULL;
-                }
                 *ret_override = TAKE_PTR(override);
         }
         *ret_driver = TAKE_PTR(driver);

@@ -167,6 +167,9 @@ void sysfs_fetch_link(int dirfd, const char *link, struct sysfs_fetch *f);
 void sysfs_fetch_done(struct sysfs_fetch *f);
 int sysfs_fetched_str(vfioctl_ctx *ctx, const char *dirname, const char *attr,
                       struct sysfs_fetch *f, char **ret);
+/* A driver_override: as sysfs_fetched_str(), an unset one ("(null)", "") as NULL. */
+int sysfs_fetched_override(vfioctl_ctx *ctx, const char *dirname, const char *attr,
+                           struct sysfs_fetch *f, char **ret);
 /* -ENOENT (no message) when the link does not exist. */
 int sysfs_fetched_link_name(vfioctl_ctx *ctx, const char *dirname, const char *link,
                             struct sysfs_fetch *f, char **ret);

@@ -156,6 +156,19 @@ int sysfs_fetched_str(vfioctl_ctx *ctx, const char *dirname, const char *attr,
         return 0;
 }
 
+int sysfs_fetched_override(vfioctl_ctx *ctx, const char *dirname, const char *attr,
+                           struct sysfs_fetch *f, char **ret)
+{
+        int r = sysfs_fetched_str(ctx, dirname, attr, f, ret);
+
+        /* The kernel prints an unset override with printk's "(null)". */
+        if (r >= 0 && (streq(*ret, "(null)") || !**ret)) {
+                free(*ret);
+                *ret = NULL;
+        }
+        return r;
+}
+
 int sysfs_read_str(vfioctl_ctx *ctx, int dirfd, const char *dirname, const char *attr,
                    char **ret)
 {
