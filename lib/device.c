@@ -133,13 +133,23 @@ static int device_read_driver(vfioctl_device *dev)
         return 0;
 }
 
+int group_number_parse(const char *name)
+{
+        unsigned long n;
+        char *end;
+
+        errno = 0;
+        n = strtoul(name, &end, 10);
+        if (errno || *end || !*name || name[0] == '-' || n > INT32_MAX)
+                return -EBADMSG;
+        return (int) n;
+}
+
 static int device_read_group(vfioctl_device *dev)
 {
         vfioctl_ctx *ctx = dev->host->ctx;
         _cleanup_free_ char *name = NULL;
         char link[SYSFS_PATH_MAX];
-        char *end;
-        unsigned long n;
         int r;
 
         sysfs_device_attr(link, dev->name, "iommu_group");
@@ -150,12 +160,11 @@ static int device_read_group(vfioctl_device *dev)
         }
         if (r < 0)
                 return r;
-        errno = 0;
-        n = strtoul(name, &end, 10);
-        if (errno || *end || !*name || name[0] == '-' || n > INT32_MAX)
-                return ctx_error(ctx, -EBADMSG, "%s: iommu_group link points to '%s', not a group",
+        r = group_number_parse(name);
+        if (r < 0)
+                return ctx_error(ctx, r, "%s: iommu_group link points to '%s', not a group",
                                  dev->name, name);
-        dev->group = (int) n;
+        dev->group = r;
         return 0;
 }
 

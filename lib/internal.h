@@ -374,7 +374,9 @@ struct vfioctl_state_op {
 int state_get_pending(vfioctl_state *st, struct vfioctl_state_op **ret, size_t *ret_n);
 void state_ops_free(struct vfioctl_state_op *ops, size_t n);
 
-/* device.c: reads one device's eager fields; group number given or -2 to read the link. */
+/* device.c: an iommu_group link's last component ("12") as the group's number, or -EBADMSG. */
+int group_number_parse(const char *name);
+/* Reads one device's eager fields; group number given or -2 to read the link. */
 int device_new(vfioctl_host *host, const struct vfioctl_pci_addr *addr, int group,
                vfioctl_device **ret);
 /* The references the cache and groups hold: they do not pin the host. */

@@ -641,18 +641,15 @@ static int collect_groups(struct op_run *run, const struct vfioctl_state_change 
                 for (char **e = entries; *e; e++) {
                         _cleanup_free_ char *g = NULL;
                         char link[SYSFS_PATH_MAX];
-                        unsigned long v;
-                        char *end;
+                        int v;
 
                         if (strncmp(*e, "virtfn", 6) != 0)
                                 continue;
                         sysfs_entry_attr(link, *e, "iommu_group");
                         if (sysfs_read_link_name(run->ctx, fd, changes[i].address, link, &g) < 0)
                                 continue;
-                        errno = 0;
-                        v = strtoul(g, &end, 10);
-                        if (errno == 0 && *end == '\0' && end != g && v < INT_MAX &&
-                            group_set_add(run, (int) v) < 0)
+                        v = group_number_parse(g);
+                        if (v >= 0 && group_set_add(run, v) < 0)
                                 return -ENOMEM;
                 }
         }
@@ -733,10 +730,27 @@ struct units {
         size_t n;
         bool two_pass;
         bool stop;           /* a group failed: start nothing more */
+        struct helper *idle; /* helpers between groups, for the next group to take */
+        size_t n_idle;
 };
+
+/* The idle helpers end together: each reads the end of its socket at once. */
+static void units_helpers_end(struct units *p)
+{
+        for (size_t i = 0; i < p->n_idle; i++) {
+                close(p->idle[i].fd);
+                p->idle[i].fd = -EBADF;
+        }
+        for (size_t i = 0; i < p->n_idle; i++)
+                (void) helper_end(&p->idle[i]);
+        p->n_idle = 0;
+}
 
 static void units_free(struct units *p)
 {
+        units_helpers_end(p);
+        free(p->idle);
+        p->idle = NULL;
         for (size_t k = 0; k < p->n; k++) {
                 free(p->u[k].ch);
                 free(p->u[k].skip);
@@ -804,8 +818,9 @@ static int units_plan(struct units *p, struct op_run *run, const struct vfioctl_
         }
         ctx_clear_error(run->ctx);
         p->u = calloc(n_units ? n_units : 1, sizeof(*p->u));
+        p->idle = calloc(n_units ? n_units : 1, sizeof(*p->idle));
         label = calloc(n_units ? n_units : 1, sizeof(size_t));
-        if (!p->u || !label)
+        if (!p->u || !p->idle || !label)
                 return -ENOMEM;
         /* Units in the order of their first change; labels merged away stay unused. */
         for (size_t i = 0; i < n; i++) {
@@ -845,19 +860,23 @@ static void unit_failed(struct units *p, struct unit *u, size_t at, int r)
         p->stop = true;
 }
 
-/* A group's writes go through a helper of its own, ended with the group. */
-static void unit_helper_begin(struct helper *h)
+/*
+ * A group's writes go through one helper, taken from the idle ones when
+ * an earlier group left one (a fork is the dearest part of a step) and
+ * left idle for the next group after; the last ones end with the units.
+ * A helper whose write still blocks was let go already (helper_leave).
+ */
+static void unit_helper_begin(struct units *p, struct helper *h)
 {
-        *h = (struct helper) { .fd = -EBADF };
+        *h = p->n_idle > 0 ? p->idle[--p->n_idle] : (struct helper) { .fd = -EBADF };
         unit_helper = h;
 }
 
-static void unit_helper_end(struct op_run *run, struct helper *h)
+static void unit_helper_end(struct units *p, struct helper *h)
 {
         unit_helper = NULL;
-        op_wait_begin(run);
-        (void) helper_end(h);
-        op_wait_end(run);
+        if (h->pid > 0)
+                p->idle[p->n_idle++] = *h;
 }
 
 /* One group's changes in order, as op_apply does them one after the other. */
@@ -889,9 +908,9 @@ static void unit_apply(void *data, size_t k)
         struct units *p = data;
         struct helper h;
 
-        unit_helper_begin(&h);
+        unit_helper_begin(p, &h);
         unit_changes(p, &p->u[k]);
-        unit_helper_end(p->run, &h);
+        unit_helper_end(p, &h);
 }
 
 static void unit_rollback(void *data, size_t k)
@@ -900,9 +919,9 @@ static void unit_rollback(void *data, size_t k)
         struct unit *u = &p->u[k];
         struct helper h;
 
-        unit_helper_begin(&h);
+        unit_helper_begin(p, &h);
         u->restored = rollback(p->run, u->report, u->ch, u->upto, u->skip);
-        unit_helper_end(p->run, &h);
+        unit_helper_end(p, &h);
 }
 
 /*
