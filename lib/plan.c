@@ -104,31 +104,45 @@ static bool plan_has_change(const struct plan *p, const char *address)
         return false;
 }
 
-int plan_add_change(struct plan *p, vfioctl_device *dev, const char *target_driver,
-                           const char *target_override)
+int plan_add_change_from(struct plan *p, const struct vfioctl_state_change *before,
+                         const char *target_driver, const char *target_override)
 {
         struct vfioctl_state_change *n, *c;
+
+        n = realloc(p->changes, (p->n_changes + 1) * sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        p->changes = n;
+        c = &n[p->n_changes++];
+        *c = (struct vfioctl_state_change) { .group = before->group };
+        snprintf(c->address, sizeof(c->address), "%s", before->address);
+        c->before_driver = dup_or_null(before->before_driver);
+        c->before_override = dup_or_null(before->before_override);
+        c->target_driver = dup_or_null(target_driver);
+        c->target_override = dup_or_null(target_override);
+        if ((before->before_driver && !c->before_driver) ||
+            (before->before_override && !c->before_override) ||
+            (target_driver && !c->target_driver) || (target_override && !c->target_override))
+                return -ENOMEM;
+        return 0;
+}
+
+int plan_add_change(struct plan *p, vfioctl_device *dev, const char *target_driver,
+                    const char *target_override)
+{
+        struct vfioctl_state_change before = {
+                .group = vfioctl_device_get_group_number(dev),
+                .before_driver = (char *) vfioctl_device_get_driver(dev),
+        };
         const char *override = NULL;
         int r;
 
         r = vfioctl_device_get_driver_override(dev, &override);
         if (r < 0)
                 return r;
-        n = realloc(p->changes, (p->n_changes + 1) * sizeof(*n));
-        if (!n)
-                return -ENOMEM;
-        p->changes = n;
-        c = &n[p->n_changes++];
-        *c = (struct vfioctl_state_change) { .group = vfioctl_device_get_group_number(dev) };
-        snprintf(c->address, sizeof(c->address), "%s", vfioctl_device_get_address(dev));
-        c->before_driver = dup_or_null(vfioctl_device_get_driver(dev));
-        c->before_override = dup_or_null(override);
-        c->target_driver = dup_or_null(target_driver);
-        c->target_override = dup_or_null(target_override);
-        if ((vfioctl_device_get_driver(dev) && !c->before_driver) || (override && !c->before_override) ||
-            (target_driver && !c->target_driver) || (target_override && !c->target_override))
-                return -ENOMEM;
-        return 0;
+        before.before_override = (char *) override;
+        snprintf(before.address, sizeof(before.address), "%s", vfioctl_device_get_address(dev));
+        return plan_add_change_from(p, &before, target_driver, target_override);
 }
 
 int plan_add_row(struct plan *p, const struct vfioctl_state_device *row)

@@ -135,6 +135,9 @@ void plan_sort_changes(struct plan *p);
 /* The pieces assign (assign.c) builds its own plans from. */
 int plan_add_change(struct plan *p, vfioctl_device *dev, const char *target_driver,
                     const char *target_override);
+/* The same, from the device's state as the caller read it (the change's before). */
+int plan_add_change_from(struct plan *p, const struct vfioctl_state_change *before,
+                         const char *target_driver, const char *target_override);
 int plan_add_row(struct plan *p, const struct vfioctl_state_device *row);
 int plan_add_forget(struct plan *p, const char *address);
 int plan_add_owner(struct plan *p, const char *address, enum vfioctl_role role, bool managed);

@@ -18,12 +18,17 @@
  * the journaled operation that is changing it, if one is.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "plan.h"
+#include "workers.h"
 
 struct sriov_row {
         char address[VFIOCTL_PCI_ADDR_MAX];
@@ -491,6 +496,134 @@ static int record_pf(vfioctl_state *st, void *userdata)
         return r;
 }
 
+/*
+ * A new VF as binding it needs it: its group, and its driver and override
+ * (none, with autoprobe off). Rule 15: the VFs are read at once, each
+ * worker without the lock (the reads touch nothing shared), and judged
+ * under it.
+ */
+struct new_vf {
+        char name[VFIOCTL_PCI_ADDR_MAX];
+        int error; /* its folder could not be opened */
+        struct sysfs_fetch group, driver, override;
+};
+
+struct new_vfs {
+        struct new_vf *vf;
+        int devices_fd;
+        pthread_mutex_t lock;
+};
+
+#define NEW_VF_JOBS 16
+
+static void new_vf_fetch(void *data, size_t i)
+{
+        struct new_vfs *n = data;
+        struct new_vf *v = &n->vf[i];
+        int fd;
+
+        pthread_mutex_unlock(&n->lock);
+        fd = openat(n->devices_fd, v->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                v->error = -errno;
+        else {
+                sysfs_fetch_link(fd, "iommu_group", &v->group);
+                sysfs_fetch_link(fd, "driver", &v->driver);
+                sysfs_fetch_text(fd, "driver_override", SYSFS_ATTR_MAX, &v->override);
+                close(fd);
+        }
+        pthread_mutex_lock(&n->lock);
+}
+
+static void new_vf_done(struct new_vf *v)
+{
+        sysfs_fetch_done(&v->group);
+        sysfs_fetch_done(&v->driver);
+        sysfs_fetch_done(&v->override);
+}
+
+/* The change that takes a fetched VF from how it is now to the stub. */
+static int new_vf_change(vfioctl_ctx *ctx, struct new_vf *v, struct vfioctl_state_change *ret)
+{
+        _cleanup_free_ char *group = NULL;
+        char dir[SYSFS_PATH_MAX];
+        int r;
+
+        *ret = (struct vfioctl_state_change) { .group = -1 };
+        snprintf(ret->address, sizeof(ret->address), "%s", v->name);
+        sysfs_device_path(dir, v->name, NULL);
+        if (v->error < 0)
+                return ctx_error(ctx, v->error, "new VF %s: cannot open %s: %s", v->name, dir,
+                                 strerror(-v->error));
+        r = sysfs_fetched_link_name(ctx, dir, "iommu_group", &v->group, &group);
+        if (r >= 0) {
+                ret->group = group_number_parse(group);
+                if (ret->group < 0)
+                        return ctx_error(ctx, -EBADMSG, "%s: iommu_group link points to '%s', "
+                                         "not a group", v->name, group);
+        } else if (r != -ENOENT)
+                return r;
+        r = sysfs_fetched_link_name(ctx, dir, "driver", &v->driver, &ret->before_driver);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (v->override.error == -ENOENT)
+                return 0; /* before 3.16 */
+        return sysfs_fetched_override(ctx, dir, "driver_override", &v->override,
+                                      &ret->before_override);
+}
+
+/* The PF's VFs, read again (they are new), as changes to the stub with their rows. */
+static int plan_new_vfs(struct sriov_run *s, struct plan *p, const char *stub)
+{
+        struct vfioctl_pci_addr pfaddr = *vfioctl_device_get_addr(s->pf);
+        struct new_vfs n = { .devices_fd = s->host->devices_fd,
+                             .lock = PTHREAD_MUTEX_INITIALIZER };
+        const struct vfioctl_pci_addr *vfs;
+        size_t n_vfs = 0;
+        time_t now = time(NULL);
+        int r;
+
+        vfioctl_host_invalidate(s->host);
+        r = host_find_device(s->host, &pfaddr, &s->pf);
+        if (r >= 0)
+                r = vfioctl_device_get_virtfns(s->pf, &vfs, &n_vfs);
+        if (r < 0)
+                return r;
+        n.vf = calloc(n_vfs ? n_vfs : 1, sizeof(*n.vf));
+        if (!n.vf)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_vfs; i++)
+                vfioctl_pci_addr_format(&vfs[i], n.vf[i].name);
+        workers_run(n_vfs, NEW_VF_JOBS, &n.lock, new_vf_fetch, &n);
+
+        for (size_t i = 0; i < n_vfs && r >= 0; i++) {
+                struct vfioctl_state_change ch;
+                struct vfioctl_state_device row = {
+                        .stub_driver = (char *) stub,
+                        .detached_by = (char *) (s->opts->command ? s->opts->command
+                                                                  : state_default_command()),
+                        .detached_at = now,
+                        .managed = true,
+                };
+
+                r = new_vf_change(s->ctx, &n.vf[i], &ch);
+                if (r >= 0)
+                        r = plan_add_change_from(p, &ch, stub, stub);
+                row.group = ch.group;
+                row.original_driver = ch.before_driver;
+                snprintf(row.address, sizeof(row.address), "%s", ch.address);
+                if (r >= 0)
+                        r = plan_add_row(p, &row);
+                free(ch.before_driver);
+                free(ch.before_override);
+        }
+        for (size_t i = 0; i < n_vfs; i++)
+                new_vf_done(&n.vf[i]);
+        free(n.vf);
+        log_debug(s->ctx, "%s: binding %zu new VFs to %s (%d)", s->pfname, n_vfs, stub, r);
+        return r;
+}
+
 /* Binds the new VFs to the stub through the executor, and records them with the PF row. */
 static int bind_new_vfs(struct sriov_run *s, const char *stub, const struct sriov_row *row)
 {
@@ -505,42 +638,11 @@ static int bind_new_vfs(struct sriov_run *s, const char *stub, const struct srio
                 .timeout_ms = s->opts->timeout_ms,
                 .command = s->opts->command,
         };
-        const struct vfioctl_pci_addr *vfs;
-        size_t n_vfs = 0;
-        time_t now = time(NULL);
         int r;
 
-        struct vfioctl_pci_addr pfaddr = *vfioctl_device_get_addr(s->pf);
-
-        /* Read again: the VFs are new. */
-        vfioctl_host_invalidate(s->host);
-        r = host_find_device(s->host, &pfaddr, &s->pf);
+        r = asprintf(&p.detail, "new VF of %s", s->pfname) < 0 ? -ENOMEM : 0;
         if (r >= 0)
-                r = vfioctl_device_get_virtfns(s->pf, &vfs, &n_vfs);
-        if (r >= 0 && asprintf(&p.detail, "new VF of %s", s->pfname) < 0)
-                r = -ENOMEM;
-        for (size_t i = 0; i < n_vfs && r >= 0; i++) {
-                struct vfioctl_state_device vrow = {
-                        .group = -1,
-                        .stub_driver = (char *) stub,
-                        .detached_by = (char *) (s->opts->command ? s->opts->command
-                                                                  : state_default_command()),
-                        .detached_at = now,
-                        .managed = true,
-                };
-                vfioctl_device *vf;
-
-                r = host_find_device(s->host, &vfs[i], &vf);
-                if (r < 0)
-                        break;
-                vrow.group = vfioctl_device_get_group_number(vf);
-                vrow.original_driver = (char *) vfioctl_device_get_driver(vf);
-                snprintf(vrow.address, sizeof(vrow.address), "%s", vfioctl_device_get_address(vf));
-                r = plan_add_change(&p, vf, stub, stub);
-                if (r >= 0)
-                        r = plan_add_row(&p, &vrow);
-        }
-        log_debug(s->ctx, "%s: binding %zu new VFs to %s (%d)", s->pfname, n_vfs, stub, r);
+                r = plan_new_vfs(s, &p, stub);
         if (r >= 0)
                 r = plan_execute(s->host, s->st, &p, &o, s->report);
         if (r >= 0)
