@@ -626,16 +626,21 @@ static int collect_groups(struct op_run *run, const struct vfioctl_state_change 
         free(run->groups);
         run->groups = NULL;
         run->n_groups = 0;
+        run->has_pf = false;
         for (size_t i = 0; i < n; i++) {
                 _cleanup_strv_free_ char **entries = NULL;
                 _cleanup_close_ int fd = -EBADF;
+                char attr[SYSFS_PATH_MAX];
 
                 if (changes[i].group >= 0 && group_set_add(run, changes[i].group) < 0)
                         return -ENOMEM;
                 /* A PF's VFs may be open in a guest while the PF is unbound
                  * (only a function with sriov_totalvfs has virtfnN links). */
+                sysfs_device_attr(attr, changes[i].address, "sriov_totalvfs");
+                if (sysfs_exists(run->ctx, run->devices_fd, attr) <= 0)
+                        continue;
+                run->has_pf = true;
                 if (sysfs_open_subdir(run->ctx, run->devices_fd, changes[i].address, &fd) < 0 ||
-                    sysfs_exists(run->ctx, fd, "sriov_totalvfs") <= 0 ||
                     sysfs_list_dir(run->ctx, fd, changes[i].address, &entries, NULL) < 0)
                         continue;
                 for (char **e = entries; *e; e++) {
@@ -746,6 +751,20 @@ static void units_helpers_end(struct units *p)
         p->n_idle = 0;
 }
 
+/*
+ * The helpers for the first groups, forked before the workers start: a
+ * fork from a process with one thread is cheapest (no other thread's
+ * pages to fault in again, no other thread kept from faulting meanwhile).
+ * One that cannot be forked now is forked by its group, as any later one.
+ */
+static void units_helpers_start(struct units *p)
+{
+        size_t want = p->n < p->run->jobs ? p->n : p->run->jobs;
+
+        while (p->n_idle < want && helper_start(p->run, &p->idle[p->n_idle]) >= 0)
+                p->n_idle++;
+}
+
 static void units_free(struct units *p)
 {
         units_helpers_end(p);
@@ -798,7 +817,8 @@ static int units_plan(struct units *p, struct op_run *run, const struct vfioctl_
                 if (unit_of[i] == n_units)
                         n_units++;
         }
-        for (size_t i = 0; i < n; i++) {
+        /* collect_groups() saw whether any change is to a PF: only then can a VF's go with it. */
+        for (size_t i = 0; i < n && run->has_pf; i++) {
                 char pf[VFIOCTL_PCI_ADDR_MAX];
 
                 physfn_of(run, changes[i].address, pf, sizeof(pf));
@@ -997,6 +1017,7 @@ static int units_apply(struct units *p)
         bool blocked = false;
         int error;
 
+        units_helpers_start(p);
         run->lock = &lock;
         workers_run(p->n, run->jobs, &lock, unit_apply, p);
         run->lock = NULL;

@@ -46,6 +46,7 @@ struct op_run {
         bool rolling_back;   /* an interruption no longer stops waits */
         int *groups;         /* the IOMMU groups involved (a PF's VFs' too), for the holder */
         size_t n_groups;
+        bool has_pf;         /* a change is to a function that can have VFs */
         char (*forget)[VFIOCTL_PCI_ADDR_MAX]; /* rolled back: devices no longer on the host */
         size_t n_forget;
         off_t reserved_end;  /* journal space reserved up to here (state_op_reserve) */
