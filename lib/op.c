@@ -619,25 +619,44 @@ static int op_end(struct op_run *run)
         return r;
 }
 
+struct pf_check {
+        const struct vfioctl_state_change *changes;
+        bool *is_pf;
+        int devices_fd;
+};
+
+/* Only a function with sriov_totalvfs has virtfnN links (rule 15: all at once, no lock). */
+static void pf_check(void *data, size_t i)
+{
+        struct pf_check *c = data;
+        char attr[SYSFS_PATH_MAX];
+
+        sysfs_device_attr(attr, c->changes[i].address, "sriov_totalvfs");
+        c->is_pf[i] = sysfs_exists(NULL, c->devices_fd, attr) > 0;
+}
+
 /* The groups whose holders may keep an unbind waiting: the devices' own, and their VFs'. */
 static int collect_groups(struct op_run *run, const struct vfioctl_state_change *changes,
                           size_t n)
 {
+        _cleanup_free_ bool *is_pf = calloc(n ? n : 1, sizeof(bool));
+        struct pf_check c = { .changes = changes, .is_pf = is_pf, .devices_fd = run->devices_fd };
+
         free(run->groups);
         run->groups = NULL;
         run->n_groups = 0;
         run->has_pf = false;
+        if (!is_pf)
+                return -ENOMEM;
+        workers_run(n, READ_JOBS, NULL, pf_check, &c);
         for (size_t i = 0; i < n; i++) {
                 _cleanup_strv_free_ char **entries = NULL;
                 _cleanup_close_ int fd = -EBADF;
-                char attr[SYSFS_PATH_MAX];
 
                 if (changes[i].group >= 0 && group_set_add(run, changes[i].group) < 0)
                         return -ENOMEM;
-                /* A PF's VFs may be open in a guest while the PF is unbound
-                 * (only a function with sriov_totalvfs has virtfnN links). */
-                sysfs_device_attr(attr, changes[i].address, "sriov_totalvfs");
-                if (sysfs_exists(run->ctx, run->devices_fd, attr) <= 0)
+                /* A PF's VFs may be open in a guest while the PF is unbound. */
+                if (!is_pf[i])
                         continue;
                 run->has_pf = true;
                 if (sysfs_open_subdir(run->ctx, run->devices_fd, changes[i].address, &fd) < 0 ||

@@ -21,7 +21,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -511,10 +510,7 @@ struct new_vf {
 struct new_vfs {
         struct new_vf *vf;
         int devices_fd;
-        pthread_mutex_t lock;
 };
-
-#define NEW_VF_JOBS 16
 
 static void new_vf_fetch(void *data, size_t i)
 {
@@ -522,17 +518,15 @@ static void new_vf_fetch(void *data, size_t i)
         struct new_vf *v = &n->vf[i];
         int fd;
 
-        pthread_mutex_unlock(&n->lock);
         fd = openat(n->devices_fd, v->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
+        if (fd < 0) {
                 v->error = -errno;
-        else {
-                sysfs_fetch_link(fd, "iommu_group", &v->group);
-                sysfs_fetch_link(fd, "driver", &v->driver);
-                sysfs_fetch_text(fd, "driver_override", SYSFS_ATTR_MAX, &v->override);
-                close(fd);
+                return;
         }
-        pthread_mutex_lock(&n->lock);
+        sysfs_fetch_link(fd, "iommu_group", &v->group);
+        sysfs_fetch_link(fd, "driver", &v->driver);
+        sysfs_fetch_text(fd, "driver_override", SYSFS_ATTR_MAX, &v->override);
+        close(fd);
 }
 
 static void new_vf_done(struct new_vf *v)
@@ -576,8 +570,7 @@ static int new_vf_change(vfioctl_ctx *ctx, struct new_vf *v, struct vfioctl_stat
 static int plan_new_vfs(struct sriov_run *s, struct plan *p, const char *stub)
 {
         struct vfioctl_pci_addr pfaddr = *vfioctl_device_get_addr(s->pf);
-        struct new_vfs n = { .devices_fd = s->host->devices_fd,
-                             .lock = PTHREAD_MUTEX_INITIALIZER };
+        struct new_vfs n = { .devices_fd = s->host->devices_fd };
         const struct vfioctl_pci_addr *vfs;
         size_t n_vfs = 0;
         time_t now = time(NULL);
@@ -594,7 +587,7 @@ static int plan_new_vfs(struct sriov_run *s, struct plan *p, const char *stub)
                 return -ENOMEM;
         for (size_t i = 0; i < n_vfs; i++)
                 vfioctl_pci_addr_format(&vfs[i], n.vf[i].name);
-        workers_run(n_vfs, NEW_VF_JOBS, &n.lock, new_vf_fetch, &n);
+        workers_run(n_vfs, READ_JOBS, NULL, new_vf_fetch, &n);
 
         for (size_t i = 0; i < n_vfs && r >= 0; i++) {
                 struct vfioctl_state_change ch;

@@ -5,7 +5,8 @@
  * time waiting for the kernel, and that is the only time they run at
  * once: the lock is dropped around those waits (a write's answer, a read,
  * a helper's fork) and nowhere else, so the journal, the context's
- * message and the report see one writer at a time.
+ * message and the report see one writer at a time. Reads alone (a
+ * slot of their own each) run with no lock at all.
  */
 #include "workers.h"
 
@@ -22,6 +23,11 @@ static void *worker(void *arg)
 {
         struct workers *w = arg;
 
+        if (!w->lock) {
+                for (size_t i; (i = __atomic_fetch_add(&w->next, 1, __ATOMIC_RELAXED)) < w->n;)
+                        w->fn(w->data, i);
+                return NULL;
+        }
         pthread_mutex_lock(w->lock);
         while (w->next < w->n) {
                 size_t i = w->next++;
