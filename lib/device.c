@@ -527,7 +527,7 @@ static int read_link_addr(vfioctl_device *dev, const struct devdir *d, const cha
         return 0;
 }
 
-static int cmp_virtfn(const void *a, const void *b)
+int virtfn_cmp(const void *a, const void *b)
 {
         /* "virtfn10" after "virtfn9": compare the index, not the text. */
         unsigned long x = strtoul(*(char *const *) a + 6, NULL, 10);
@@ -567,7 +567,7 @@ static int device_load_sriov(vfioctl_device *dev, const struct devdir *d)
         for (size_t i = 0; i < n; i++)
                 if (strncmp(entries[i], "virtfn", 6) == 0 && entries[i][6])
                         vfs[n_vfs++] = entries[i];
-        qsort_safe(vfs, n_vfs, sizeof(char *), cmp_virtfn);
+        qsort_safe(vfs, n_vfs, sizeof(char *), virtfn_cmp);
         dev->virtfns = calloc(n_vfs ? n_vfs : 1, sizeof(struct vfioctl_pci_addr));
         if (!dev->virtfns)
                 return -ENOMEM;

@@ -376,6 +376,8 @@ void state_ops_free(struct vfioctl_state_op *ops, size_t n);
 
 /* device.c: an iommu_group link's last component ("12") as the group's number, or -EBADMSG. */
 int group_number_parse(const char *name);
+/* Orders "virtfnN" names (char **) by N: virtfn10 after virtfn9. */
+int virtfn_cmp(const void *a, const void *b);
 /* Reads one device's eager fields; group number given or -2 to read the link. */
 int device_new(vfioctl_host *host, const struct vfioctl_pci_addr *addr, int group,
                vfioctl_device **ret);

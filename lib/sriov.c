@@ -496,20 +496,20 @@ static int record_pf(vfioctl_state *st, void *userdata)
 }
 
 /*
- * A new VF as binding it needs it: its group, and its driver and override
- * (none, with autoprobe off). Rule 15: the VFs are read at once, each
- * worker without the lock (the reads touch nothing shared), and judged
- * under it.
+ * A new VF as binding it needs it: where its PF's virtfnN link points,
+ * its group, and its driver and override (none, with autoprobe off).
+ * Rule 15: the VFs are read at once, with no lock (each worker reads into
+ * its own slot), and judged after.
  */
 struct new_vf {
-        char name[VFIOCTL_PCI_ADDR_MAX];
-        int error; /* its folder could not be opened */
-        struct sysfs_fetch group, driver, override;
+        char link[16]; /* virtfnN */
+        int error;     /* its folder could not be opened */
+        struct sysfs_fetch self, group, driver, override;
 };
 
 struct new_vfs {
         struct new_vf *vf;
-        int devices_fd;
+        int pf_fd;
 };
 
 static void new_vf_fetch(void *data, size_t i)
@@ -518,7 +518,8 @@ static void new_vf_fetch(void *data, size_t i)
         struct new_vf *v = &n->vf[i];
         int fd;
 
-        fd = openat(n->devices_fd, v->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        sysfs_fetch_link(n->pf_fd, v->link, &v->self);
+        fd = openat(n->pf_fd, v->link, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0) {
                 v->error = -errno;
                 return;
@@ -531,30 +532,43 @@ static void new_vf_fetch(void *data, size_t i)
 
 static void new_vf_done(struct new_vf *v)
 {
+        sysfs_fetch_done(&v->self);
         sysfs_fetch_done(&v->group);
         sysfs_fetch_done(&v->driver);
         sysfs_fetch_done(&v->override);
 }
 
 /* The change that takes a fetched VF from how it is now to the stub. */
-static int new_vf_change(vfioctl_ctx *ctx, struct new_vf *v, struct vfioctl_state_change *ret)
+static int new_vf_change(vfioctl_ctx *ctx, const char *pfname, struct new_vf *v,
+                         struct vfioctl_state_change *ret)
 {
-        _cleanup_free_ char *group = NULL;
-        char dir[SYSFS_PATH_MAX];
+        _cleanup_free_ char *name = NULL, *group = NULL;
+        struct vfioctl_pci_addr a;
+        char pfdir[SYSFS_PATH_MAX], dir[SYSFS_PATH_MAX];
         int r;
 
         *ret = (struct vfioctl_state_change) { .group = -1 };
-        snprintf(ret->address, sizeof(ret->address), "%s", v->name);
-        sysfs_device_path(dir, v->name, NULL);
+        sysfs_device_path(pfdir, pfname, NULL);
+        r = sysfs_fetched_link_name(ctx, pfdir, v->link, &v->self, &name);
+        if (r == -ENOENT || v->error == -ENOENT)
+                return ctx_error(ctx, -ENODEV, "%s: %s vanished while its VFs were made",
+                                 pfname, v->link);
+        if (r < 0)
+                return r;
+        if (vfioctl_pci_addr_parse(name, &a) < 0)
+                return ctx_error(ctx, -EBADMSG, "%s: %s points to '%s', not a PCI device",
+                                 pfname, v->link, name);
+        vfioctl_pci_addr_format(&a, ret->address);
+        sysfs_device_path(dir, ret->address, NULL);
         if (v->error < 0)
-                return ctx_error(ctx, v->error, "new VF %s: cannot open %s: %s", v->name, dir,
-                                 strerror(-v->error));
+                return ctx_error(ctx, v->error, "new VF %s: cannot open %s: %s", ret->address,
+                                 dir, strerror(-v->error));
         r = sysfs_fetched_link_name(ctx, dir, "iommu_group", &v->group, &group);
         if (r >= 0) {
                 ret->group = group_number_parse(group);
                 if (ret->group < 0)
                         return ctx_error(ctx, -EBADMSG, "%s: iommu_group link points to '%s', "
-                                         "not a group", v->name, group);
+                                         "not a group", ret->address, group);
         } else if (r != -ENOENT)
                 return r;
         r = sysfs_fetched_link_name(ctx, dir, "driver", &v->driver, &ret->before_driver);
@@ -566,27 +580,55 @@ static int new_vf_change(vfioctl_ctx *ctx, struct new_vf *v, struct vfioctl_stat
                                       &ret->before_override);
 }
 
-/* The PF's VFs, read again (they are new), as changes to the stub with their rows. */
+/* The PF's virtfnN links, in index order (virtfn10 after virtfn9). */
+static int list_virtfns(vfioctl_ctx *ctx, int pf_fd, const char *pfname, char ***ret,
+                        size_t *ret_n)
+{
+        _cleanup_strv_free_ char **entries = NULL;
+        size_t n = 0, k = 0;
+        int r;
+
+        r = sysfs_list_dir(ctx, pf_fd, pfname, &entries, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                if (strncmp(entries[i], "virtfn", 6) != 0 || !entries[i][6]) {
+                        free(entries[i]);
+                        continue;
+                }
+                entries[k++] = entries[i];
+        }
+        entries[k] = NULL;
+        qsort_safe(entries, k, sizeof(char *), virtfn_cmp);
+        *ret = TAKE_PTR(entries);
+        *ret_n = k;
+        return 0;
+}
+
+/* The PF's VFs (new: nothing of them is cached), as changes to the stub with their rows. */
 static int plan_new_vfs(struct sriov_run *s, struct plan *p, const char *stub)
 {
-        struct vfioctl_pci_addr pfaddr = *vfioctl_device_get_addr(s->pf);
-        struct new_vfs n = { .devices_fd = s->host->devices_fd };
-        const struct vfioctl_pci_addr *vfs;
+        _cleanup_strv_free_ char **links = NULL;
+        _cleanup_close_ int pf_fd = -EBADF;
+        struct new_vfs n = {};
         size_t n_vfs = 0;
         time_t now = time(NULL);
         int r;
 
         vfioctl_host_invalidate(s->host);
-        r = host_find_device(s->host, &pfaddr, &s->pf);
-        if (r >= 0)
-                r = vfioctl_device_get_virtfns(s->pf, &vfs, &n_vfs);
+        s->pf = NULL;
+        r = sysfs_open_subdir(s->ctx, s->host->devices_fd, s->pfname, &pf_fd);
+        if (r < 0)
+                return ctx_error(s->ctx, r, "%s: device is gone", s->pfname);
+        r = list_virtfns(s->ctx, pf_fd, s->pfname, &links, &n_vfs);
         if (r < 0)
                 return r;
+        n.pf_fd = pf_fd;
         n.vf = calloc(n_vfs ? n_vfs : 1, sizeof(*n.vf));
         if (!n.vf)
                 return -ENOMEM;
         for (size_t i = 0; i < n_vfs; i++)
-                vfioctl_pci_addr_format(&vfs[i], n.vf[i].name);
+                snprintf(n.vf[i].link, sizeof(n.vf[i].link), "%s", links[i]);
         workers_run(n_vfs, READ_JOBS, NULL, new_vf_fetch, &n);
 
         for (size_t i = 0; i < n_vfs && r >= 0; i++) {
@@ -599,7 +641,7 @@ static int plan_new_vfs(struct sriov_run *s, struct plan *p, const char *stub)
                         .managed = true,
                 };
 
-                r = new_vf_change(s->ctx, &n.vf[i], &ch);
+                r = new_vf_change(s->ctx, s->pfname, &n.vf[i], &ch);
                 if (r >= 0)
                         r = plan_add_change_from(p, &ch, stub, stub);
                 row.group = ch.group;
