@@ -22,8 +22,9 @@ void report_set_reason(vfioctl_report *r, enum vfioctl_reason reason);
 int report_move(vfioctl_report *dst, vfioctl_report *src);
 
 /*
- * Rule 12's helper: the process that makes one group's writes, one at a
- * time, for as long as none of them blocks (op.c).
+ * Rule 12's helper: the process that makes a group's writes, one at a
+ * time, for as long as none of them blocks, and then the next group's
+ * (op.c).
  */
 struct helper {
         pid_t pid; /* 0: none yet, or left alone with a blocked write */
@@ -52,7 +53,7 @@ struct op_run {
         off_t reserved_end;  /* journal space reserved up to here (state_op_reserve) */
         unsigned jobs;       /* rule 15: at most this many groups at once */
         pthread_mutex_t *lock; /* while groups run at once: held but in waits (workers.h) */
-        struct helper helper;  /* the writes of one group at a time (rule 15: one per group) */
+        struct helper helper;  /* the writes when groups run one at a time (else each worker's) */
 };
 
 int op_run_init(struct op_run *run, vfioctl_ctx *ctx, vfioctl_state *st, unsigned timeout_ms,

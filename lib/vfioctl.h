@@ -29,16 +29,18 @@
  *    states, guests) belong to one thread at a time; use one context per
  *    thread. Nothing is global, so separate contexts need no locking. An
  *    operation over several IOMMU groups runs them at once on up to 32
- *    threads of its own (DESIGN rule 15), all ended when it returns; the
+ *    threads of its own (DESIGN rule 15), and reads many devices at once
+ *    on up to 16, all ended when it returns; the
  *    log, progress and dry-run callbacks are then called one at a time,
  *    but possibly from those threads;
  *  - processes: an operation that writes to sysfs (detach, reattach,
  *    assign, release, recover) makes every write that can block (every
  *    write to a device: override, unbind, bind, drivers_probe) in a
  *    short-lived helper process, so that a write the kernel holds can be
- *    bounded and abandoned: one helper per IOMMU group it changes, which
- *    makes that group's writes one after the other and exits with the
- *    group. The child (named "vfioctl-write") makes only
+ *    bounded and abandoned: one helper per group running at once (up
+ *    to 32, forked before the threads start), each making one group's
+ *    writes one after the other and then the next group's; they exit
+ *    when the operation returns. The child (named "vfioctl-write") makes only
  *    async-signal-safe calls, so a caller with threads is safe: it moves
  *    to its own process group and ignores SIGINT/SIGHUP (a terminal's
  *    Ctrl-C is not for it), closes every file descriptor but its socket
