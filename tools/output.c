@@ -160,6 +160,8 @@ const char *cli_errmsg(struct cli *cli)
 {
         static char buf[2048];
         const char *msg = vfioctl_ctx_errmsg(cli->ctx);
+        const char *subject = strempty(vfioctl_ctx_get_reason_subject(cli->ctx));
+        bool assign = cli->cmd && streq(cli->cmd->name, "assign");
         size_t len;
 
         if (cli->errmsg_without_position)
@@ -198,7 +200,7 @@ const char *cli_errmsg(struct cli *cli)
                 break;
         case VFIOCTL_REASON_IN_USE:
                 snprintf(buf, sizeof(buf), "%s. Stop using it first, or pass --force%s", msg,
-                         cli->cmd && streq(cli->cmd->name, "assign") ? "" : " to detach anyway");
+                         assign ? "" : " to detach anyway");
                 break;
         case VFIOCTL_REASON_UNFINISHED:
                 snprintf(buf, sizeof(buf), "%s; run 'vfioctl recover'%s first", msg,
@@ -208,60 +210,57 @@ const char *cli_errmsg(struct cli *cli)
                 snprintf(buf, sizeof(buf), "%s; run 'vfioctl recover' once it is done", msg);
                 break;
         case VFIOCTL_REASON_OWNED:
-                if (cli->cmd && streq(cli->cmd->name, "assign"))
+                if (assign)
                         snprintf(buf, sizeof(buf),
                                  "%s. Release it first ('vfioctl release %s') or choose another "
                                  "device",
-                                 msg, strempty(vfioctl_ctx_get_reason_subject(cli->ctx)));
+                                 msg, subject);
                 else
                         snprintf(buf, sizeof(buf), "%s: release it first with 'vfioctl release %s'",
-                                 msg, strempty(vfioctl_ctx_get_reason_subject(cli->ctx)));
+                                 msg, subject);
                 break;
         case VFIOCTL_REASON_NOT_OWNED:
                 snprintf(buf, sizeof(buf), "%s ('vfioctl status %s' lists what it owns)", msg,
-                         strempty(vfioctl_ctx_get_reason_subject(cli->ctx)));
+                         subject);
                 break;
         case VFIOCTL_REASON_NO_NETWORK:
                 snprintf(buf, sizeof(buf),
                          "%s: give its XML with --network FILE (or --network-dir DIR holding "
                          "%s.xml)",
-                         msg, strempty(vfioctl_ctx_get_reason_subject(cli->ctx)));
+                         msg, subject);
                 break;
         case VFIOCTL_REASON_ON_OTHER_STUB:
                 snprintf(buf, sizeof(buf),
                          "%s: give it back to the host first ('vfioctl reattach %s', or by hand "
                          "if vfioctl did not detach it)",
-                         msg, strempty(vfioctl_ctx_get_reason_subject(cli->ctx)));
+                         msg, subject);
                 break;
         case VFIOCTL_REASON_UNMANAGED:
                 snprintf(buf, sizeof(buf),
                          "%s. Detach it first ('vfioctl detach %s', --group if its group needs "
                          "it), or make it managed='yes'",
-                         msg, strempty(vfioctl_ctx_get_reason_subject(cli->ctx)));
+                         msg, subject);
                 break;
         case VFIOCTL_REASON_UNMANAGED_GROUP:
                 /* After the members the message lists (print_failure()). */
                 snprintf(buf, sizeof(buf),
                          "%s\nDetach them first ('vfioctl detach --group %s'), or make the "
                          "hostdev managed='yes' with <driver name='vfio' group='auto'/>",
-                         msg, strempty(vfioctl_ctx_get_reason_subject(cli->ctx)));
+                         msg, subject);
                 break;
-        case VFIOCTL_REASON_GUEST_EXISTS: {
-                const char *guest = strempty(vfioctl_ctx_get_reason_subject(cli->ctx));
-
+        case VFIOCTL_REASON_GUEST_EXISTS:
                 /* Inside the closing parenthesis of the count. */
                 snprintf(buf, sizeof(buf),
                          "%.*s; 'vfioctl status %s' lists them): release it first ('vfioctl "
                          "release %s')",
-                         (int) (len > 0 && msg[len - 1] == ')' ? len - 1 : len), msg, guest,
-                         guest);
+                         (int) (len > 0 && msg[len - 1] == ')' ? len - 1 : len), msg, subject,
+                         subject);
                 break;
-        }
         case VFIOCTL_REASON_GROUP:
                 /* After the members the message lists (print_failure()). */
                 snprintf(buf, sizeof(buf), "%s\nWays out:\n%s  or move the card to a slot with an "
                          "IOMMU group of its own", msg,
-                         cli->cmd && streq(cli->cmd->name, "assign")
+                         assign
                                  ? "  <driver name='vfio' group='auto'/> in the <hostdev> (--group "
                                    "auto): detach them too and hold them for this guest\n"
                                    "  list them in the definition (assigned='no' holds one "
