@@ -616,7 +616,7 @@ static int plan_new_vfs(struct sriov_run *s, struct plan *p, const char *stub)
         int r;
 
         vfioctl_host_invalidate(s->host);
-        s->pf = NULL;
+        s->pf = NULL; /* the cache held it; the executor drops the cache again */
         r = sysfs_open_subdir(s->ctx, s->host->devices_fd, s->pfname, &pf_fd);
         if (r < 0)
                 return ctx_error(s->ctx, r, "%s: device is gone", s->pfname);
@@ -682,7 +682,6 @@ static int bind_new_vfs(struct sriov_run *s, const char *stub, const struct srio
                 r = plan_execute(s->host, s->st, &p, &o, s->report);
         if (r >= 0)
                 s->run.op_id = 0;
-        s->pf = NULL; /* the executor dropped the host's cache */
         plan_clear(&p);
         return r;
 }
