@@ -171,6 +171,36 @@ static int db_prepare(vfioctl_state *st, const char *sql, sqlite3_stmt **ret)
         return rc == SQLITE_OK ? 0 : db_error(st, rc, "prepare");
 }
 
+/* Leaves a kept statement ready for its next use. */
+static void stmt_releasep(sqlite3_stmt **s)
+{
+        if (!*s)
+                return;
+        sqlite3_reset(*s);
+        sqlite3_clear_bindings(*s);
+}
+#define _cleanup_kept_stmt_ _cleanup_(stmt_releasep)
+
+/*
+ * The journal's statements are compiled once a handle: an operation over
+ * many groups journals hundreds of steps, one after the other under the
+ * executor's lock (rule 15), and compiling each was as dear as running it.
+ */
+static int db_prepare_kept(vfioctl_state *st, enum state_stmt which, const char *sql,
+                           sqlite3_stmt **ret)
+{
+        int rc;
+
+        if (!st->stmt[which]) {
+                rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                        &st->stmt[which], NULL);
+                if (rc != SQLITE_OK)
+                        return db_error(st, rc, "prepare");
+        }
+        *ret = st->stmt[which];
+        return 0;
+}
+
 /* Binds text or NULL. */
 static void bind_str(sqlite3_stmt *s, int i, const char *v)
 {
@@ -641,6 +671,8 @@ VFIOCTL_EXPORT int vfioctl_state_open(vfioctl_ctx *ctx, const char *dir, unsigne
 static void state_free(vfioctl_state *st)
 {
         vfioctl_state_unlock(st);
+        for (size_t i = 0; i < ELEMENTSOF(st->stmt); i++)
+                sqlite3_finalize(st->stmt[i]);
         sqlite3_close_v2(st->db);
         vfioctl_ctx_unref(st->ctx);
         free(st->dir);
@@ -1285,11 +1317,12 @@ int state_op_reserve(vfioctl_state *st, size_t n_devices, off_t *ret_end)
 int state_op_step_intended(vfioctl_state *st, int64_t op, int seq, const char *address,
                            const char *path, const char *value, int helper_pid)
 {
-        _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        _cleanup_kept_stmt_ sqlite3_stmt *s = NULL;
         int r;
 
-        r = db_prepare(st, "INSERT INTO op_steps (op_id, seq, address, path, value, status, "
-                           "helper_pid) VALUES (?1, ?2, ?3, ?4, ?5, 'intended', ?6)", &s);
+        r = db_prepare_kept(st, STATE_STMT_STEP_INTENDED,
+                            "INSERT INTO op_steps (op_id, seq, address, path, value, status, "
+                            "helper_pid) VALUES (?1, ?2, ?3, ?4, ?5, 'intended', ?6)", &s);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(s, 1, op);
@@ -1303,11 +1336,12 @@ int state_op_step_intended(vfioctl_state *st, int64_t op, int seq, const char *a
 
 int state_op_step_set(vfioctl_state *st, int64_t op, int seq, const char *status, int helper_pid)
 {
-        _cleanup_stmt_ sqlite3_stmt *s = NULL;
+        _cleanup_kept_stmt_ sqlite3_stmt *s = NULL;
         int r;
 
-        r = db_prepare(st, "UPDATE op_steps SET status = ?3, helper_pid = ?4 "
-                           "WHERE op_id = ?1 AND seq = ?2", &s);
+        r = db_prepare_kept(st, STATE_STMT_STEP_SET,
+                            "UPDATE op_steps SET status = ?3, helper_pid = ?4 "
+                            "WHERE op_id = ?1 AND seq = ?2", &s);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(s, 1, op);

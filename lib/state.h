@@ -13,6 +13,13 @@
 
 #include "internal.h"
 
+/* The journal's statements, compiled once a handle (state_journal_stmt). */
+enum state_stmt {
+        STATE_STMT_STEP_INTENDED,
+        STATE_STMT_STEP_SET,
+        _STATE_STMT_MAX,
+};
+
 struct vfioctl_state {
         int n_ref;
         vfioctl_ctx *ctx;
@@ -21,6 +28,7 @@ struct vfioctl_state {
         int lock_fd;  /* held while >= 0 */
         bool readonly;
         int64_t version; /* the schema: older than VFIOCTL_STATE_SCHEMA only when read-only */
+        sqlite3_stmt *stmt[_STATE_STMT_MAX];
 };
 
 /* Explicit transactions; a failed body calls state_rollback(). */
