@@ -249,8 +249,11 @@ static int converge_bind_exact(struct op_run *run, struct converge *c)
 /*
  * First half of a move: the wanted override, and off the current driver
  * if that is not the wanted one. Writes only what differs from sysfs now.
+ * Returns 1 with *ret_left the driver still bound (NULL: none) when it
+ * unbound nothing, as an override write binds and unbinds nothing; 0 after
+ * an unbind, whose outcome only a read can tell.
  */
-int converge_release(struct op_run *run, struct converge *c)
+static int release(struct op_run *run, struct converge *c, char **ret_left)
 {
         _cleanup_free_ char *driver = NULL, *override = NULL;
         char path[SYSFS_PATH_MAX];
@@ -268,9 +271,20 @@ int converge_release(struct op_run *run, struct converge *c)
                 if (r < 0)
                         return r;
         }
-        if (!driver || streq_ptr(driver, c->driver))
-                return 0;
-        return converge_unbind(run, c, driver);
+        if (!driver || streq_ptr(driver, c->driver)) {
+                *ret_left = TAKE_PTR(driver);
+                return 1;
+        }
+        r = converge_unbind(run, c, driver);
+        return r < 0 ? r : 0;
+}
+
+int converge_release(struct op_run *run, struct converge *c)
+{
+        _cleanup_free_ char *left = NULL;
+        int r = release(run, c, &left);
+
+        return r < 0 ? r : 0;
 }
 
 /*
@@ -295,7 +309,18 @@ static int converge_probe_any(struct op_run *run, struct converge *c)
         return op_journal_set(run, seq, "done", 0);
 }
 
-/* Second half: probe for the wanted driver unless it is already bound. */
+/* Second half, from the driver bound now: probe for the wanted one unless it is that. */
+static int bind_from(struct op_run *run, struct converge *c, const char *driver)
+{
+        if (streq(c->driver, DRIVER_KERNEL_CHOICE))
+                return driver && !vfioctl_ctx_is_dry_run(run->ctx) ? 0
+                                                                   : converge_probe_any(run, c);
+        /* In a dry run the old driver is still bound: the probe would follow. */
+        if (streq_ptr(driver, c->driver))
+                return 0;
+        return c->exact ? converge_bind_exact(run, c) : converge_probe(run, c);
+}
+
 int converge_bind(struct op_run *run, struct converge *c)
 {
         _cleanup_free_ char *driver = NULL;
@@ -306,20 +331,20 @@ int converge_bind(struct op_run *run, struct converge *c)
         r = driver_read(run, c->address, &driver, NULL);
         if (r < 0)
                 return r;
-        if (streq(c->driver, DRIVER_KERNEL_CHOICE))
-                return driver && !vfioctl_ctx_is_dry_run(run->ctx) ? 0
-                                                                   : converge_probe_any(run, c);
-        /* In a dry run the old driver is still bound: the probe would follow. */
-        if (streq_ptr(driver, c->driver))
-                return 0;
-        return c->exact ? converge_bind_exact(run, c) : converge_probe(run, c);
+        return bind_from(run, c, driver);
 }
 
+/* Both halves; the second reads the driver again only after an unbind. */
 int converge(struct op_run *run, struct converge *c)
 {
-        int r = converge_release(run, c);
+        _cleanup_free_ char *left = NULL;
+        int r = release(run, c, &left);
 
-        return r < 0 ? r : converge_bind(run, c);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return converge_bind(run, c);
+        return c->driver ? bind_from(run, c, left) : 0;
 }
 
 void converge_for_change(const struct vfioctl_state_change *ch, bool before,
