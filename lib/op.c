@@ -31,8 +31,8 @@
  * 64 VFs go fastest in two rounds, bench/sriov.sh), and how often a
  * waiting one looks for an interruption (a signal wakes only the thread
  * it lands on). */
-#define DEFAULT_JOBS 32
 #define PARALLEL_POLL_MS 100
+#define DEFAULT_JOBS 32
 
 static int group_set_add(struct op_run *run, int group);
 static int helper_end(struct helper *h);
@@ -754,41 +754,57 @@ struct units {
         size_t n;
         bool two_pass;
         bool stop;           /* a group failed: start nothing more */
-        struct helper *idle; /* helpers between groups, for the next group to take */
-        size_t n_idle;
+        struct helpers idle; /* helpers between groups, for the next group to take */
 };
 
-/* The idle helpers end together: each reads the end of its socket at once. */
-static void units_helpers_end(struct units *p)
+void helpers_end(struct helpers *hs)
 {
-        for (size_t i = 0; i < p->n_idle; i++) {
-                close(p->idle[i].fd);
-                p->idle[i].fd = -EBADF;
+        for (size_t i = 0; i < hs->n; i++) {
+                close(hs->v[i].fd);
+                hs->v[i].fd = -EBADF;
         }
-        for (size_t i = 0; i < p->n_idle; i++)
-                (void) helper_end(&p->idle[i]);
-        p->n_idle = 0;
+        for (size_t i = 0; i < hs->n; i++)
+                (void) helper_end(&hs->v[i]);
+        hs->n = 0;
+        free(hs->v);
+        hs->v = NULL;
+        hs->size = 0;
+}
+
+void helpers_fill(struct op_run *run, struct helpers *hs, size_t want)
+{
+        if (want > hs->size) {
+                struct helper *v = reallocarray(hs->v, want, sizeof(*v));
+
+                if (!v)
+                        return;
+                hs->v = v;
+                hs->size = want;
+        }
+        while (hs->n < want && helper_start(run, &hs->v[hs->n]) >= 0)
+                hs->n++;
 }
 
 /*
- * The helpers for the first groups, forked before the workers start: a
- * fork from a process with one thread is cheapest (no other thread's
- * pages to fault in again, no other thread kept from faulting meanwhile).
- * One that cannot be forked now is forked by its group, as any later one.
+ * The helpers for the first groups: those the caller forked ahead, then
+ * forked before the workers start, as a fork from a process with one
+ * thread is cheapest (no other thread's pages to fault in again, no other
+ * thread kept from faulting meanwhile). One that cannot be forked now is
+ * forked by its group, as any later one.
  */
 static void units_helpers_start(struct units *p)
 {
+        struct helpers *ahead = p->run->ahead;
         size_t want = p->n < p->run->jobs ? p->n : p->run->jobs;
 
-        while (p->n_idle < want && helper_start(p->run, &p->idle[p->n_idle]) >= 0)
-                p->n_idle++;
+        while (ahead && ahead->n > 0 && p->idle.n < want)
+                p->idle.v[p->idle.n++] = ahead->v[--ahead->n];
+        helpers_fill(p->run, &p->idle, want);
 }
 
 static void units_free(struct units *p)
 {
-        units_helpers_end(p);
-        free(p->idle);
-        p->idle = NULL;
+        helpers_end(&p->idle);
         for (size_t k = 0; k < p->n; k++) {
                 free(p->u[k].ch);
                 free(p->u[k].skip);
@@ -857,9 +873,10 @@ static int units_plan(struct units *p, struct op_run *run, const struct vfioctl_
         }
         ctx_clear_error(run->ctx);
         p->u = calloc(n_units ? n_units : 1, sizeof(*p->u));
-        p->idle = calloc(n_units ? n_units : 1, sizeof(*p->idle));
+        p->idle.v = calloc(n_units ? n_units : 1, sizeof(*p->idle.v));
+        p->idle.size = n_units ? n_units : 1;
         label = calloc(n_units ? n_units : 1, sizeof(size_t));
-        if (!p->u || !p->idle || !label)
+        if (!p->u || !p->idle.v || !label)
                 return -ENOMEM;
         /* Units in the order of their first change; labels merged away stay unused. */
         for (size_t i = 0; i < n; i++) {
@@ -907,7 +924,7 @@ static void unit_failed(struct units *p, struct unit *u, size_t at, int r)
  */
 static void unit_helper_begin(struct units *p, struct helper *h)
 {
-        *h = p->n_idle > 0 ? p->idle[--p->n_idle] : (struct helper) { .fd = -EBADF };
+        *h = p->idle.n > 0 ? p->idle.v[--p->idle.n] : (struct helper) { .fd = -EBADF };
         unit_helper = h;
 }
 
@@ -915,7 +932,7 @@ static void unit_helper_end(struct units *p, struct helper *h)
 {
         unit_helper = NULL;
         if (h->pid > 0)
-                p->idle[p->n_idle++] = *h;
+                p->idle.v[p->idle.n++] = *h;
 }
 
 /* One group's changes in order, as op_apply does them one after the other. */
@@ -1514,6 +1531,7 @@ int plan_execute(vfioctl_host *host, vfioctl_state *st, const struct plan *p,
         r = op_run_init(&run, ctx, st, opts->timeout_ms, report);
         if (r < 0)
                 return vfnet_give_back(host, st, p, &vfnet_undo, report, r);
+        run.ahead = p->ahead;
         r = apply(host, st, &run, p, opts, report);
         if (r < 0) {
                 r = vfnet_give_back(host, st, p, &vfnet_undo, report, r);

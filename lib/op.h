@@ -31,6 +31,12 @@ struct helper {
         int fd;    /* our end of its socket */
 };
 
+/* Idle helpers, for groups to take one each (rule 15). */
+struct helpers {
+        struct helper *v;
+        size_t n, size;
+};
+
 /*
  * One operation in progress: the journal it writes to (none in a dry run)
  * and the bound on anything that waits.
@@ -54,11 +60,17 @@ struct op_run {
         unsigned jobs;       /* rule 15: at most this many groups at once */
         pthread_mutex_t *lock; /* while groups run at once: held but in waits (workers.h) */
         struct helper helper;  /* the writes when groups run one at a time (else each worker's) */
+        struct helpers *ahead; /* forked by the caller while it waited, for the groups to take */
 };
 
 int op_run_init(struct op_run *run, vfioctl_ctx *ctx, vfioctl_state *st, unsigned timeout_ms,
                 vfioctl_report *report);
 void op_run_done(struct op_run *run);
+
+/* Forks idle helpers for run's writes until hs holds want (fewer when a fork fails). */
+void helpers_fill(struct op_run *run, struct helpers *hs, size_t want);
+/* The idle helpers end together: each reads the end of its socket at once. */
+void helpers_end(struct helpers *hs);
 
 /*
  * Journals the changes, applies them in order (each device to its target

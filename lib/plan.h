@@ -61,6 +61,7 @@ struct plan {
          * its own journal entry). */
         int (*record_more)(vfioctl_state *st, void *userdata);
         void *record_userdata;
+        struct helpers *ahead;       /* helpers the caller forked while it waited (op_run.ahead) */
 };
 
 void plan_clear(struct plan *p);

@@ -410,6 +410,7 @@ struct sriov_run {
         void *userdata;
         struct op_run run;      /* the "sriov" operation on the PF */
         bool run_open;
+        struct helpers ahead;   /* for the new VFs' groups, forked while the kernel makes them */
 };
 
 /*
@@ -444,6 +445,40 @@ static int numvfs_op_write(struct op_run *run, const char *pfname, unsigned valu
 static int numvfs_write(struct sriov_run *s, unsigned n, unsigned current)
 {
         return numvfs_op_write(&s->run, s->pfname, n, n > 0 ? n : current);
+}
+
+struct fill_ahead {
+        struct sriov_run *s;
+        size_t want;
+};
+
+static void *fill_ahead(void *data)
+{
+        struct fill_ahead *f = data;
+
+        helpers_fill(&f->s->run, &f->s->ahead, f->want);
+        return NULL;
+}
+
+/*
+ * The one write that makes the VFs, and the wait for their entries. The
+ * kernel takes its time there (100 ms at least: pci_iov's settle), so the
+ * helpers for binding them to a stub are forked meanwhile (rule 15): a
+ * fork is the dearest part of a group's first step.
+ */
+static int make_vfs(struct sriov_run *s, unsigned n, const char *stub)
+{
+        struct fill_ahead f = { .s = s, .want = n < s->run.jobs ? n : s->run.jobs };
+        pthread_t t;
+        bool filling = stub && n > 1 && pthread_create(&t, NULL, fill_ahead, &f) == 0;
+        int r = numvfs_write(s, n, 0);
+
+        if (r >= 0)
+                r = wait_for_vfs(s->host, s->pfname, n, per_vf_timeout_ms(s->run.timeout_ms, n),
+                                 s->progress, s->userdata);
+        if (filling)
+                pthread_join(t, NULL);
+        return r;
 }
 
 static int autoprobe_write(struct sriov_run *s, int on)
@@ -668,6 +703,7 @@ static int bind_new_vfs(struct sriov_run *s, const char *stub, const struct srio
                 .action = VFIOCTL_ACTION_DETACHED,
                 .record_more = record_pf,
                 .record_userdata = &b,
+                .ahead = &s->ahead,
         };
         struct vfioctl_op_options o = {
                 .timeout_ms = s->opts->timeout_ms,
@@ -1040,10 +1076,7 @@ static int sriov_set(struct sriov_run *s, unsigned n)
         if (r >= 0 && current > 0)
                 r = numvfs_write(s, 0, current);
         if (r >= 0 && n > 0)
-                r = numvfs_write(s, n, 0);
-        if (r >= 0 && n > 0)
-                r = wait_for_vfs(s->host, s->pfname, n, per_vf_timeout_ms(s->run.timeout_ms, n), s->progress,
-                                 s->userdata);
+                r = make_vfs(s, n, stub);
         if (r >= 0 && n == 0 && want_ap != autoprobe)
                 r = autoprobe_write(s, want_ap);
         if (r < 0)
@@ -1135,6 +1168,7 @@ VFIOCTL_EXPORT int vfioctl_sriov_set_numvfs(vfioctl_host *host, vfioctl_state *s
         }
         snprintf(s.pfname, sizeof(s.pfname), "%s", vfioctl_device_get_address(s.pf));
         r = sriov_set(&s, n);
+        helpers_end(&s.ahead);
         if (s.run_open)
                 op_run_done(&s.run);
         vfioctl_host_invalidate(host);
