@@ -23,6 +23,7 @@ VFIOCTL_EXPORT int vfioctl_host_new(vfioctl_ctx *ctx, vfioctl_host **ret)
                 return -ENOMEM;
         host->n_ref = 1;
         host->has_iommu = -1;
+        devdirs_init(&host->dirs);
         host->ctx = vfioctl_ctx_ref(ctx);
         r = sysfs_open_dir(ctx, SYSFS_PCI_DEVICES, &host->devices_fd);
         if (r < 0) {
@@ -40,6 +41,7 @@ VFIOCTL_EXPORT int vfioctl_host_new(vfioctl_ctx *ctx, vfioctl_host **ret)
 
 static void host_clear(vfioctl_host *host)
 {
+        devdirs_clear(&host->dirs);
         for (size_t i = 0; i < host->n_groups; i++)
                 group_unref(host->groups[i]);
         free(host->groups);
@@ -71,6 +73,7 @@ static void host_clear(vfioctl_host *host)
 static void host_free(vfioctl_host *host)
 {
         host_clear(host);
+        devdirs_done(&host->dirs);
         if (host->devices_fd >= 0)
                 close(host->devices_fd);
         vfioctl_ctx_unref(host->ctx);

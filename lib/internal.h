@@ -6,6 +6,7 @@
 #pragma once
 
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -316,11 +317,28 @@ struct vfioctl_group {
         size_t n_devices;
 };
 
+/* devdirs.c: device folders opened once, shared by an operation's threads. */
+struct devdir_slot;
+struct devdirs {
+        pthread_mutex_t lock;
+        struct devdir_slot *slot; /* open addressing on the address */
+        size_t n, size;
+};
+void devdirs_init(struct devdirs *d);
+/* Closes every folder (the cache is invalidated); devdirs_done() ends it. */
+void devdirs_clear(struct devdirs *d);
+void devdirs_done(struct devdirs *d);
+/* The device's folder, opened through devices_fd on first use: borrowed, or -errno. */
+int devdirs_get(struct devdirs *d, int devices_fd, const char *address);
+/* Takes fd as address's folder (closed when it has one already): the folder, or -ENOMEM. */
+int devdirs_adopt(struct devdirs *d, const char *address, int fd);
+
 struct vfioctl_host {
         int n_ref;
         vfioctl_ctx *ctx;
         int devices_fd; /* sys/bus/pci/devices */
         int has_iommu;  /* -1 unknown */
+        struct devdirs dirs; /* the devices' own folders, dropped with the rest */
 
         vfioctl_device **devices; /* sorted by address */
         size_t n_devices;

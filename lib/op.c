@@ -53,6 +53,8 @@ int op_run_init(struct op_run *run, vfioctl_ctx *ctx, vfioctl_state *st, unsigne
                 .bus_fd = -EBADF,
                 .helper = { .fd = -EBADF },
         };
+        devdirs_init(&run->own_dirs);
+        run->dirs = &run->own_dirs;
         r = sysfs_open_dir(ctx, SYSFS_PCI_BUS, &run->bus_fd);
         if (r >= 0)
                 r = sysfs_open_dir(ctx, SYSFS_PCI_DEVICES, &run->devices_fd);
@@ -79,6 +81,12 @@ void op_run_done(struct op_run *run)
                 close(run->bus_fd);
         run->bus_fd = -EBADF;
         (void) helper_end(&run->helper);
+        devdirs_done(&run->own_dirs);
+}
+
+int op_device_dir(struct op_run *run, const char *address)
+{
+        return devdirs_get(run->dirs, run->devices_fd, address);
 }
 
 /* ------------------------------------------------------------------ */
@@ -620,19 +628,21 @@ static int op_end(struct op_run *run)
 }
 
 struct pf_check {
+        struct op_run *run;
         const struct vfioctl_state_change *changes;
         bool *is_pf;
-        int devices_fd;
 };
 
-/* Only a function with sriov_totalvfs has virtfnN links (rule 15: all at once, no lock). */
+/*
+ * Only a function with sriov_totalvfs has virtfnN links (rule 15: all at
+ * once, no lock). The folders opened here serve the groups' reads after.
+ */
 static void pf_check(void *data, size_t i)
 {
         struct pf_check *c = data;
-        char attr[SYSFS_PATH_MAX];
+        int dir = op_device_dir(c->run, c->changes[i].address);
 
-        sysfs_device_attr(attr, c->changes[i].address, "sriov_totalvfs");
-        c->is_pf[i] = sysfs_exists(NULL, c->devices_fd, attr) > 0;
+        c->is_pf[i] = dir >= 0 && sysfs_exists(NULL, dir, "sriov_totalvfs") > 0;
 }
 
 /* The groups whose holders may keep an unbind waiting: the devices' own, and their VFs'. */
@@ -640,7 +650,7 @@ static int collect_groups(struct op_run *run, const struct vfioctl_state_change 
                           size_t n)
 {
         _cleanup_free_ bool *is_pf = calloc(n ? n : 1, sizeof(bool));
-        struct pf_check c = { .changes = changes, .is_pf = is_pf, .devices_fd = run->devices_fd };
+        struct pf_check c = { .run = run, .changes = changes, .is_pf = is_pf };
 
         free(run->groups);
         run->groups = NULL;
@@ -1532,6 +1542,7 @@ int plan_execute(vfioctl_host *host, vfioctl_state *st, const struct plan *p,
         if (r < 0)
                 return vfnet_give_back(host, st, p, &vfnet_undo, report, r);
         run.ahead = p->ahead;
+        run.dirs = &host->dirs;
         r = apply(host, st, &run, p, opts, report);
         if (r < 0) {
                 r = vfnet_give_back(host, st, p, &vfnet_undo, report, r);

@@ -61,11 +61,16 @@ struct op_run {
         pthread_mutex_t *lock; /* while groups run at once: held but in waits (workers.h) */
         struct helper helper;  /* the writes when groups run one at a time (else each worker's) */
         struct helpers *ahead; /* forked by the caller while it waited, for the groups to take */
+        struct devdirs *dirs;  /* the devices' folders: the host's (plan_execute), else own_dirs */
+        struct devdirs own_dirs;
 };
 
 int op_run_init(struct op_run *run, vfioctl_ctx *ctx, vfioctl_state *st, unsigned timeout_ms,
                 vfioctl_report *report);
 void op_run_done(struct op_run *run);
+
+/* A device's own folder, for reads (borrowed from run->dirs), or -errno. */
+int op_device_dir(struct op_run *run, const char *address);
 
 /* Forks idle helpers for run's writes until hs holds want (fewer when a fork fails). */
 void helpers_fill(struct op_run *run, struct helpers *hs, size_t want);

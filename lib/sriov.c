@@ -538,6 +538,7 @@ static int record_pf(vfioctl_state *st, void *userdata)
  */
 struct new_vf {
         char link[16]; /* virtfnN */
+        int fd;        /* its folder, for the host to keep (devdirs) */
         int error;     /* its folder could not be opened */
         struct sysfs_fetch self, group, driver, override;
 };
@@ -551,22 +552,22 @@ static void new_vf_fetch(void *data, size_t i)
 {
         struct new_vfs *n = data;
         struct new_vf *v = &n->vf[i];
-        int fd;
 
         sysfs_fetch_link(n->pf_fd, v->link, &v->self);
-        fd = openat(n->pf_fd, v->link, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0) {
+        v->fd = openat(n->pf_fd, v->link, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (v->fd < 0) {
                 v->error = -errno;
                 return;
         }
-        sysfs_fetch_link(fd, "iommu_group", &v->group);
-        sysfs_fetch_link(fd, "driver", &v->driver);
-        sysfs_fetch_text(fd, "driver_override", SYSFS_ATTR_MAX, &v->override);
-        close(fd);
+        sysfs_fetch_link(v->fd, "iommu_group", &v->group);
+        sysfs_fetch_link(v->fd, "driver", &v->driver);
+        sysfs_fetch_text(v->fd, "driver_override", SYSFS_ATTR_MAX, &v->override);
 }
 
 static void new_vf_done(struct new_vf *v)
 {
+        if (v->fd >= 0)
+                close(v->fd);
         sysfs_fetch_done(&v->self);
         sysfs_fetch_done(&v->group);
         sysfs_fetch_done(&v->driver);
@@ -662,8 +663,10 @@ static int plan_new_vfs(struct sriov_run *s, struct plan *p, const char *stub)
         n.vf = calloc(n_vfs ? n_vfs : 1, sizeof(*n.vf));
         if (!n.vf)
                 return -ENOMEM;
-        for (size_t i = 0; i < n_vfs; i++)
+        for (size_t i = 0; i < n_vfs; i++) {
                 snprintf(n.vf[i].link, sizeof(n.vf[i].link), "%s", links[i]);
+                n.vf[i].fd = -EBADF;
+        }
         workers_run(n_vfs, READ_JOBS, NULL, new_vf_fetch, &n);
 
         for (size_t i = 0; i < n_vfs && r >= 0; i++) {
@@ -677,8 +680,11 @@ static int plan_new_vfs(struct sriov_run *s, struct plan *p, const char *stub)
                 };
 
                 r = new_vf_change(s->ctx, s->pfname, &n.vf[i], &ch);
-                if (r >= 0)
+                if (r >= 0) {
+                        /* The executor reads the VF through the folder opened here. */
+                        (void) devdirs_adopt(&s->host->dirs, ch.address, TAKE_FD(n.vf[i].fd));
                         r = plan_add_change_from(p, &ch, stub, stub);
+                }
                 row.group = ch.group;
                 row.original_driver = ch.before_driver;
                 snprintf(row.address, sizeof(row.address), "%s", ch.address);
