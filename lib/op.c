@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -152,6 +153,53 @@ struct helper_request {
 /* Rule 15: the helper of the group this thread runs (NULL: the operation's own). */
 static __thread struct helper *unit_helper;
 
+/* A request, and the folder its path is relative to when one came with it. */
+static ssize_t helper_receive(int fd, struct helper_request *req, int *ret_dir)
+{
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control;
+        struct iovec iov = { .iov_base = req, .iov_len = sizeof(*req) };
+        struct msghdr msg = {
+                .msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = &control,
+                .msg_controllen = sizeof(control),
+        };
+        struct cmsghdr *c;
+        ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+
+        c = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+            c->cmsg_len == CMSG_LEN(sizeof(int)))
+                memcpy(ret_dir, CMSG_DATA(c), sizeof(int));
+        return n;
+}
+
+/* Sends a request, with the folder its path is relative to (dir < 0: sys/bus/pci). */
+static bool helper_send(int fd, const struct helper_request *req, int dir)
+{
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct iovec iov = { .iov_base = (void *) req, .iov_len = sizeof(*req) };
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+        if (dir >= 0) {
+                struct cmsghdr *c = &control.h;
+
+                msg.msg_control = &control;
+                msg.msg_controllen = sizeof(control);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(c), &dir, sizeof(int));
+        }
+        return sendmsg(fd, &msg, MSG_NOSIGNAL) == sizeof(*req);
+}
+
 /*
  * The helper's side: only async-signal-safe calls (it is a fork of a
  * caller that may have threads), and it writes nothing it was not asked
@@ -185,15 +233,17 @@ static __attribute__((noreturn)) void helper_run(int bus_fd, int fd)
         }
         for (;;) {
                 struct helper_request req;
-                ssize_t n = read(fd, &req, sizeof(req));
-                int r;
+                int dir = -EBADF, r;
+                ssize_t n = helper_receive(fd, &req, &dir);
 
                 if (n == 0)
                         _exit(0); /* the parent is done, or gone */
                 if (n != sizeof(req))
                         _exit(3);
                 req.path[sizeof(req.path) - 1] = req.value[sizeof(req.value) - 1] = '\0';
-                r = sysfs_write_raw(bus_fd, req.path, req.value);
+                r = sysfs_write_raw(dir >= 0 ? dir : bus_fd, req.path, req.value);
+                if (dir >= 0)
+                        close(dir);
                 if (write(fd, &r, sizeof(r)) != sizeof(r))
                         _exit(2);
         }
@@ -293,6 +343,31 @@ bool op_interrupted(struct op_run *run)
  * never writes behind it. Returns the kernel's answer, or -ETIMEDOUT /
  * -EINTR with *ret_helper set while the child still waits.
  */
+/*
+ * A device's attribute is written in the device's own folder, sent along
+ * with the request: one lookup for the helper instead of the walk through
+ * bus/pci/devices' link. Anything else is relative to sys/bus/pci.
+ */
+static int device_attr_dir(struct op_run *run, const char *path, const char **ret_name)
+{
+        static const char prefix[] = SYSFS_PCI_DEVICES "/";
+        char address[VFIOCTL_PCI_ADDR_MAX];
+        const char *p, *slash;
+        int dir;
+
+        if (strncmp(path, prefix, strlen(prefix)) != 0)
+                return -EBADF;
+        p = path + strlen(prefix);
+        slash = strchr(p, '/');
+        if (!slash || strchr(slash + 1, '/') || (size_t) (slash - p) >= sizeof(address))
+                return -EBADF;
+        memcpy(address, p, slash - p);
+        address[slash - p] = '\0';
+        dir = op_device_dir(run, address);
+        *ret_name = slash + 1;
+        return dir;
+}
+
 static int write_bounded(struct op_run *run, struct wait_info *w, const char *path,
                          const char *value, int seq, pid_t *ret_helper, bool *ret_journal_failed)
 {
@@ -300,7 +375,8 @@ static int write_bounded(struct op_run *run, struct wait_info *w, const char *pa
         struct helper_request req = {};
         int64_t start, deadline, next_tick;
         struct pollfd pfd;
-        int result = 0, r;
+        const char *name = NULL;
+        int result = 0, dir, r;
         ssize_t n;
         pid_t pid;
 
@@ -313,7 +389,8 @@ static int write_bounded(struct op_run *run, struct wait_info *w, const char *pa
         if (strlen(value) >= sizeof(req.value))
                 return ctx_error(run->ctx, -E2BIG, "refusing to write %zu bytes to %s",
                                  strlen(value), path);
-        snprintf(req.path, sizeof(req.path), "%s", sysfs_bus_relpath(path));
+        dir = device_attr_dir(run, path, &name);
+        snprintf(req.path, sizeof(req.path), "%s", dir >= 0 ? name : sysfs_bus_relpath(path));
         snprintf(req.value, sizeof(req.value), "%s", value);
         log_debug(run->ctx, "write '%s' to %s", value, path);
         if (h->pid <= 0) {
@@ -338,7 +415,7 @@ static int write_bounded(struct op_run *run, struct wait_info *w, const char *pa
                 *ret_journal_failed = true;
                 return r; /* not asked: the helper writes nothing */
         }
-        if (send(h->fd, &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req)) {
+        if (!helper_send(h->fd, &req, dir)) {
                 int status = helper_end(h);
 
                 return ctx_error(run->ctx, -ECHILD, "the process to write %s died (%s)", path,
