@@ -32,8 +32,8 @@
  * 64 VFs go fastest in two rounds, bench/sriov.sh), and how often a
  * waiting one looks for an interruption (a signal wakes only the thread
  * it lands on). */
-#define PARALLEL_POLL_MS 100
 #define DEFAULT_JOBS 32
+#define PARALLEL_POLL_MS 100
 
 static int group_set_add(struct op_run *run, int group);
 static int helper_end(struct helper *h);
@@ -333,17 +333,6 @@ bool op_interrupted(struct op_run *run)
 }
 
 /*
- * Every write that can block (rule 12): override, unbind, bind and
- * drivers_probe take the device lock, which a blocked unbind holds, and
- * an unbind from vfio-pci waits in the kernel for the last close and
- * cannot be interrupted. So each runs in a child process that we can stop
- * waiting for; the child finishes the write whenever the kernel lets it.
- * The step is journaled as intended, with the child's pid, before the
- * child may write: a later recover knows a write is still in flight and
- * never writes behind it. Returns the kernel's answer, or -ETIMEDOUT /
- * -EINTR with *ret_helper set while the child still waits.
- */
-/*
  * A device's attribute is written in the device's own folder, sent along
  * with the request: one lookup for the helper instead of the walk through
  * bus/pci/devices' link. Anything else is relative to sys/bus/pci.
@@ -368,6 +357,17 @@ static int device_attr_dir(struct op_run *run, const char *path, const char **re
         return dir;
 }
 
+/*
+ * Every write that can block (rule 12): override, unbind, bind and
+ * drivers_probe take the device lock, which a blocked unbind holds, and
+ * an unbind from vfio-pci waits in the kernel for the last close and
+ * cannot be interrupted. So each runs in a child process that we can stop
+ * waiting for; the child finishes the write whenever the kernel lets it.
+ * The step is journaled as intended, with the child's pid, before the
+ * child may write: a later recover knows a write is still in flight and
+ * never writes behind it. Returns the kernel's answer, or -ETIMEDOUT /
+ * -EINTR with *ret_helper set while the child still waits.
+ */
 static int write_bounded(struct op_run *run, struct wait_info *w, const char *path,
                          const char *value, int seq, pid_t *ret_helper, bool *ret_journal_failed)
 {
