@@ -10,7 +10,8 @@
  *
  * A folder stays what it was opened as: a device removed and found again
  * at the same address is a new folder, which vfioctl_host_invalidate()
- * lets the next read open.
+ * lets the next read open. At most DEVDIRS_MAX are kept (each is a
+ * descriptor); a device beyond them is read through bus/pci/devices.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,8 @@
 #include <unistd.h>
 
 #include "internal.h"
+
+#define DEVDIRS_MAX 256
 
 struct devdir_slot {
         char address[VFIOCTL_PCI_ADDR_MAX]; /* "": free */
@@ -92,7 +95,11 @@ static int put_locked(struct devdirs *d, const char *address, int fd)
 {
         struct devdir_slot *s;
 
-        if (strlen(address) >= sizeof(s->address) || ((d->n + 1) * 2 > d->size && grow(d) < 0)) {
+        if (d->n >= DEVDIRS_MAX || strlen(address) >= sizeof(s->address)) {
+                close(fd);
+                return -EMFILE;
+        }
+        if ((d->n + 1) * 2 > d->size && grow(d) < 0) {
                 close(fd);
                 return -ENOMEM;
         }
@@ -120,6 +127,7 @@ int devdirs_adopt(struct devdirs *d, const char *address, int fd)
 int devdirs_get(struct devdirs *d, int devices_fd, const char *address)
 {
         int fd = -ENOENT;
+        bool full;
 
         pthread_mutex_lock(&d->lock);
         if (d->size > 0) {
@@ -128,9 +136,12 @@ int devdirs_get(struct devdirs *d, int devices_fd, const char *address)
                 if (s->address[0])
                         fd = s->fd;
         }
+        full = d->n >= DEVDIRS_MAX;
         pthread_mutex_unlock(&d->lock);
         if (fd >= 0)
                 return fd;
+        if (full)
+                return -EMFILE;
         /* Opened unlocked: the walk is what other threads should not wait for. */
         fd = openat(devices_fd, address, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)

@@ -33,20 +33,20 @@ int driver_read(struct op_run *run, const char *address, char **ret_driver, char
 {
         _cleanup_free_ char *driver = NULL, *override = NULL;
         _cleanup_(sysfs_fetch_done) struct sysfs_fetch fo = {};
-        struct sysfs_fetch fl = {};
-        char link[SYSFS_PATH_MAX], attr[SYSFS_PATH_MAX];
+        struct sysfs_fetch fl;
+        char link[SYSFS_PATH_MAX], attr[SYSFS_PATH_MAX], buf[SYSFS_PATH_MAX];
+        const char *name;
         int dir, r;
 
         sysfs_device_attr(link, address, "driver");
         sysfs_device_attr(attr, address, "driver_override");
         op_wait_begin(run);
-        dir = op_device_dir(run, address);
-        if (dir >= 0) {
-                sysfs_fetch_link(dir, "driver", &fl);
-                if (ret_override)
-                        sysfs_fetch_text(dir, "driver_override", SYSFS_ATTR_MAX, &fo);
-        } else
-                fl.error = fo.error = dir; /* no folder: each read fails the same way */
+        name = op_device_attr(run, address, "driver", &dir, buf);
+        sysfs_fetch_link(dir, name, &fl);
+        if (ret_override) {
+                name = op_device_attr(run, address, "driver_override", &dir, buf);
+                sysfs_fetch_text(dir, name, SYSFS_ATTR_MAX, &fo);
+        }
         op_wait_end(run);
 
         r = sysfs_fetched_link_name(run->ctx, SYSFS_PCI_DEVICES, link, &fl, &driver);
@@ -143,14 +143,17 @@ static int converge_write(struct op_run *run, struct converge *c, struct wait_in
 static int converge_unbind(struct op_run *run, struct converge *c, const char *from)
 {
         struct wait_info w = { .wait = VFIOCTL_WAIT_UNBIND, .address = c->address, .driver = from };
-        char path[SYSFS_PATH_MAX];
+        char path[SYSFS_PATH_MAX], buf[SYSFS_PATH_MAX];
         int dir, seq, r;
 
         /* A vfio driver waits for the users of the group; any other driver's
          * remove is what waits (decided now: the entry goes with the driver). */
-        dir = streq(from, "vfio-pci") ? -EBADF : op_device_dir(run, c->address);
-        w.driver_is_vfio = streq(from, "vfio-pci") ||
-                           (dir >= 0 && sysfs_exists(run->ctx, dir, "vfio-dev") > 0);
+        w.driver_is_vfio = streq(from, "vfio-pci");
+        if (!w.driver_is_vfio) {
+                const char *vfio_dev = op_device_attr(run, c->address, "vfio-dev", &dir, buf);
+
+                w.driver_is_vfio = sysfs_exists(run->ctx, dir, vfio_dev) > 0;
+        }
         sysfs_driver_path(path, from, "unbind");
         r = converge_write(run, c, &w, path, c->address, &seq);
         if (r < 0)

@@ -328,7 +328,8 @@ void devdirs_init(struct devdirs *d);
 /* Closes every folder (the cache is invalidated); devdirs_done() ends it. */
 void devdirs_clear(struct devdirs *d);
 void devdirs_done(struct devdirs *d);
-/* The device's folder, opened through devices_fd on first use: borrowed, or -errno. */
+/* The device's folder, opened through devices_fd on first use: borrowed, or -errno
+ * (-EMFILE: as many are kept as may be). */
 int devdirs_get(struct devdirs *d, int devices_fd, const char *address);
 /* Takes fd as address's folder (closed when it has one already): the folder, or -ENOMEM. */
 int devdirs_adopt(struct devdirs *d, const char *address, int fd);

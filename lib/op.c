@@ -90,6 +90,19 @@ int op_device_dir(struct op_run *run, const char *address)
         return devdirs_get(run->dirs, run->devices_fd, address);
 }
 
+const char *op_device_attr(struct op_run *run, const char *address, const char *attr,
+                           int *ret_dirfd, char buf[SYSFS_PATH_MAX])
+{
+        int dir = op_device_dir(run, address);
+
+        if (dir >= 0) {
+                *ret_dirfd = dir;
+                return attr;
+        }
+        *ret_dirfd = run->devices_fd;
+        return sysfs_device_attr(buf, address, attr);
+}
+
 /* ------------------------------------------------------------------ */
 /* Journaled, bounded writes                                          */
 
@@ -717,9 +730,12 @@ struct pf_check {
 static void pf_check(void *data, size_t i)
 {
         struct pf_check *c = data;
-        int dir = op_device_dir(c->run, c->changes[i].address);
+        char buf[SYSFS_PATH_MAX];
+        int dir;
+        const char *attr = op_device_attr(c->run, c->changes[i].address, "sriov_totalvfs", &dir,
+                                          buf);
 
-        c->is_pf[i] = dir >= 0 && sysfs_exists(NULL, dir, "sriov_totalvfs") > 0;
+        c->is_pf[i] = sysfs_exists(NULL, dir, attr) > 0;
 }
 
 /* The groups whose holders may keep an unbind waiting: the devices' own, and their VFs'. */
