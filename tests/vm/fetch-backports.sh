@@ -31,6 +31,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache=$(bash "$here/cache-dir.sh")
 suite=bookworm-backports
 mkdir -p "$cache"
+# The legs run side by side and each fetches what it lacks: one fetch at a
+# time, and the ones that waited find the cache filled.
+exec 9>"$cache/.fetch-bpo.lock"
+flock 9
 
 die() {
         echo "fetch-backports: $*" >&2

@@ -22,6 +22,10 @@ set -euo pipefail
 
 cache=$(bash "$(dirname "$0")/cache-dir.sh")
 mkdir -p "$cache"
+# The legs run side by side and each fetches what it lacks: one fetch at a
+# time, and the ones that waited find the cache filled.
+exec 9>"$cache/.fetch.lock"
+flock 9
 
 have_kernel() {
         [ -s "$cache/kernel.version" ] || return 1
