@@ -13,7 +13,7 @@
 
 #include "internal.h"
 
-/* The journal's statements, compiled once a handle (state_journal_stmt). */
+/* The journal's statements, compiled once a handle (db_prepare_kept(), state.c). */
 enum state_stmt {
         STATE_STMT_STEP_INTENDED,
         STATE_STMT_STEP_SET,
