@@ -90,24 +90,29 @@ static int grow(struct devdirs *d)
         return 0;
 }
 
+/* Called locked: address's folder, or -ENOENT. */
+static int find_locked(const struct devdirs *d, const char *address)
+{
+        const struct devdir_slot *s = d->size > 0 ? slot_of(d, address) : NULL;
+
+        return s && s->address[0] ? s->fd : -ENOENT;
+}
+
 /* Called locked: fd becomes address's folder, or is closed if it has one already. */
 static int put_locked(struct devdirs *d, const char *address, int fd)
 {
         struct devdir_slot *s;
+        int have = find_locked(d, address);
 
-        if (d->n >= DEVDIRS_MAX || strlen(address) >= sizeof(s->address)) {
+        if (have >= 0 || d->n >= DEVDIRS_MAX || strlen(address) >= sizeof(s->address)) {
                 close(fd);
-                return -EMFILE;
+                return have >= 0 ? have : -EMFILE;
         }
         if ((d->n + 1) * 2 > d->size && grow(d) < 0) {
                 close(fd);
                 return -ENOMEM;
         }
         s = slot_of(d, address);
-        if (s->address[0]) {
-                close(fd);
-                return s->fd;
-        }
         snprintf(s->address, sizeof(s->address), "%s", address);
         s->fd = fd;
         d->n++;
@@ -126,16 +131,11 @@ int devdirs_adopt(struct devdirs *d, const char *address, int fd)
 
 int devdirs_get(struct devdirs *d, int devices_fd, const char *address)
 {
-        int fd = -ENOENT;
         bool full;
+        int fd;
 
         pthread_mutex_lock(&d->lock);
-        if (d->size > 0) {
-                struct devdir_slot *s = slot_of(d, address);
-
-                if (s->address[0])
-                        fd = s->fd;
-        }
+        fd = find_locked(d, address);
         full = d->n >= DEVDIRS_MAX;
         pthread_mutex_unlock(&d->lock);
         if (fd >= 0)

@@ -151,6 +151,11 @@ static void test_bounded(void **state)
         assert_true(kept >= 128 && kept < N_DEVICES);
         for (size_t i = 0; i < kept; i++)
                 assert_int_equal(read_id(fds[i]), (int) i);
+        /* Full, a device it keeps is still handed out, adopted again or not. */
+        assert_int_equal(devdirs_get(&d, t->fd, "0000:00:00.0"), fds[0]);
+        assert_int_equal(devdirs_adopt(&d, "0000:00:00.0",
+                                       openat(t->fd, "0000:00:00.0", O_PATH | O_CLOEXEC)),
+                         fds[0]);
         devdirs_clear(&d);
         assert_int_equal(d.n, 0);
         assert_false(fd_is_open(fds[0]));
