@@ -143,13 +143,15 @@ static int converge_write(struct op_run *run, struct converge *c, struct wait_in
 static int converge_unbind(struct op_run *run, struct converge *c, const char *from)
 {
         struct wait_info w = { .wait = VFIOCTL_WAIT_UNBIND, .address = c->address, .driver = from };
-        char path[SYSFS_PATH_MAX], buf[SYSFS_PATH_MAX];
-        int dir, seq, r;
+        char path[SYSFS_PATH_MAX];
+        int seq, r;
 
         /* A vfio driver waits for the users of the group; any other driver's
          * remove is what waits (decided now: the entry goes with the driver). */
         w.driver_is_vfio = streq(from, "vfio-pci");
         if (!w.driver_is_vfio) {
+                char buf[SYSFS_PATH_MAX];
+                int dir;
                 const char *vfio_dev = op_device_attr(run, c->address, "vfio-dev", &dir, buf);
 
                 w.driver_is_vfio = sysfs_exists(run->ctx, dir, vfio_dev) > 0;

@@ -85,7 +85,8 @@ void op_run_done(struct op_run *run)
         devdirs_done(&run->own_dirs);
 }
 
-int op_device_dir(struct op_run *run, const char *address)
+/* A device's own folder (borrowed from run->dirs), or -errno when it has none. */
+static int op_device_dir(struct op_run *run, const char *address)
 {
         return devdirs_get(run->dirs, run->devices_fd, address);
 }

@@ -69,8 +69,6 @@ int op_run_init(struct op_run *run, vfioctl_ctx *ctx, vfioctl_state *st, unsigne
                 vfioctl_report *report);
 void op_run_done(struct op_run *run);
 
-/* A device's own folder (borrowed from run->dirs), or -errno when it has none. */
-int op_device_dir(struct op_run *run, const char *address);
 /*
  * Where a device's attribute is read: *ret_dirfd and the name returned,
  * in its own folder, or through bus/pci/devices (in buf) when it has none.

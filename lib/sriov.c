@@ -538,8 +538,7 @@ static int record_pf(vfioctl_state *st, void *userdata)
  */
 struct new_vf {
         char link[16]; /* virtfnN */
-        int fd;        /* its folder, for the host to keep (devdirs) */
-        int error;     /* its folder could not be opened */
+        int fd;        /* its folder, for the host to keep (devdirs); -errno: not opened */
         struct sysfs_fetch self, group, driver, override;
 };
 
@@ -556,7 +555,7 @@ static void new_vf_fetch(void *data, size_t i)
         sysfs_fetch_link(n->pf_fd, v->link, &v->self);
         v->fd = openat(n->pf_fd, v->link, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (v->fd < 0) {
-                v->error = -errno;
+                v->fd = -errno;
                 return;
         }
         sysfs_fetch_link(v->fd, "iommu_group", &v->group);
@@ -586,7 +585,7 @@ static int new_vf_change(vfioctl_ctx *ctx, const char *pfname, struct new_vf *v,
         *ret = (struct vfioctl_state_change) { .group = -1 };
         sysfs_device_path(pfdir, pfname, NULL);
         r = sysfs_fetched_link_name(ctx, pfdir, v->link, &v->self, &name);
-        if (r == -ENOENT || v->error == -ENOENT)
+        if (r == -ENOENT || v->fd == -ENOENT)
                 return ctx_error(ctx, -ENODEV, "%s: %s vanished while its VFs were made",
                                  pfname, v->link);
         if (r < 0)
@@ -596,9 +595,9 @@ static int new_vf_change(vfioctl_ctx *ctx, const char *pfname, struct new_vf *v,
                                  pfname, v->link, name);
         vfioctl_pci_addr_format(&a, ret->address);
         sysfs_device_path(dir, ret->address, NULL);
-        if (v->error < 0)
-                return ctx_error(ctx, v->error, "new VF %s: cannot open %s: %s", ret->address,
-                                 dir, strerror(-v->error));
+        if (v->fd < 0)
+                return ctx_error(ctx, v->fd, "new VF %s: cannot open %s: %s", ret->address,
+                                 dir, strerror(-v->fd));
         r = sysfs_fetched_link_name(ctx, dir, "iommu_group", &v->group, &group);
         if (r >= 0) {
                 ret->group = group_number_parse(group);
