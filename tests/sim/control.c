@@ -81,10 +81,10 @@ void log_write(const char *path, const char *buf, size_t len, const char *result
 }
 
 /*
- * Waits on sim.cond (lock released) in short slices, so that an interrupted
+ * Waits on cond (sim.lock released) in short slices, so that an interrupted
  * writer (the test killed it) is let go instead of hanging the unmount.
  */
-int sim_cond_wait(const struct timespec *deadline)
+static int cond_wait_slice(pthread_cond_t *cond, const struct timespec *deadline)
 {
         struct timespec now, slice;
 
@@ -98,7 +98,7 @@ int sim_cond_wait(const struct timespec *deadline)
         if (deadline && (deadline->tv_sec < slice.tv_sec ||
                          (deadline->tv_sec == slice.tv_sec && deadline->tv_nsec < slice.tv_nsec)))
                 slice = *deadline;
-        pthread_cond_timedwait(&sim.cond, &sim.lock, &slice);
+        pthread_cond_timedwait(cond, &sim.lock, &slice);
         if (sim_interrupted && sim_interrupted())
                 return -EINTR;
         if (deadline) {
@@ -108,6 +108,11 @@ int sim_cond_wait(const struct timespec *deadline)
                         return -ETIMEDOUT;
         }
         return 0;
+}
+
+int sim_cond_wait(const struct timespec *deadline)
+{
+        return cond_wait_slice(&sim.cond, deadline);
 }
 
 const struct sim_fault *fault_get(const struct sim_device *d, enum sim_op op)
@@ -129,10 +134,22 @@ static struct sim_held *held_get(const char *address)
         return &sim.held[sim.n_held++];
 }
 
+/*
+ * A timed sleep waits on a condition of its own that nobody signals: on
+ * sim.cond, every store's broadcast would wake each sleeping probe, and 64
+ * probes at once would spend the sim's time waking each other.
+ */
 static int block_ms(int ms)
 {
         struct timespec deadline;
+        pthread_condattr_t a;
+        pthread_cond_t own;
         int r;
+
+        pthread_condattr_init(&a);
+        pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+        pthread_cond_init(&own, &a);
+        pthread_condattr_destroy(&a);
 
         clock_gettime(CLOCK_MONOTONIC, &deadline);
         deadline.tv_sec += ms / 1000;
@@ -142,8 +159,9 @@ static int block_ms(int ms)
                 deadline.tv_nsec -= 1000000000;
         }
         do
-                r = sim_cond_wait(&deadline);
+                r = cond_wait_slice(&own, &deadline);
         while (r == 0);
+        pthread_cond_destroy(&own);
         return r == -EINTR ? r : 0;
 }
 
