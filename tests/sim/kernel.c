@@ -90,9 +90,14 @@ static bool id_matches(const struct sim_id *id, const struct sim_device *d)
                ((id->class ^ d->class) & id->class_mask) == 0;
 }
 
-/* pci_match_device(): the override decides alone; else dynids, then ids. */
+/*
+ * pci_bus_match() (not before the device is added: match_driver), then
+ * pci_match_device(): the override decides alone; else dynids, then ids.
+ */
 bool driver_matches(const struct sim_driver *drv, const struct sim_device *d)
 {
+        if (d->adding)
+                return false;
         if (d->driver_override)
                 return streq(d->driver_override, drv->name);
         for (size_t i = 0; i < drv->n_dynids; i++)
@@ -311,8 +316,8 @@ int store_drivers_probe(const char *buf, size_t len)
         r = device_lock_wait(d);
         if (r < 0)
                 return r;
-        if (d->driver)
-                return 0;
+        if (d->driver || d->adding)
+                return 0;       /* an added VF not yet on the bus: nothing matches it */
         r = fault_apply(d, OP_PROBE, &nobind);
         if (r < 0)
                 return r;
@@ -468,30 +473,72 @@ static struct sim_device *vf_new(struct sim_device *pf, unsigned i)
         return device_add(vf);
 }
 
-/* The PF driver's sriov_configure(pf, n): VFs appear and may autoprobe. */
+/* pci_iov_add_virtfn(), up to its virtfnN link: VF i on the bus, in its group. */
+static struct sim_device *vf_add(struct sim_device *pf, unsigned i)
+{
+        struct sim_device *vf = device_vf(pf, i) ?: vf_new(pf, i);
+
+        vf->present = true;
+        vf->adding = true;
+        vf->driver = NULL;
+        vf->vfio_index = -1;
+        vf->busy = false;
+        vf->enabled = false;
+        if (!sim.iommu)
+                vf->group = -1;
+        else if (pf->vf_group >= 0)
+                vf->group = pf->vf_group;
+        else if (pf->vf_group_start >= 0)
+                vf->group = pf->vf_group_start + (int) i;
+        else
+                vf->group = group_lowest_free();
+        pf->numvfs = i + 1;
+        return vf;
+}
+
+/* pci_bus_add_device(): drivers may match the VF now, and it may autoprobe. */
+static void vf_added(struct sim_device *pf, struct sim_device *vf)
+{
+        vf->adding = false;
+        if (pf->sriov_drivers_autoprobe)
+                device_autoprobe(vf);
+}
+
+/* The topology's VFs, there at once. */
 int sriov_enable(struct sim_device *pf, unsigned n)
 {
-        for (unsigned i = 0; i < n; i++) {
-                struct sim_device *vf = device_vf(pf, i) ?: vf_new(pf, i);
-
-                vf->present = true;
-                vf->driver = NULL;
-                vf->vfio_index = -1;
-                vf->busy = false;
-                vf->enabled = false;
-                if (!sim.iommu)
-                        vf->group = -1;
-                else if (pf->vf_group >= 0)
-                        vf->group = pf->vf_group;
-                else if (pf->vf_group_start >= 0)
-                        vf->group = pf->vf_group_start + (int) i;
-                else
-                        vf->group = group_lowest_free();
-        }
-        pf->numvfs = n;
         for (unsigned i = 0; i < n; i++)
-                if (pf->sriov_drivers_autoprobe)
-                        device_autoprobe(device_vf(pf, i));
+                vf_added(pf, vf_add(pf, i));
+        return 0;
+}
+
+/*
+ * The PF driver's sriov_configure(pf, n), its lock held throughout: the
+ * kernel adds one VF after the other, each taking its time, half of it
+ * before the VF's virtfnN link appears (pci_device_add()) and half before
+ * drivers may bind it (pci_bus_add_device()). A VF is in sysfs, and can
+ * be read, while the write still makes the next ones.
+ */
+static int sriov_enable_slowly(struct sim_device *pf, unsigned n)
+{
+        int ms = pf->lat.sriov_vf, r;
+
+        for (unsigned i = 0; i < n; i++) {
+                struct sim_device *vf;
+
+                r = device_sleep(pf, ms / 2);
+                if (r >= 0 && !pf->present)
+                        r = -ENODEV;
+                if (r < 0)
+                        return r;
+                vf = vf_add(pf, i);
+                r = device_sleep(pf, ms - ms / 2);
+                if (r >= 0 && !pf->present)
+                        r = -ENODEV;
+                if (r < 0)
+                        return r;
+                vf_added(pf, vf);
+        }
         return 0;
 }
 
@@ -520,13 +567,7 @@ int store_sriov_numvfs(struct sim_device *d, const char *buf, size_t len)
         }
         if (d->numvfs)
                 return -EBUSY;
-        /* sriov_configure() takes its time per VF, the PF's lock held. */
-        r = device_sleep(d, d->lat.sriov_vf * (int) n);
-        if (r < 0)
-                return r;
-        if (!d->present || d->numvfs)
-                return d->present ? -EBUSY : -ENODEV;
-        return sriov_enable(d, n);
+        return sriov_enable_slowly(d, n);
 }
 
 int store_sriov_autoprobe(struct sim_device *d, const char *buf, size_t len)

@@ -104,6 +104,8 @@ struct sim_device {
         struct sim_driver *driver;      /* bound driver or NULL */
         int vfio_index;                 /* vfio-dev/vfioX while on vfio, else -1 */
         bool busy;                      /* device_lock held by a blocked op */
+        bool adding;                    /* a VF between its virtfnN link and
+                                         * pci_bus_add_device(): no driver matches it */
         bool enabled;
 
         /* Topology initial state, restored by rescan. */

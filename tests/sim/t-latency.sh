@@ -2,7 +2,8 @@
 # Kernel latencies in the topology ("latency": unbind, probe, sriov_vf in
 # ms; per device or for all): an unbind and a probe take that long with the
 # device locked, devices go on in parallel, VFs made later inherit the
-# topology's default, and sriov_numvfs takes sriov_vf per VF.
+# topology's default, and sriov_numvfs takes sriov_vf per VF, making them
+# one after the other.
 . "$(dirname "$0")/../testlib.sh"
 . "$(dirname "$0")/simlib.sh"
 
@@ -17,6 +18,9 @@ cat >"$T/lat.json" <<'JSON'
     "driver": "igb", "group": 2, "latency": {"unbind": 0}},
    {"address": "0000:05:00.0", "vendor": "0x8086", "device": "0x1533", "class": "0x020000",
     "driver": "igb", "group": 3, "sriov_totalvfs": 4, "vf_device": "0x1520"},
+   {"address": "0000:07:00.0", "vendor": "0x8086", "device": "0x1533", "class": "0x020000",
+    "driver": "igb", "group": 5, "sriov_totalvfs": 2, "vf_device": "0x1520",
+    "latency": {"sriov_vf": 1000}},
    {"address": "0000:06:00.0", "vendor": "0x8086", "device": "0x10d3", "class": "0x020000",
     "driver": "e1000e", "group": 4}]}
 JSON
@@ -47,6 +51,24 @@ s=$(ms); w "$B/devices/0000:05:00.0/sriov_numvfs" 2; e=$(ms)
 check "sriov_numvfs 2 takes 2 x 100 ms (and the VFs' probes)" test $((e - s)) -ge 200
 s=$(ms); w "$B/drivers/igbvf/unbind" 0000:05:02.0; e=$(ms)
 check "a VF made later has the default unbind latency" test $((e - s)) -ge 300
+
+# The kernel adds VF after VF inside the one sriov_numvfs write (PF locked):
+# a VF's virtfnN link is there before the next VF's, and until the kernel
+# has put the VF on the bus (half its 1000 ms later) nothing binds it.
+P=$B/devices/0000:07:00.0
+echo 0 >"$P/sriov_drivers_autoprobe"
+w "$P/sriov_numvfs" 2 &
+making=$!
+until [ -L "$P/virtfn0" ]; do sleep 0.02; done
+vf0=$(basename "$(readlink "$P/virtfn0")")
+is "VF 0's link is there while the write makes VF 1" "$([ -L "$P/virtfn1" ] && echo both || echo one)" one
+w "$B/devices/$vf0/driver_override" vfio-pci
+w "$B/drivers_probe" "$vf0"
+is "a VF whose link just appeared binds no driver yet" "$(drv "$vf0")" -
+wait "$making"
+is "the write then made both" "$(ls "$P" | grep -c '^virtfn')" 2
+w "$B/drivers_probe" "$vf0"
+is "and the VF binds once it is on the bus" "$(drv "$vf0")" vfio-pci
 
 # Two devices through ONE file at once (sysfs serializes per device, not
 # per attribute): with 0000:03:00.0's unbind held in drivers/igb/unbind,
