@@ -382,21 +382,14 @@ static int device_attr_dir(struct op_run *run, const char *path, const char **re
  * never writes behind it. Returns the kernel's answer, or -ETIMEDOUT /
  * -EINTR with *ret_helper set while the child still waits.
  */
-static int write_bounded(struct op_run *run, struct wait_info *w, const char *path,
-                         const char *value, int seq, pid_t *ret_helper, bool *ret_journal_failed)
+static int write_send(struct op_run *run, struct wait_info *w, const char *path,
+                      const char *value, int seq, bool *ret_journal_failed)
 {
         struct helper *h = helper_for(run);
         struct helper_request req = {};
-        int64_t start, deadline, next_tick;
-        struct pollfd pfd;
         const char *name = NULL;
-        int result = 0, dir, r;
-        ssize_t n;
-        pid_t pid;
+        int dir, r;
 
-        *ret_helper = 0;
-        if (vfioctl_ctx_is_dry_run(run->ctx))
-                return sysfs_write(run->ctx, path, value);
         r = sysfs_write_check(run->ctx, path);
         if (r < 0)
                 return r;
@@ -415,10 +408,9 @@ static int write_bounded(struct op_run *run, struct wait_info *w, const char *pa
                 if (r < 0)
                         return r;
         }
-        pid = h->pid;
 
         r = run->st ? state_op_step_intended(run->st, run->op_id, seq, w->address, path, value,
-                                             (int) pid)
+                                             (int) h->pid)
                     : 0;
         if (r < 0 && run->rolling_back) {
                 log_debug(run->ctx, "rolling back without a journal step: %s",
@@ -436,18 +428,36 @@ static int write_bounded(struct op_run *run, struct wait_info *w, const char *pa
                                  WIFSIGNALED(status) ? strsignal(WTERMSIG(status))
                                                      : "it did not take the write");
         }
+        return 0;
+}
 
-        pfd = (struct pollfd) { .fd = h->fd, .events = POLLIN };
-        start = op_now_ms();
-        deadline = start + run->timeout_ms;
-        next_tick = start + PROGRESS_TICK_MS;
+/*
+ * Waits for the helper's answer to a write sent at start, until the run's
+ * timeout, or for at most slice_ms (-1: no slice), then -EAGAIN. *next_tick
+ * is when progress is due next.
+ */
+static int write_answer(struct op_run *run, struct wait_info *w, const char *path,
+                        const char *value, int64_t start, int64_t *next_tick, int slice_ms,
+                        pid_t *ret_helper)
+{
+        struct helper *h = helper_for(run);
+        struct pollfd pfd = { .fd = h->fd, .events = POLLIN };
+        int64_t deadline = start + run->timeout_ms;
+        int64_t give_back = slice_ms < 0 ? INT64_MAX : op_now_ms() + slice_ms;
+        pid_t pid = h->pid;
+        int result = 0;
+        ssize_t n;
+
+        *ret_helper = 0;
         for (;;) {
                 int64_t t = op_now_ms();
-                int64_t until = next_tick < deadline ? next_tick : deadline;
+                int64_t until = *next_tick < deadline ? *next_tick : deadline;
                 int k;
 
                 if (run->lock && until > t + PARALLEL_POLL_MS)
                         until = t + PARALLEL_POLL_MS;
+                if (until > give_back)
+                        until = give_back;
                 op_wait_begin(run);
                 k = poll(&pfd, 1, until > t ? (int) (until - t) : 0);
                 op_wait_end(run);
@@ -480,11 +490,13 @@ static int write_bounded(struct op_run *run, struct wait_info *w, const char *pa
                         helper_leave(h);
                         return -ETIMEDOUT;
                 }
-                if (t >= next_tick) {
+                if (t >= *next_tick) {
                         op_progress(run, w, path, value, pid, t - start);
                         /* Ticks missed while waiting for the lock are not repeated. */
-                        next_tick = t + PROGRESS_TICK_MS;
+                        *next_tick = t + PROGRESS_TICK_MS;
                 }
+                if (t >= give_back)
+                        return -EAGAIN;
         }
         n = recv(h->fd, &result, sizeof(result), 0);
         if (n != sizeof(result)) {
@@ -496,6 +508,40 @@ static int write_bounded(struct op_run *run, struct wait_info *w, const char *pa
                                  WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "no answer");
         }
         return result == -EMSGSIZE ? -EIO : result;
+}
+
+static int write_bounded(struct op_run *run, struct wait_info *w, const char *path,
+                         const char *value, int seq, pid_t *ret_helper, bool *ret_journal_failed)
+{
+        int64_t start, next_tick;
+        int r;
+
+        *ret_helper = 0;
+        if (vfioctl_ctx_is_dry_run(run->ctx))
+                return sysfs_write(run->ctx, path, value);
+        r = write_send(run, w, path, value, seq, ret_journal_failed);
+        if (r < 0)
+                return r;
+        start = op_now_ms();
+        next_tick = start + PROGRESS_TICK_MS;
+        return write_answer(run, w, path, value, start, &next_tick, -1, ret_helper);
+}
+
+/* After the kernel's answer (or none): a failed write is said and journaled as such. */
+static int write_result(struct op_run *run, const char *path, const char *value, int seq,
+                        int r, pid_t helper, pid_t *ret_blocked)
+{
+        if ((r == -ETIMEDOUT || r == -EINTR) && helper > 0) {
+                *ret_blocked = helper;
+                return r;
+        }
+        if (r < 0) {
+                ctx_error(run->ctx, r, "writing '%s' to %s failed: %s", value, path,
+                          r == -ECHILD ? "the writing process was killed" : strerror(-r));
+                (void) op_journal_set(run, seq, "failed", 0);
+                return r;
+        }
+        return 0;
 }
 
 /*
@@ -513,19 +559,20 @@ int op_do_write(struct op_run *run, struct wait_info *w, const char *path,
         *ret_seq = seq;
         *ret_blocked = 0;
         r = write_bounded(run, w, path, value, seq, &helper, &journal_failed);
-        if ((r == -ETIMEDOUT || r == -EINTR) && helper > 0) {
-                *ret_blocked = helper;
-                return r;
-        }
         if (journal_failed)
                 return r; /* nothing written; the state said why */
-        if (r < 0) {
-                ctx_error(run->ctx, r, "writing '%s' to %s failed: %s", value, path,
-                          r == -ECHILD ? "the writing process was killed" : strerror(-r));
-                (void) op_journal_set(run, seq, "failed", 0);
-                return r;
-        }
-        return 0;
+        return write_result(run, path, value, seq, r, helper, ret_blocked);
+}
+
+/* An op_write that did not finish, said as such. */
+static int write_unfinished(struct op_run *run, const char *path, const char *value, int r)
+{
+        if (r == -ETIMEDOUT)
+                return ctx_error_reason(run->ctx, VFIOCTL_REASON_RECOVER_LATER, r,
+                                        "writing '%s' to %s did not finish within %.1f s (the "
+                                        "device is busy)",
+                                        value, path, run->timeout_ms / 1000.0);
+        return r;
 }
 
 int op_write(struct op_run *run, const char *address, const char *path, const char *value,
@@ -538,14 +585,47 @@ int op_write(struct op_run *run, const char *address, const char *path, const ch
         /* Every write runs in the bounded helper now; may_block says why it matters. */
         (void) may_block;
         r = op_do_write(run, &w, path, value, &seq, &blocked);
-        if (r == -ETIMEDOUT)
-                return ctx_error_reason(run->ctx, VFIOCTL_REASON_RECOVER_LATER, r,
-                                        "writing '%s' to %s did not finish within %.1f s (the "
-                                        "device is busy)",
-                                        value, path, run->timeout_ms / 1000.0);
         if (r < 0)
-                return r;
+                return write_unfinished(run, path, value, r);
         return op_journal_set(run, seq, "done", 0);
+}
+
+int op_write_begin(struct op_run *run, const char *address, const char *path, const char *value,
+                   struct op_pending_write *ret)
+{
+        bool journal_failed = false;
+        pid_t none = 0;
+        int r;
+
+        *ret = (struct op_pending_write) {
+                .w = { .wait = VFIOCTL_WAIT_WRITE, .address = address },
+                .seq = run->next_seq++,
+        };
+        snprintf(ret->path, sizeof(ret->path), "%s", path);
+        snprintf(ret->value, sizeof(ret->value), "%s", value);
+        r = write_send(run, &ret->w, path, value, ret->seq, &journal_failed);
+        if (r < 0)
+                return journal_failed ? r
+                                      : write_result(run, path, value, ret->seq, r, 0, &none);
+        ret->start = op_now_ms();
+        ret->next_tick = ret->start + PROGRESS_TICK_MS;
+        return 0;
+}
+
+int op_write_wait(struct op_run *run, struct op_pending_write *pw, int slice_ms)
+{
+        pid_t helper = 0, blocked = 0;
+        int r;
+
+        r = write_answer(run, &pw->w, pw->path, pw->value, pw->start, &pw->next_tick, slice_ms,
+                         &helper);
+        if (r == -EAGAIN)
+                return 0;
+        r = write_result(run, pw->path, pw->value, pw->seq, r, helper, &blocked);
+        if (r < 0)
+                return write_unfinished(run, pw->path, pw->value, r);
+        r = op_journal_set(run, pw->seq, "done", 0);
+        return r < 0 ? r : 1;
 }
 
 /* Why a write that did not return is still waiting, as one clause. */

@@ -146,6 +146,25 @@ int op_journal_set(struct op_run *run, int seq, const char *status, int helper_p
 int op_do_write(struct op_run *run, struct wait_info *w, const char *path, const char *value,
                 int *ret_seq, pid_t *ret_blocked);
 
+/*
+ * An op_write in two halves, for a caller with something to do while the
+ * kernel takes its time: op_write_begin() journals the step and hands the
+ * write to the helper; op_write_wait() waits for the answer, at most
+ * slice_ms (-1: until the run's timeout). Returns 1 once the write is done
+ * (journaled so), 0 while it still waits, negative as op_write fails.
+ */
+struct op_pending_write {
+        struct wait_info w;
+        char path[SYSFS_PATH_MAX];
+        char value[32];
+        int seq;
+        int64_t start, next_tick;
+};
+
+int op_write_begin(struct op_run *run, const char *address, const char *path, const char *value,
+                   struct op_pending_write *ret);
+int op_write_wait(struct op_run *run, struct op_pending_write *pw, int slice_ms);
+
 /* Tells the caller's progress callback how long w has been waiting. */
 void op_progress(struct op_run *run, struct wait_info *w, const char *path, const char *value,
                  pid_t helper, int64_t elapsed);
