@@ -986,8 +986,26 @@ static void units_helpers_start(struct units *p)
         helpers_fill(p->run, &p->idle, want);
 }
 
+/* Moves the idle helpers of src to dst (as many as it can take). */
+static void helpers_move(struct helpers *dst, struct helpers *src)
+{
+        if (dst->n + src->n > dst->size) {
+                struct helper *v = reallocarray(dst->v, dst->n + src->n, sizeof(*v));
+
+                if (!v)
+                        return;
+                dst->v = v;
+                dst->size = dst->n + src->n;
+        }
+        while (src->n > 0)
+                dst->v[dst->n++] = src->v[--src->n];
+}
+
 static void units_free(struct units *p)
 {
+        /* The caller's, for its next operation (sriov binds VFs as the kernel makes them). */
+        if (p->run && p->run->ahead)
+                helpers_move(p->run->ahead, &p->idle);
         helpers_end(&p->idle);
         for (size_t k = 0; k < p->n; k++) {
                 free(p->u[k].ch);

@@ -369,12 +369,12 @@ static int64_t mono_ms(void)
         return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Counts the PF's virtfnN links until there are n, bounded; progress as they come. */
-static int wait_for_vfs(vfioctl_host *host, const char *pfname, unsigned n, unsigned timeout_ms,
-                        vfioctl_sriov_progress_fn progress, void *userdata)
+/* Counts the PF's virtfnN links until there are n, bounded; progress as they come (past shown). */
+static int wait_for_vfs(vfioctl_host *host, const char *pfname, unsigned n, unsigned shown,
+                        unsigned timeout_ms, vfioctl_sriov_progress_fn progress, void *userdata)
 {
         int64_t deadline = mono_ms() + (int64_t) timeout_ms;
-        unsigned last = 0, pause_ms = 1;
+        unsigned last = shown, pause_ms = 1;
 
         for (;;) {
                 unsigned have = 0;
@@ -411,6 +411,7 @@ struct sriov_run {
         struct op_run run;      /* the "sriov" operation on the PF */
         bool run_open;
         struct helpers ahead;   /* for the new VFs' groups, forked while the kernel makes them */
+        size_t ahead_want;
 };
 
 /*
@@ -445,40 +446,6 @@ static int numvfs_op_write(struct op_run *run, const char *pfname, unsigned valu
 static int numvfs_write(struct sriov_run *s, unsigned n, unsigned current)
 {
         return numvfs_op_write(&s->run, s->pfname, n, n > 0 ? n : current);
-}
-
-struct fill_ahead {
-        struct sriov_run *s;
-        size_t want;
-};
-
-static void *fill_ahead(void *data)
-{
-        struct fill_ahead *f = data;
-
-        helpers_fill(&f->s->run, &f->s->ahead, f->want);
-        return NULL;
-}
-
-/*
- * The one write that makes the VFs, and the wait for their entries. The
- * kernel takes its time there (100 ms at least: pci_iov's settle), so the
- * helpers for binding them to a stub are forked meanwhile (rule 15): a
- * fork is the dearest part of a group's first step.
- */
-static int make_vfs(struct sriov_run *s, unsigned n, const char *stub)
-{
-        struct fill_ahead f = { .s = s, .want = n < s->run.jobs ? n : s->run.jobs };
-        pthread_t t;
-        bool filling = stub && n > 1 && pthread_create(&t, NULL, fill_ahead, &f) == 0;
-        int r = numvfs_write(s, n, 0);
-
-        if (r >= 0)
-                r = wait_for_vfs(s->host, s->pfname, n, per_vf_timeout_ms(s->run.timeout_ms, n),
-                                 s->progress, s->userdata);
-        if (filling)
-                pthread_join(t, NULL);
-        return r;
 }
 
 static int autoprobe_write(struct sriov_run *s, int on)
@@ -537,7 +504,7 @@ static int record_pf(vfioctl_state *st, void *userdata)
  * its own slot), and judged after.
  */
 struct new_vf {
-        char link[16]; /* virtfnN */
+        char link[32]; /* virtfnN */
         int fd;        /* its folder, for the host to keep (devdirs); -errno: not opened */
         struct sysfs_fetch self, group, driver, override;
 };
@@ -615,38 +582,16 @@ static int new_vf_change(vfioctl_ctx *ctx, const char *pfname, struct new_vf *v,
                                       &ret->before_override);
 }
 
-/* The PF's virtfnN links, in index order (virtfn10 after virtfn9). */
-static int list_virtfns(vfioctl_ctx *ctx, int pf_fd, const char *pfname, char ***ret,
-                        size_t *ret_n)
+/*
+ * The PF's VFs from..to-1 (new: nothing of them is cached), as changes to
+ * the stub with their rows.
+ */
+static int plan_new_vfs(struct sriov_run *s, struct plan *p, const char *stub, unsigned from,
+                        unsigned to)
 {
-        _cleanup_strv_free_ char **entries = NULL;
-        size_t n = 0, k = 0;
-        int r;
-
-        r = sysfs_list_dir(ctx, pf_fd, pfname, &entries, &n);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < n; i++) {
-                if (strncmp(entries[i], "virtfn", 6) != 0 || !entries[i][6]) {
-                        free(entries[i]);
-                        continue;
-                }
-                entries[k++] = entries[i];
-        }
-        entries[k] = NULL;
-        qsort_safe(entries, k, sizeof(char *), virtfn_cmp);
-        *ret = TAKE_PTR(entries);
-        *ret_n = k;
-        return 0;
-}
-
-/* The PF's VFs (new: nothing of them is cached), as changes to the stub with their rows. */
-static int plan_new_vfs(struct sriov_run *s, struct plan *p, const char *stub)
-{
-        _cleanup_strv_free_ char **links = NULL;
         _cleanup_close_ int pf_fd = -EBADF;
         struct new_vfs n = {};
-        size_t n_vfs = 0;
+        size_t n_vfs = to - from;
         time_t now = time(NULL);
         int r;
 
@@ -655,15 +600,12 @@ static int plan_new_vfs(struct sriov_run *s, struct plan *p, const char *stub)
         r = sysfs_open_subdir(s->ctx, s->host->devices_fd, s->pfname, &pf_fd);
         if (r < 0)
                 return ctx_error(s->ctx, r, "%s: device is gone", s->pfname);
-        r = list_virtfns(s->ctx, pf_fd, s->pfname, &links, &n_vfs);
-        if (r < 0)
-                return r;
         n.pf_fd = pf_fd;
         n.vf = calloc(n_vfs ? n_vfs : 1, sizeof(*n.vf));
         if (!n.vf)
                 return -ENOMEM;
         for (size_t i = 0; i < n_vfs; i++) {
-                snprintf(n.vf[i].link, sizeof(n.vf[i].link), "%s", links[i]);
+                snprintf(n.vf[i].link, sizeof(n.vf[i].link), "virtfn%zu", from + i);
                 n.vf[i].fd = -EBADF;
         }
         workers_run(n_vfs, READ_JOBS, NULL, new_vf_fetch, &n);
@@ -699,14 +641,18 @@ static int plan_new_vfs(struct sriov_run *s, struct plan *p, const char *stub)
         return r;
 }
 
-/* Binds the new VFs to the stub through the executor, and records them with the PF row. */
-static int bind_new_vfs(struct sriov_run *s, const char *stub, const struct sriov_row *row)
+/*
+ * Binds new VFs from..to-1 to the stub through the executor and records
+ * them; with the PF row (the last of them): the "sriov" operation ends.
+ */
+static int bind_new_vfs(struct sriov_run *s, const char *stub, unsigned from, unsigned to,
+                        const struct sriov_row *row)
 {
         struct bind_record b = { .s = s, .row = row };
         struct plan p = {
                 .kind = "detach",
                 .action = VFIOCTL_ACTION_DETACHED,
-                .record_more = record_pf,
+                .record_more = row ? record_pf : NULL,
                 .record_userdata = &b,
                 .ahead = &s->ahead,
         };
@@ -718,12 +664,87 @@ static int bind_new_vfs(struct sriov_run *s, const char *stub, const struct srio
 
         r = asprintf(&p.detail, "new VF of %s", s->pfname) < 0 ? -ENOMEM : 0;
         if (r >= 0)
-                r = plan_new_vfs(s, &p, stub);
+                r = plan_new_vfs(s, &p, stub, from, to);
         if (r >= 0)
                 r = plan_execute(s->host, s->st, &p, &o, s->report);
-        if (r >= 0)
+        if (r >= 0 && row)
                 s->run.op_id = 0;
         plan_clear(&p);
+        return r;
+}
+
+static void *fill_ahead(void *data)
+{
+        struct sriov_run *s = data;
+
+        helpers_fill(&s->run, &s->ahead, s->ahead_want);
+        return NULL;
+}
+
+/* How long the write is waited for between looks at the VFs it made so far (while none comes). */
+#define VF_POLL_MIN_MS 1
+#define VF_POLL_MAX_MS 16
+
+/*
+ * The one sriov_numvfs write that makes the VFs, and the VFs bound to the
+ * stub (NULL: none) and recorded with the PF row. The kernel makes them
+ * one after the other inside the write (100 ms to settle first; igbvf
+ * under QEMU takes seconds a VF), so rule 15 binds a VF while the write
+ * still makes the next ones: once the next VF's virtfnN link is there,
+ * the kernel is done with it (pci_iov_add_virtfn() links a VF before it
+ * puts it on the bus, where drivers can bind it). The last ones are bound
+ * once the write returned. The helpers for the binds are forked while
+ * the kernel makes the first VF: a fork is the dearest part of a step.
+ */
+static int make_vfs(struct sriov_run *s, unsigned n, const char *stub, const struct sriov_row *row)
+{
+        unsigned timeout_ms = s->run.timeout_ms, have = 0, bound = 0, pause_ms = VF_POLL_MIN_MS;
+        struct ctx_saved_error bind_failure = {};
+        struct op_pending_write pw;
+        char path[SYSFS_PATH_MAX], text[16];
+        pthread_t t;
+        bool filling;
+        int r, bind_error = 0;
+
+        s->ahead_want = n < s->run.jobs ? n : s->run.jobs;
+        filling = stub && n > 1 && pthread_create(&t, NULL, fill_ahead, s) == 0;
+        sysfs_device_path(path, s->pfname, "sriov_numvfs");
+        snprintf(text, sizeof(text), "%u", n);
+        s->run.timeout_ms = per_vf_timeout_ms(timeout_ms, n);
+        r = op_write_begin(&s->run, s->pfname, path, text, &pw);
+        while (r == 0) {
+                unsigned shown = have;
+
+                r = op_write_wait(&s->run, &pw, (int) pause_ms);
+                if (r < 0 || count_virtfns(s->ctx, s->host->devices_fd, s->pfname, &have) < 0)
+                        have = shown; /* the write's answer says what went wrong */
+                pause_ms = have != shown ? VF_POLL_MIN_MS : pause_ms < VF_POLL_MAX_MS ? pause_ms * 2 : pause_ms;
+                if (have != shown) {
+                        /* The VFs say how far the write is: its own tick only when they stop. */
+                        pw.next_tick = op_now_ms() + PROGRESS_TICK_MS;
+                        if (s->progress)
+                                s->progress(s->userdata, have, n);
+                }
+                if (r != 0 || !stub || bind_error < 0 || have <= bound + 1)
+                        continue;
+                if (filling)
+                        pthread_join(t, NULL);
+                filling = false;
+                bind_error = bind_new_vfs(s, stub, bound, have - 1, NULL);
+                if (bind_error < 0)
+                        ctx_save_error(s->ctx, &bind_failure); /* the write is waited for still */
+                bound = have - 1;
+        }
+        if (filling)
+                pthread_join(t, NULL);
+        if (r >= 0 && bind_error >= 0)
+                r = wait_for_vfs(s->host, s->pfname, n, have, s->run.timeout_ms, s->progress,
+                                 s->userdata);
+        s->run.timeout_ms = timeout_ms;
+        if (bind_error < 0)
+                return ctx_restore_error(s->ctx, bind_error, &bind_failure);
+        if (r >= 0 && stub)
+                r = bind_new_vfs(s, stub, bound, n, row);
         return r;
 }
 
@@ -1075,28 +1096,24 @@ static int sriov_set(struct sriov_run *s, unsigned n)
         if (r < 0)
                 goto out;
 
+        /* The PF's row as the VFs' last bind records it. */
+        free(row.stub_driver);
+        row.stub_driver = stub && n > 0 ? strdup(stub) : NULL;
+        row.made = stub ? n : 0;
+        row.pending_op = 0;
         /* Autoprobe off before VFs appear with a stub, else as it was before vfioctl. */
         if (n > 0 && want_ap != autoprobe)
                 r = autoprobe_write(s, want_ap);
         if (r >= 0 && current > 0)
                 r = numvfs_write(s, 0, current);
         if (r >= 0 && n > 0)
-                r = make_vfs(s, n, stub);
+                r = make_vfs(s, n, stub, &row);
         if (r >= 0 && n == 0 && want_ap != autoprobe)
                 r = autoprobe_write(s, want_ap);
         if (r < 0)
                 goto fail;
-
-        free(row.stub_driver);
-        row.stub_driver = stub && n > 0 ? strdup(stub) : NULL;
-        row.made = stub ? n : 0;
-        row.pending_op = 0;
-        if (stub && n > 0) {
-                r = bind_new_vfs(s, stub, &row);
-                if (r < 0)
-                        goto fail;
+        if (stub && n > 0)
                 goto out;
-        }
         /* Without a stub (or to 0): the VFs are the host's; the earlier ones are forgotten. */
         r = state_begin(s->st);
         if (r >= 0)

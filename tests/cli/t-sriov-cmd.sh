@@ -184,4 +184,55 @@ is "rule 12: 4 slow VFs with --timeout 1: exit 0" "$RC:$(vfs)" "0:4"
 run V sriov $PF 0 --timeout 1
 is "rule 12: removing them again: exit 0" "$RC:$(vfs)" "0:0"
 
+# Rule 15: a VF is bound while the write still makes the next ones, once
+# the next VF's link is there (the sim, as pci_iov_add_virtfn(), links a VF
+# half its 400 ms before drivers may bind it: binding it at once would bind
+# nothing); the last once the write returned.
+log_reset
+run V sriov $PF 4 --driver vfio --timeout 1
+is "rule 15: 4 slow VFs bound as they come: exit 0, progress per VF" "$RC:$ERR" "0:1 of 4 VFs there
+2 of 4 VFs there
+3 of 4 VFs there
+4 of 4 VFs there"
+is "rule 15: VFs 0-2 bound before the write returns, VF 3 after" "$(log_get)" \
+"$D/$PF/sriov_drivers_autoprobe 0 ok
+$D/0000:41:02.0/driver_override vfio-pci ok
+sys/bus/pci/drivers_probe 0000:41:02.0 ok
+$D/0000:41:02.1/driver_override vfio-pci ok
+sys/bus/pci/drivers_probe 0000:41:02.1 ok
+$D/0000:41:02.2/driver_override vfio-pci ok
+sys/bus/pci/drivers_probe 0000:41:02.2 ok
+$D/$PF/sriov_numvfs 4 ok
+$D/0000:41:02.3/driver_override vfio-pci ok
+sys/bus/pci/drivers_probe 0000:41:02.3 ok"
+is "rule 15: all 4 on vfio-pci, recorded, nothing pending" \
+        "$(drv 0000:41:02.0) $(drv 0000:41:02.3) $(state_rows)" "vfio-pci vfio-pci 4 0"
+run V status
+like "status: the VFs bound early are detached by sriov too" "$OUT" \
+        "0000:41:02.0 .*detached .*vfio-pci .*sriov $PF 4"
+run V sriov $PF 0 --timeout 1
+
+# A VF that does not bind while the kernel still makes the others: nothing
+# more is bound, the write is waited for, then everything is rolled back.
+fault "0000:41:02.0 probe nobind"
+log_reset
+run V sriov $PF 4 --driver vfio --timeout 1
+fault clear
+is "rule 15: the first VF does not bind: exit 1" "$RC" 1
+like "... says which" "$ERR" "0000:41:02.0"
+is "... rolled back: no VFs, autoprobe back, nothing recorded" "$(vfs) $(ap) $(state_rows)" \
+        "0 1 0 0"
+is "... no other VF was touched; numvfs 0 once the write returned" \
+        "$(log_get | grep -c '41:02.[123]') $(log_get | tail -2 | tr '\n' ' ')" \
+        "0 $D/$PF/sriov_numvfs 0 ok $D/$PF/sriov_drivers_autoprobe 1 ok "
+
+# The third VF fails after two were bound and recorded: those two go too.
+fault "0000:41:02.2 probe nobind"
+run V sriov $PF 4 --driver vfio --timeout 1
+fault clear
+is "rule 15: the third VF does not bind: exit 1, rolled back, the first two forgotten" \
+        "$RC $(vfs) $(ap) $(state_rows)" "1 0 1 0 0"
+run V status
+unlike "... status lists no VF" "$OUT" "0000:41:02"
+
 done_testing

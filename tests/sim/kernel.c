@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sim.h"
 
@@ -512,6 +513,29 @@ int sriov_enable(struct sim_device *pf, unsigned n)
         return 0;
 }
 
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Sleeps, d busy, until t on the monotonic clock: the kernel's pace is its
+ * own, whatever time the sim's other threads keep us from the model lock.
+ */
+static int device_sleep_until(struct sim_device *d, int64_t t)
+{
+        int64_t left = t - now_ms();
+        int r;
+
+        r = device_sleep(d, left > 0 ? (int) left : 0);
+        if (r >= 0 && !d->present)
+                r = -ENODEV;
+        return r;
+}
+
 /*
  * The PF driver's sriov_configure(pf, n), its lock held throughout: the
  * kernel adds one VF after the other, each taking its time, half of it
@@ -521,20 +545,17 @@ int sriov_enable(struct sim_device *pf, unsigned n)
  */
 static int sriov_enable_slowly(struct sim_device *pf, unsigned n)
 {
-        int ms = pf->lat.sriov_vf, r;
+        int64_t start = now_ms(), ms = pf->lat.sriov_vf;
+        int r;
 
         for (unsigned i = 0; i < n; i++) {
                 struct sim_device *vf;
 
-                r = device_sleep(pf, ms / 2);
-                if (r >= 0 && !pf->present)
-                        r = -ENODEV;
+                r = device_sleep_until(pf, start + (int64_t) i * ms + ms / 2);
                 if (r < 0)
                         return r;
                 vf = vf_add(pf, i);
-                r = device_sleep(pf, ms - ms / 2);
-                if (r >= 0 && !pf->present)
-                        r = -ENODEV;
+                r = device_sleep_until(pf, start + (int64_t) (i + 1) * ms);
                 if (r < 0)
                         return r;
                 vf_added(pf, vf);
