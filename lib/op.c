@@ -939,6 +939,7 @@ struct units {
         bool two_pass;
         bool stop;           /* a group failed: start nothing more */
         struct helpers idle; /* helpers between groups, for the next group to take */
+        size_t cap;          /* units u has room for (a feed adds them while they run) */
 };
 
 void helpers_end(struct helpers *hs)
@@ -979,7 +980,7 @@ void helpers_fill(struct op_run *run, struct helpers *hs, size_t want)
 static void units_helpers_start(struct units *p)
 {
         struct helpers *ahead = p->run->ahead;
-        size_t want = p->n < p->run->jobs ? p->n : p->run->jobs;
+        size_t want = p->cap < p->run->jobs ? p->cap : p->run->jobs;
 
         while (ahead && ahead->n > 0 && p->idle.n < want)
                 p->idle.v[p->idle.n++] = ahead->v[--ahead->n];
@@ -1074,6 +1075,7 @@ static int units_plan(struct units *p, struct op_run *run, const struct vfioctl_
                 }
         }
         ctx_clear_error(run->ctx);
+        p->cap = n_units;
         p->u = calloc(n_units ? n_units : 1, sizeof(*p->u));
         p->idle.v = calloc(n_units ? n_units : 1, sizeof(*p->idle.v));
         p->idle.size = n_units ? n_units : 1;
@@ -1099,6 +1101,48 @@ static int units_plan(struct units *p, struct op_run *run, const struct vfioctl_
                 p->u[k].skip = calloc(p->u[k].n, sizeof(bool));
                 if (!p->u[k].skip || vfioctl_report_new(&p->u[k].report) < 0)
                         return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Room for more units before the workers start: they keep pointers into p->u. */
+static int units_reserve(struct units *p, size_t more)
+{
+        struct unit *u = reallocarray(p->u, p->cap + more ? p->cap + more : 1, sizeof(*u));
+        struct helper *h;
+
+        if (!u)
+                return -ENOMEM;
+        p->u = u;
+        memset(u + p->cap, 0, more * sizeof(*u));
+        p->cap += more;
+        h = reallocarray(p->idle.v, p->cap ? p->cap : 1, sizeof(*h));
+        if (!h)
+                return -ENOMEM;
+        p->idle.v = h;
+        p->idle.size = p->cap ? p->cap : 1;
+        return 0;
+}
+
+/* The feed's changes as units of one change each (each in a group of its own), lock held. */
+static int units_add(struct units *p, const struct vfioctl_state_change *changes, size_t n)
+{
+        if (p->n + n > p->cap)
+                return -ENOBUFS;
+        for (size_t i = 0; i < n; i++) {
+                struct unit *u = &p->u[p->n];
+
+                u->ch = malloc(sizeof(*u->ch));
+                u->skip = calloc(1, sizeof(bool));
+                if (!u->ch || !u->skip || vfioctl_report_new(&u->report) < 0) {
+                        free(u->ch);
+                        free(u->skip);
+                        *u = (struct unit) {};
+                        return -ENOMEM;
+                }
+                u->ch[0] = changes[i];
+                u->n = 1;
+                p->n++;
         }
         return 0;
 }
@@ -1241,32 +1285,32 @@ static void failures_more(const struct units *p, const struct unit *first, char 
 }
 
 /*
- * Rule 15: the groups at once, at most run->jobs of them, each group's
- * changes in order. A failure stops the groups from starting anything
- * more; then every group puts back what it changed, at once too.
+ * After the groups ran: 0 when all applied; else the first failure (a
+ * group's, or the feed's) is the message, and every group puts back what
+ * it changed, at once too.
  */
-static int units_apply(struct units *p)
+static int units_end(struct units *p, int feed_error, const struct ctx_saved_error *feed_failure)
 {
         struct op_run *run = p->run;
-        pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
         const struct unit *failed = NULL;
         struct ctx_saved_error interrupted = { .msg = "interrupted" };
+        const struct ctx_saved_error *cause = &interrupted;
         char also[80] = "";
         bool blocked = false;
         int error;
 
-        units_helpers_start(p);
-        run->lock = &lock;
-        workers_run(p->n, run->jobs, &lock, unit_apply, p);
-        run->lock = NULL;
         for (size_t k = 0; k < p->n && !failed; k++)
                 if (p->u[k].error < 0)
                         failed = &p->u[k];
-        if (!failed && !op_interrupted(run))
+        if (!failed && feed_error >= 0 && !op_interrupted(run))
                 return 0;
         if (failed) {
                 error = failed->error;
+                cause = &failed->failure;
                 failures_more(p, failed, also, sizeof(also));
+        } else if (feed_error < 0) {
+                error = feed_error;
+                cause = feed_failure;
         } else {
                 /* Every write done, but the caller was told to stop: undo. */
                 error = -EINTR;
@@ -1284,8 +1328,86 @@ static int units_apply(struct units *p)
                            (int) u->c.blocked_pid);
                 u->skip[u->at] = blocked = true;
         }
-        return op_fail_end(run, units_rollback(p), blocked, error,
-                           failed ? &failed->failure : &interrupted, also);
+        return op_fail_end(run, units_rollback(p), blocked, error, cause, also);
+}
+
+/*
+ * Rule 15: the groups at once, at most run->jobs of them, each group's
+ * changes in order. A failure stops the groups from starting anything
+ * more; then every group puts back what it changed.
+ */
+static int units_apply(struct units *p)
+{
+        struct op_run *run = p->run;
+        pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+        units_helpers_start(p);
+        run->lock = &lock;
+        workers_run(p->n, run->jobs, &lock, unit_apply, p);
+        run->lock = NULL;
+        return units_end(p, 0, NULL);
+}
+
+/*
+ * The feed's next changes journaled (before their first write) and
+ * handed to the workers; lock held.
+ */
+static int units_feed(struct units *p, struct workers *w, const struct op_feed *feed,
+                      bool *ret_last)
+{
+        struct op_run *run = p->run;
+        const struct vfioctl_state_change *changes = NULL;
+        size_t n = 0, seq = 0;
+        int r;
+
+
+        r = feed->next(run, feed->userdata, &changes, &n, ret_last);
+        if (r < 0 || n == 0)
+                return r;
+        for (size_t k = 0; k < p->n; k++)
+                seq += p->u[k].n;
+        r = run->st ? state_op_add_changes(run->st, run->op_id, seq, changes, n) : 0;
+        if (r >= 0)
+                r = units_add(p, changes, n);
+        if (r >= 0)
+                workers_add(w, n);
+        return r;
+}
+
+/*
+ * Rule 15 for changes that come while the others run: the workers take
+ * each group as the feed gives it, this thread feeding them until it says
+ * there are no more, or a group failed.
+ */
+static int units_apply_fed(struct units *p, const struct op_feed *feed)
+{
+        struct op_run *run = p->run;
+        pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+        struct ctx_saved_error feed_failure = {};
+        struct workers *w = NULL;
+        bool last = false;
+        int r;
+
+        units_helpers_start(p);
+        run->lock = &lock;
+        pthread_mutex_lock(&lock);
+        r = workers_open(&w, run->jobs, &lock, unit_apply, p);
+        if (r < 0)
+                ctx_error(run->ctx, r, "no thread could be started for the groups");
+        else {
+                workers_add(w, p->n);
+                while (r >= 0 && !last && !p->stop)
+                        r = units_feed(p, w, feed, &last);
+                if (r < 0) {
+                        ctx_save_error(run->ctx, &feed_failure);
+                        p->stop = true;
+                }
+        }
+        pthread_mutex_unlock(&lock);
+        if (w)
+                workers_close(w);
+        run->lock = NULL;
+        return units_end(p, r < 0 ? r : 0, &feed_failure);
 }
 
 int op_apply(struct op_run *run, const char *kind, const char *command,
@@ -1301,7 +1423,8 @@ int op_apply(struct op_run *run, const char *kind, const char *command,
         if (r < 0)
                 return r;
         if (run->st) {
-                r = state_op_reserve(run->st, n, &run->reserved_end);
+                r = state_op_reserve(run->st, n + (run->feed ? run->feed->most : 0),
+                                     &run->reserved_end);
                 if (r < 0)
                         return r;
                 r = state_op_begin(run->st, kind, command, changes, n, &run->op_id);
@@ -1311,6 +1434,13 @@ int op_apply(struct op_run *run, const char *kind, const char *command,
         r = units_plan(&p, run, changes, n);
         if (r < 0)
                 return r;
+        if (run->feed && !vfioctl_ctx_is_dry_run(run->ctx)) {
+                r = units_reserve(&p, run->feed->most);
+                if (r < 0)
+                        return r;
+                p.two_pass = two_pass;
+                return units_apply_fed(&p, run->feed);
+        }
         if (units_parallel(run, &p)) {
                 p.two_pass = two_pass;
                 return units_apply(&p);
@@ -1681,7 +1811,7 @@ static int apply(vfioctl_host *host, vfioctl_state *st, struct op_run *run, cons
 {
         int r = 0;
 
-        if (p->n_changes == 0)
+        if (p->n_changes == 0 && !p->feed)
                 return 0;
         if (p->pf_vfs && run->st)
                 r = sriov_before_detach(host, st, p); /* Rule 10: a PF's VFs come back */
@@ -1734,6 +1864,7 @@ int plan_execute(vfioctl_host *host, vfioctl_state *st, const struct plan *p,
         if (r < 0)
                 return vfnet_give_back(host, st, p, &vfnet_undo, report, r);
         run.ahead = p->ahead;
+        run.feed = p->feed;
         run.dirs = &host->dirs;
         r = apply(host, st, &run, p, opts, report);
         if (r < 0) {

@@ -38,6 +38,22 @@ struct helpers {
 };
 
 /*
+ * Changes that come while an operation runs (sriov: the VFs, as the kernel
+ * makes them). next() runs holding the run's lock, dropped only in waits
+ * (op_wait_begin); it returns the next changes in *ret (each of a device in
+ * an IOMMU group no other change of the operation has, or none yet), and
+ * *ret_last once no more come; negative stops the operation, which fails
+ * with it. At most `most` changes come.
+ */
+struct op_run;
+struct op_feed {
+        int (*next)(struct op_run *run, void *userdata, const struct vfioctl_state_change **ret,
+                    size_t *ret_n, bool *ret_last);
+        void *userdata;
+        size_t most;
+};
+
+/*
  * One operation in progress: the journal it writes to (none in a dry run)
  * and the bound on anything that waits.
  */
@@ -61,6 +77,7 @@ struct op_run {
         pthread_mutex_t *lock; /* while groups run at once: held but in waits (workers.h) */
         struct helper helper;  /* the writes when groups run one at a time (else each worker's) */
         struct helpers *ahead; /* forked by the caller while it waited, for the groups to take */
+        const struct op_feed *feed; /* more changes while it runs (plan.feed), or NULL */
         struct devdirs *dirs;  /* the devices' folders: the host's (plan_execute), else own_dirs */
         struct devdirs own_dirs;
 };

@@ -76,7 +76,8 @@ void plan_clear(struct plan *p)
 bool plan_is_empty(const struct plan *p)
 {
         return p->n_changes == 0 && p->n_rows == 0 && p->n_forget == 0 && p->n_owners == 0 &&
-               p->guest_op == PLAN_GUEST_KEEP && p->n_vfnet_restore == 0 && !p->record_more;
+               p->guest_op == PLAN_GUEST_KEEP && p->n_vfnet_restore == 0 && !p->record_more &&
+               !p->feed;
 }
 
 int plan_add_vfnet_restore(struct plan *p, const char *address)

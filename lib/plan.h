@@ -62,6 +62,8 @@ struct plan {
         int (*record_more)(vfioctl_state *st, void *userdata);
         void *record_userdata;
         struct helpers *ahead;       /* helpers the caller forked while it waited (op_run.ahead) */
+        /* Changes (and rows) that come while it runs: the feed adds them to this plan. */
+        const struct op_feed *feed;
 };
 
 void plan_clear(struct plan *p);

@@ -583,9 +583,55 @@ static int new_vf_change(vfioctl_ctx *ctx, const char *pfname, struct new_vf *v,
 }
 
 /*
- * The PF's VFs from..to-1 (new: nothing of them is cached), as changes to
- * the stub with their rows.
+ * A fetched VF as the change to the stub, with its row. Returns 1, adding
+ * nothing, when only_own_group and an earlier change of p is in its group.
  */
+static int plan_new_vf(struct sriov_run *s, struct plan *p, const char *stub, struct new_vf *v,
+                       time_t now, bool only_own_group)
+{
+        struct vfioctl_state_change ch;
+        struct vfioctl_state_device row = {
+                .stub_driver = (char *) stub,
+                .detached_by = (char *) (s->opts->command ? s->opts->command
+                                                          : state_default_command()),
+                .detached_at = now,
+                .managed = true,
+        };
+        int r;
+
+        r = new_vf_change(s->ctx, s->pfname, v, &ch);
+        for (size_t j = 0; r >= 0 && only_own_group && j < p->n_changes; j++)
+                if (p->changes[j].group == ch.group)
+                        r = 1;
+        if (r == 0) {
+                /* The executor reads the VF through the folder opened here. */
+                (void) devdirs_adopt(&s->host->dirs, ch.address, TAKE_FD(v->fd));
+                r = plan_add_change_from(p, &ch, stub, stub);
+                row.group = ch.group;
+                row.original_driver = ch.before_driver;
+                snprintf(row.address, sizeof(row.address), "%s", ch.address);
+                if (r >= 0)
+                        r = plan_add_row(p, &row);
+        }
+        free(ch.before_driver);
+        free(ch.before_override);
+        return r;
+}
+
+/* The PF's folder, for reading its new VFs: nothing of them is cached. */
+static int pf_open_fresh(struct sriov_run *s, int *ret_fd)
+{
+        int r;
+
+        vfioctl_host_invalidate(s->host);
+        s->pf = NULL; /* the cache held it; the executor drops the cache again */
+        r = sysfs_open_subdir(s->ctx, s->host->devices_fd, s->pfname, ret_fd);
+        if (r < 0)
+                return ctx_error(s->ctx, r, "%s: device is gone", s->pfname);
+        return 0;
+}
+
+/* The PF's VFs from..to-1 as changes to the stub with their rows. */
 static int plan_new_vfs(struct sriov_run *s, struct plan *p, const char *stub, unsigned from,
                         unsigned to)
 {
@@ -595,11 +641,9 @@ static int plan_new_vfs(struct sriov_run *s, struct plan *p, const char *stub, u
         time_t now = time(NULL);
         int r;
 
-        vfioctl_host_invalidate(s->host);
-        s->pf = NULL; /* the cache held it; the executor drops the cache again */
-        r = sysfs_open_subdir(s->ctx, s->host->devices_fd, s->pfname, &pf_fd);
+        r = pf_open_fresh(s, &pf_fd);
         if (r < 0)
-                return ctx_error(s->ctx, r, "%s: device is gone", s->pfname);
+                return r;
         n.pf_fd = pf_fd;
         n.vf = calloc(n_vfs ? n_vfs : 1, sizeof(*n.vf));
         if (!n.vf)
@@ -610,34 +654,31 @@ static int plan_new_vfs(struct sriov_run *s, struct plan *p, const char *stub, u
         }
         workers_run(n_vfs, READ_JOBS, NULL, new_vf_fetch, &n);
 
-        for (size_t i = 0; i < n_vfs && r >= 0; i++) {
-                struct vfioctl_state_change ch;
-                struct vfioctl_state_device row = {
-                        .stub_driver = (char *) stub,
-                        .detached_by = (char *) (s->opts->command ? s->opts->command
-                                                                  : state_default_command()),
-                        .detached_at = now,
-                        .managed = true,
-                };
-
-                r = new_vf_change(s->ctx, s->pfname, &n.vf[i], &ch);
-                if (r >= 0) {
-                        /* The executor reads the VF through the folder opened here. */
-                        (void) devdirs_adopt(&s->host->dirs, ch.address, TAKE_FD(n.vf[i].fd));
-                        r = plan_add_change_from(p, &ch, stub, stub);
-                }
-                row.group = ch.group;
-                row.original_driver = ch.before_driver;
-                snprintf(row.address, sizeof(row.address), "%s", ch.address);
-                if (r >= 0)
-                        r = plan_add_row(p, &row);
-                free(ch.before_driver);
-                free(ch.before_override);
-        }
+        for (size_t i = 0; i < n_vfs && r >= 0; i++)
+                r = plan_new_vf(s, p, stub, &n.vf[i], now, false);
         for (size_t i = 0; i < n_vfs; i++)
                 new_vf_done(&n.vf[i]);
         free(n.vf);
         log_debug(s->ctx, "%s: binding %zu new VFs to %s (%d)", s->pfname, n_vfs, stub, r);
+        return r;
+}
+
+/* Runs a plan that binds new VFs to the stub (the executor's "detach"), and clears it. */
+static int bind_plan_execute(struct sriov_run *s, struct plan *p)
+{
+        struct vfioctl_op_options o = {
+                .timeout_ms = s->opts->timeout_ms,
+                .command = s->opts->command,
+        };
+        int r;
+
+        p->kind = "detach";
+        p->action = VFIOCTL_ACTION_DETACHED;
+        p->ahead = &s->ahead;
+        r = asprintf(&p->detail, "new VF of %s", s->pfname) < 0 ? -ENOMEM : 0;
+        if (r >= 0)
+                r = plan_execute(s->host, s->st, p, &o, s->report);
+        plan_clear(p);
         return r;
 }
 
@@ -649,27 +690,17 @@ static int bind_new_vfs(struct sriov_run *s, const char *stub, unsigned from, un
                         const struct sriov_row *row)
 {
         struct bind_record b = { .s = s, .row = row };
-        struct plan p = {
-                .kind = "detach",
-                .action = VFIOCTL_ACTION_DETACHED,
-                .record_more = row ? record_pf : NULL,
-                .record_userdata = &b,
-                .ahead = &s->ahead,
-        };
-        struct vfioctl_op_options o = {
-                .timeout_ms = s->opts->timeout_ms,
-                .command = s->opts->command,
-        };
+        struct plan p = { .record_more = row ? record_pf : NULL, .record_userdata = &b };
         int r;
 
-        r = asprintf(&p.detail, "new VF of %s", s->pfname) < 0 ? -ENOMEM : 0;
-        if (r >= 0)
-                r = plan_new_vfs(s, &p, stub, from, to);
-        if (r >= 0)
-                r = plan_execute(s->host, s->st, &p, &o, s->report);
+        r = plan_new_vfs(s, &p, stub, from, to);
+        if (r < 0) {
+                plan_clear(&p);
+                return r;
+        }
+        r = bind_plan_execute(s, &p);
         if (r >= 0 && row)
                 s->run.op_id = 0;
-        plan_clear(&p);
         return r;
 }
 
@@ -685,66 +716,184 @@ static void *fill_ahead(void *data)
 #define VF_POLL_MIN_MS 1
 #define VF_POLL_MAX_MS 16
 
+/* The sriov_numvfs write that makes the VFs, and what it made so far. */
+struct vf_watch {
+        struct sriov_run *s;
+        unsigned n, have, pause_ms;
+        struct op_pending_write pw;
+        int write;              /* 0: still making VFs; 1: done; negative: failed, or left waiting */
+};
+
 /*
- * The one sriov_numvfs write that makes the VFs, and the VFs bound to the
- * stub (NULL: none) and recorded with the PF row. The kernel makes them
+ * One look: the write waited for a slice (lock: the executor's, dropped
+ * meanwhile), then the VFs counted, progress when there are more.
+ */
+static int vf_watch_look(struct vf_watch *v, pthread_mutex_t *lock)
+{
+        struct sriov_run *s = v->s;
+        unsigned shown = v->have;
+        int r;
+
+        if (v->write == 0) {
+                s->run.lock = lock;
+                v->write = op_write_wait(&s->run, &v->pw, (int) v->pause_ms);
+                s->run.lock = NULL;
+                if (v->write < 0)
+                        return v->write;
+        }
+        r = count_virtfns(s->ctx, s->host->devices_fd, s->pfname, &v->have);
+        if (r < 0)
+                return r;
+        if (v->have == shown) {
+                v->pause_ms = v->pause_ms < VF_POLL_MAX_MS ? v->pause_ms * 2 : v->pause_ms;
+                return 0;
+        }
+        v->pause_ms = VF_POLL_MIN_MS;
+        /* The VFs say how far the write is: its own tick only when they stop. */
+        v->pw.next_tick = op_now_ms() + PROGRESS_TICK_MS;
+        if (s->progress)
+                s->progress(s->userdata, v->have, v->n);
+        return 0;
+}
+
+/* Until the write returned, and all n VFs are there. */
+static int vf_watch_end(struct vf_watch *v)
+{
+        int r = 0;
+
+        while (v->write == 0 && r >= 0)
+                r = vf_watch_look(v, NULL);
+        if (r < 0 || v->write < 0)
+                return r < 0 ? r : v->write;
+        return wait_for_vfs(v->s->host, v->s->pfname, v->n, v->have, v->s->run.timeout_ms,
+                            v->s->progress, v->s->userdata);
+}
+
+/*
+ * The VFs as the kernel makes them, for the executor (op_feed). A VF is
+ * done once the next VF's virtfnN link is there (pci_iov_add_virtfn()
+ * links a VF before it puts it on the bus, where drivers can bind it), the
+ * last once the write returned. A VF in the group of one fed before ends
+ * the feed: the executor runs a feed's VFs each on its own.
+ */
+struct vf_feed {
+        struct vf_watch watch;
+        struct plan *p;
+        const char *stub;
+        int pf_fd;
+        unsigned fed;
+        bool shared;            /* VF fed stopped at shares a group */
+        time_t now;
+};
+
+static int vf_feed_one(struct op_run *run, struct vf_feed *f)
+{
+        struct new_vf v = { .fd = -EBADF };
+        struct new_vfs one = { .vf = &v, .pf_fd = f->pf_fd };
+        int r;
+
+        snprintf(v.link, sizeof(v.link), "virtfn%u", f->fed);
+        op_wait_begin(run);
+        new_vf_fetch(&one, 0);
+        op_wait_end(run);
+        r = plan_new_vf(f->watch.s, f->p, f->stub, &v, f->now, true);
+        new_vf_done(&v);
+        if (r == 0)
+                f->fed++;
+        f->shared = r > 0;
+        return r;
+}
+
+static int vf_feed_next(struct op_run *run, void *userdata,
+                        const struct vfioctl_state_change **ret, size_t *ret_n, bool *ret_last)
+{
+        struct vf_feed *f = userdata;
+        size_t first = f->p->n_changes;
+        unsigned done;
+        int r;
+
+        r = vf_watch_look(&f->watch, run->lock);
+        if (r < 0)
+                return r;
+        done = f->watch.write > 0 ? f->watch.have : f->watch.have > 0 ? f->watch.have - 1 : 0;
+        while (f->fed < done && !f->shared && r >= 0)
+                r = vf_feed_one(run, f);
+        if (r < 0)
+                return r;
+        *ret_n = f->p->n_changes - first;
+        *ret = *ret_n > 0 ? f->p->changes + first : NULL;
+        *ret_last = f->shared || (f->watch.write > 0 && f->fed >= f->watch.have);
+        if (*ret_last && f->fed == f->watch.n)
+                f->p->record_more = record_pf; /* all of them: the PF's row with theirs */
+        return 0;
+}
+
+/*
+ * Binds the VFs to the stub as the kernel makes them (rule 15): one
+ * operation the executor runs while the write still makes more; those
+ * left (a VF sharing a group) once the write returned. Recorded with the
+ * PF row, which ends the "sriov" operation.
+ */
+static int bind_vfs_as_made(struct sriov_run *s, struct vf_watch *w, const char *stub,
+                            const struct sriov_row *row)
+{
+        struct bind_record b = { .s = s, .row = row };
+        struct vf_feed f = { .watch = *w, .stub = stub, .now = time(NULL) };
+        struct op_feed feed = { .next = vf_feed_next, .userdata = &f, .most = w->n };
+        struct plan p = { .record_userdata = &b, .feed = &feed };
+        _cleanup_close_ int pf_fd = -EBADF;
+        int r;
+
+        r = pf_open_fresh(s, &pf_fd);
+        if (r < 0)
+                return r;
+        f.pf_fd = pf_fd;
+        f.p = &p;
+        r = bind_plan_execute(s, &p);
+        *w = f.watch;
+        if (r < 0) {
+                struct ctx_saved_error failure;
+
+                /* The kernel is let finish before anything is undone. */
+                ctx_save_error(s->ctx, &failure);
+                (void) vf_watch_end(w);
+                return ctx_restore_error(s->ctx, r, &failure);
+        }
+        r = vf_watch_end(w);
+        if (r >= 0 && f.fed == w->n)
+                s->run.op_id = 0; /* ended with the VFs' record */
+        else if (r >= 0)
+                r = bind_new_vfs(s, stub, f.fed, w->n, row);
+        return r;
+}
+
+/*
+ * The one sriov_numvfs write that makes the VFs, bound to the stub (NULL:
+ * none) as they come and recorded with the PF row. The kernel makes them
  * one after the other inside the write (100 ms to settle first; igbvf
- * under QEMU takes seconds a VF), so rule 15 binds a VF while the write
- * still makes the next ones: once the next VF's virtfnN link is there,
- * the kernel is done with it (pci_iov_add_virtfn() links a VF before it
- * puts it on the bus, where drivers can bind it). The last ones are bound
- * once the write returned. The helpers for the binds are forked while
- * the kernel makes the first VF: a fork is the dearest part of a step.
+ * under QEMU takes seconds a VF); the helpers for the binds are forked
+ * while it makes the first: a fork is the dearest part of a step.
  */
 static int make_vfs(struct sriov_run *s, unsigned n, const char *stub, const struct sriov_row *row)
 {
-        unsigned timeout_ms = s->run.timeout_ms, have = 0, bound = 0, pause_ms = VF_POLL_MIN_MS;
-        struct ctx_saved_error bind_failure = {};
-        struct op_pending_write pw;
+        struct vf_watch w = { .s = s, .n = n, .pause_ms = VF_POLL_MIN_MS };
+        unsigned timeout_ms = s->run.timeout_ms;
         char path[SYSFS_PATH_MAX], text[16];
         pthread_t t;
         bool filling;
-        int r, bind_error = 0;
+        int r;
 
         s->ahead_want = n < s->run.jobs ? n : s->run.jobs;
         filling = stub && n > 1 && pthread_create(&t, NULL, fill_ahead, s) == 0;
         sysfs_device_path(path, s->pfname, "sriov_numvfs");
         snprintf(text, sizeof(text), "%u", n);
         s->run.timeout_ms = per_vf_timeout_ms(timeout_ms, n);
-        r = op_write_begin(&s->run, s->pfname, path, text, &pw);
-        while (r == 0) {
-                unsigned shown = have;
-
-                r = op_write_wait(&s->run, &pw, (int) pause_ms);
-                if (r < 0 || count_virtfns(s->ctx, s->host->devices_fd, s->pfname, &have) < 0)
-                        have = shown; /* the write's answer says what went wrong */
-                pause_ms = have != shown ? VF_POLL_MIN_MS : pause_ms < VF_POLL_MAX_MS ? pause_ms * 2 : pause_ms;
-                if (have != shown) {
-                        /* The VFs say how far the write is: its own tick only when they stop. */
-                        pw.next_tick = op_now_ms() + PROGRESS_TICK_MS;
-                        if (s->progress)
-                                s->progress(s->userdata, have, n);
-                }
-                if (r != 0 || !stub || bind_error < 0 || have <= bound + 1)
-                        continue;
-                if (filling)
-                        pthread_join(t, NULL);
-                filling = false;
-                bind_error = bind_new_vfs(s, stub, bound, have - 1, NULL);
-                if (bind_error < 0)
-                        ctx_save_error(s->ctx, &bind_failure); /* the write is waited for still */
-                bound = have - 1;
-        }
+        r = op_write_begin(&s->run, s->pfname, path, text, &w.pw);
         if (filling)
                 pthread_join(t, NULL);
-        if (r >= 0 && bind_error >= 0)
-                r = wait_for_vfs(s->host, s->pfname, n, have, s->run.timeout_ms, s->progress,
-                                 s->userdata);
+        if (r >= 0)
+                r = stub ? bind_vfs_as_made(s, &w, stub, row) : vf_watch_end(&w);
         s->run.timeout_ms = timeout_ms;
-        if (bind_error < 0)
-                return ctx_restore_error(s->ctx, bind_error, &bind_failure);
-        if (r >= 0 && stub)
-                r = bind_new_vfs(s, stub, bound, n, row);
         return r;
 }
 

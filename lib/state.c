@@ -1170,10 +1170,39 @@ int state_device_set_owner(vfioctl_state *st, const char *address, const char *o
 /* ------------------------------------------------------------------ */
 /* The journal                                                        */
 
+/* Journals changes as seq first.. of operation id, inside the caller's transaction. */
+static int op_changes_insert(vfioctl_state *st, int64_t id, size_t first,
+                             const struct vfioctl_state_change *changes, size_t n)
+{
+        _cleanup_stmt_ sqlite3_stmt *ch = NULL;
+        int r;
+
+        r = db_prepare(st, "INSERT INTO op_changes (op_id, seq, address, iommu_group, "
+                           "before_driver, before_override, target_driver, target_override) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &ch);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                sqlite3_reset(ch);
+                sqlite3_bind_int64(ch, 1, id);
+                sqlite3_bind_int(ch, 2, (int) (first + i));
+                sqlite3_bind_text(ch, 3, changes[i].address, -1, SQLITE_TRANSIENT);
+                sqlite3_bind_int(ch, 4, changes[i].group);
+                bind_str(ch, 5, changes[i].before_driver);
+                bind_str(ch, 6, changes[i].before_override);
+                bind_str(ch, 7, changes[i].target_driver);
+                bind_str(ch, 8, changes[i].target_override);
+                r = step_done(st, ch);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int state_op_begin(vfioctl_state *st, const char *kind, const char *command,
                    const struct vfioctl_state_change *changes, size_t n, int64_t *ret_id)
 {
-        _cleanup_stmt_ sqlite3_stmt *op = NULL, *ch = NULL;
+        _cleanup_stmt_ sqlite3_stmt *op = NULL;
         int64_t id;
         int r;
 
@@ -1193,26 +1222,9 @@ int state_op_begin(vfioctl_state *st, const char *kind, const char *command,
         if (r < 0)
                 goto fail;
         id = sqlite3_last_insert_rowid(st->db);
-
-        r = db_prepare(st, "INSERT INTO op_changes (op_id, seq, address, iommu_group, "
-                           "before_driver, before_override, target_driver, target_override) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &ch);
+        r = op_changes_insert(st, id, 0, changes, n);
         if (r < 0)
                 goto fail;
-        for (size_t i = 0; i < n; i++) {
-                sqlite3_reset(ch);
-                sqlite3_bind_int64(ch, 1, id);
-                sqlite3_bind_int(ch, 2, (int) i);
-                sqlite3_bind_text(ch, 3, changes[i].address, -1, SQLITE_TRANSIENT);
-                sqlite3_bind_int(ch, 4, changes[i].group);
-                bind_str(ch, 5, changes[i].before_driver);
-                bind_str(ch, 6, changes[i].before_override);
-                bind_str(ch, 7, changes[i].target_driver);
-                bind_str(ch, 8, changes[i].target_override);
-                r = step_done(st, ch);
-                if (r < 0)
-                        goto fail;
-        }
         r = state_commit(st);
         if (r < 0)
                 goto fail;
@@ -1220,6 +1232,22 @@ int state_op_begin(vfioctl_state *st, const char *kind, const char *command,
         return 0;
 fail:
         state_rollback(st);
+        return r;
+}
+
+int state_op_add_changes(vfioctl_state *st, int64_t id, size_t first,
+                         const struct vfioctl_state_change *changes, size_t n)
+{
+        int r;
+
+        r = state_begin(st);
+        if (r < 0)
+                return r;
+        r = op_changes_insert(st, id, first, changes, n);
+        if (r >= 0)
+                r = state_commit(st);
+        if (r < 0)
+                state_rollback(st);
         return r;
 }
 

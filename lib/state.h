@@ -78,6 +78,9 @@ int state_op_reserve(vfioctl_state *st, size_t n_devices, off_t *ret_end);
 void state_op_unreserve(vfioctl_state *st, off_t end);
 int state_op_begin(vfioctl_state *st, const char *kind, const char *command,
                    const struct vfioctl_state_change *changes, size_t n, int64_t *ret_id);
+/* More changes of operation id, as seq first.., journaled before their first write. */
+int state_op_add_changes(vfioctl_state *st, int64_t id, size_t first,
+                         const struct vfioctl_state_change *changes, size_t n);
 /* helper_pid: the process that makes the write, recorded before it may block (rule 12). */
 int state_op_step_intended(vfioctl_state *st, int64_t op, int seq, const char *address,
                            const char *path, const char *value, int helper_pid);

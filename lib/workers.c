@@ -8,15 +8,23 @@
  * message and the report see one writer at a time. Reads alone (a
  * slot of their own each) run with no lock at all.
  */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
 #include "workers.h"
 
 #define WORKERS_MAX 64
 
 struct workers {
         size_t n, next;
+        bool open;              /* more items may come (workers_add) */
+        pthread_cond_t more;
         pthread_mutex_t *lock;
         void (*fn)(void *data, size_t i);
         void *data;
+        pthread_t threads[WORKERS_MAX];
+        size_t started;
 };
 
 static void *worker(void *arg)
@@ -29,31 +37,80 @@ static void *worker(void *arg)
                 return NULL;
         }
         pthread_mutex_lock(w->lock);
-        while (w->next < w->n) {
-                size_t i = w->next++;
+        for (;;) {
+                if (w->next < w->n) {
+                        size_t i = w->next++;
 
-                w->fn(w->data, i);
+                        w->fn(w->data, i);
+                } else if (w->open)
+                        pthread_cond_wait(&w->more, w->lock);
+                else
+                        break;
         }
         pthread_mutex_unlock(w->lock);
         return NULL;
+}
+
+static void workers_start(struct workers *w, size_t want)
+{
+        if (want > WORKERS_MAX)
+                want = WORKERS_MAX;
+        while (w->started < want && want > 1 &&
+               pthread_create(&w->threads[w->started], NULL, worker, w) == 0)
+                w->started++;
+}
+
+static void workers_join(struct workers *w)
+{
+        for (size_t i = 0; i < w->started; i++)
+                pthread_join(w->threads[i], NULL);
 }
 
 void workers_run(size_t n, unsigned jobs, pthread_mutex_t *lock, void (*fn)(void *data, size_t i),
                  void *data)
 {
         struct workers w = { .n = n, .lock = lock, .fn = fn, .data = data };
-        pthread_t threads[WORKERS_MAX];
-        size_t want = n < jobs ? n : jobs, started = 0;
 
-        if (want > WORKERS_MAX)
-                want = WORKERS_MAX;
-        while (started < want && want > 1 &&
-               pthread_create(&threads[started], NULL, worker, &w) == 0)
-                started++;
-        if (started == 0) {
+        workers_start(&w, n < jobs ? n : jobs);
+        if (w.started == 0) {
                 worker(&w);
                 return;
         }
-        for (size_t i = 0; i < started; i++)
-                pthread_join(threads[i], NULL);
+        workers_join(&w);
+}
+
+int workers_open(struct workers **ret, unsigned jobs, pthread_mutex_t *lock,
+                 void (*fn)(void *data, size_t i), void *data)
+{
+        struct workers *w = calloc(1, sizeof(*w));
+
+        if (!w)
+                return -ENOMEM;
+        *w = (struct workers) { .open = true, .lock = lock, .fn = fn, .data = data };
+        pthread_cond_init(&w->more, NULL);
+        workers_start(w, jobs > 1 ? jobs : 2);
+        if (w->started == 0) {
+                pthread_cond_destroy(&w->more);
+                free(w);
+                return -EAGAIN;
+        }
+        *ret = w;
+        return 0;
+}
+
+void workers_add(struct workers *w, size_t n)
+{
+        w->n += n;
+        pthread_cond_broadcast(&w->more);
+}
+
+void workers_close(struct workers *w)
+{
+        pthread_mutex_lock(w->lock);
+        w->open = false;
+        pthread_cond_broadcast(&w->more);
+        pthread_mutex_unlock(w->lock);
+        workers_join(w);
+        pthread_cond_destroy(&w->more);
+        free(w);
 }

@@ -18,3 +18,17 @@
 
 void workers_run(size_t n, unsigned jobs, pthread_mutex_t *lock, void (*fn)(void *data, size_t i),
                  void *data);
+
+/*
+ * The same for items that come while the workers run (sriov: a VF each,
+ * as the kernel makes them): workers_open() starts jobs threads with no
+ * item yet; workers_add(), called holding *lock (required), makes n more
+ * items available, numbered on from the last; workers_close(), called
+ * without it, returns once every item ran. Returns -EAGAIN when no thread
+ * can start (the caller runs its items another way).
+ */
+struct workers;
+int workers_open(struct workers **ret, unsigned jobs, pthread_mutex_t *lock,
+                 void (*fn)(void *data, size_t i), void *data);
+void workers_add(struct workers *w, size_t n);
+void workers_close(struct workers *w);

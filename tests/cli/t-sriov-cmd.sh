@@ -213,7 +213,7 @@ like "status: the VFs bound early are detached by sriov too" "$OUT" \
 run V sriov $PF 0 --timeout 1
 
 # A VF that does not bind while the kernel still makes the others: nothing
-# more is bound, the write is waited for, then everything is rolled back.
+# more is started, the write is waited for, then everything is rolled back.
 fault "0000:41:02.0 probe nobind"
 log_reset
 run V sriov $PF 4 --driver vfio --timeout 1
@@ -222,9 +222,9 @@ is "rule 15: the first VF does not bind: exit 1" "$RC" 1
 like "... says which" "$ERR" "0000:41:02.0"
 is "... rolled back: no VFs, autoprobe back, nothing recorded" "$(vfs) $(ap) $(state_rows)" \
         "0 1 0 0"
-is "... no other VF was touched; numvfs 0 once the write returned" \
-        "$(log_get | grep -c '41:02.[123]') $(log_get | tail -2 | tr '\n' ' ')" \
-        "0 $D/$PF/sriov_numvfs 0 ok $D/$PF/sriov_drivers_autoprobe 1 ok "
+is "... the write waited for, then numvfs 0 and autoprobe back, last" \
+        "$(log_get | grep -c 'sriov_numvfs 4 ok') $(log_get | tail -2 | tr '\n' ' ')" \
+        "1 $D/$PF/sriov_numvfs 0 ok $D/$PF/sriov_drivers_autoprobe 1 ok "
 
 # The third VF fails after two were bound and recorded: those two go too.
 fault "0000:41:02.2 probe nobind"
@@ -234,5 +234,48 @@ is "rule 15: the third VF does not bind: exit 1, rolled back, the first two forg
         "$RC $(vfs) $(ap) $(state_rows)" "1 0 1 0 0"
 run V status
 unlike "... status lists no VF" "$OUT" "0000:41:02"
+
+# Killed while the kernel still makes VFs and the first ones are bound
+# (writes: autoprobe, numvfs, then VF 0's override and probe; the 5th is
+# VF 1's override): recover puts VF 0 back at once, but not behind the
+# sriov_numvfs write still in flight (rule 12); once that returned, recover
+# removes the VFs and nothing is left recorded.
+echo 5 >"$SIM/.sim/crash_after"
+log_reset
+run V sriov $PF 4 --driver vfio --timeout 1
+is "rule 15: killed at VF 1's override" "$RC" 137
+run V recover
+is "... recover while the kernel still makes VFs: exit 3" "$RC" 3
+like "... VF 0 put back, the write named as still waiting" "$ERR" \
+        "0000:41:02.0 put back: no driver.*
+not rolled back:
+ +$PF still waiting: writing '4' to /sys/bus/pci/devices/$PF/sriov_numvfs"
+for _ in $(seq 100); do log_get | grep -q "sriov_numvfs 4 ok" && break; sleep 0.1; done
+run V recover
+is "... recover once the write returned: exit 0" "$RC" 0
+is "... no VFs, autoprobe back, nothing recorded or pending" "$(vfs) $(ap) $(state_rows)" "0 1 0 0"
+
+# VFs that share an IOMMU group (no ACS below the PF): the executor runs
+# a VF that comes as a group of its own, so only the first is bound while
+# the kernel makes the others; the rest, one group, once the write returned.
+jq '.latency = {"sriov_vf": 400} |
+    (.devices[] | select(.address == "0000:41:00.0")).vf_group = 40' \
+        "$HOSTS/sriov-server.json" >"$T/shared-vfs.json"
+sim_mount "$T/shared-vfs.json"
+P=$SIM/sys/bus/pci/devices
+rm -rf "$T/state"
+log_reset
+run V sriov $PF 3 --driver vfio --timeout 1
+is "VFs in one group: exit 0, all on vfio-pci, recorded" \
+        "$RC $(drv 0000:41:02.0) $(drv 0000:41:02.2) $(state_rows)" "0 vfio-pci vfio-pci 3 0"
+is "... the first bound as it came, the others once the write returned" "$(log_get)" \
+"$D/$PF/sriov_drivers_autoprobe 0 ok
+$D/0000:41:02.0/driver_override vfio-pci ok
+sys/bus/pci/drivers_probe 0000:41:02.0 ok
+$D/$PF/sriov_numvfs 3 ok
+$D/0000:41:02.1/driver_override vfio-pci ok
+sys/bus/pci/drivers_probe 0000:41:02.1 ok
+$D/0000:41:02.2/driver_override vfio-pci ok
+sys/bus/pci/drivers_probe 0000:41:02.2 ok"
 
 done_testing
