@@ -411,7 +411,7 @@ struct sriov_run {
         struct op_run run;      /* the "sriov" operation on the PF */
         bool run_open;
         struct helpers ahead;   /* for the new VFs' groups, forked while the kernel makes them */
-        size_t ahead_want;
+        size_t ahead_want;     /* how many: one per group that can run at once */
 };
 
 /*
