@@ -970,6 +970,23 @@ void helpers_fill(struct op_run *run, struct helpers *hs, size_t want)
                 hs->n++;
 }
 
+/* Moves up to most idle helpers of src to dst (fewer when dst cannot grow). */
+static void helpers_move(struct helpers *dst, struct helpers *src, size_t most)
+{
+        size_t n = src->n < most ? src->n : most;
+
+        if (dst->n + n > dst->size) {
+                struct helper *v = reallocarray(dst->v, dst->n + n, sizeof(*v));
+
+                if (!v)
+                        return;
+                dst->v = v;
+                dst->size = dst->n + n;
+        }
+        while (n-- > 0)
+                dst->v[dst->n++] = src->v[--src->n];
+}
+
 /*
  * The helpers for the first groups: those the caller forked ahead, then
  * forked before the workers start, as a fork from a process with one
@@ -982,31 +999,16 @@ static void units_helpers_start(struct units *p)
         struct helpers *ahead = p->run->ahead;
         size_t want = p->cap < p->run->jobs ? p->cap : p->run->jobs;
 
-        while (ahead && ahead->n > 0 && p->idle.n < want)
-                p->idle.v[p->idle.n++] = ahead->v[--ahead->n];
+        if (ahead && p->idle.n < want)
+                helpers_move(&p->idle, ahead, want - p->idle.n);
         helpers_fill(p->run, &p->idle, want);
-}
-
-/* Moves the idle helpers of src to dst (as many as it can take). */
-static void helpers_move(struct helpers *dst, struct helpers *src)
-{
-        if (dst->n + src->n > dst->size) {
-                struct helper *v = reallocarray(dst->v, dst->n + src->n, sizeof(*v));
-
-                if (!v)
-                        return;
-                dst->v = v;
-                dst->size = dst->n + src->n;
-        }
-        while (src->n > 0)
-                dst->v[dst->n++] = src->v[--src->n];
 }
 
 static void units_free(struct units *p)
 {
         /* The caller's, for its next operation (sriov binds VFs as the kernel makes them). */
         if (p->run && p->run->ahead)
-                helpers_move(p->run->ahead, &p->idle);
+                helpers_move(p->run->ahead, &p->idle, p->idle.n);
         helpers_end(&p->idle);
         for (size_t k = 0; k < p->n; k++) {
                 free(p->u[k].ch);

@@ -361,43 +361,6 @@ static int count_virtfns(vfioctl_ctx *ctx, int devices_fd, const char *pfname, u
         return 0;
 }
 
-static int64_t mono_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Counts the PF's virtfnN links until there are n, bounded; progress as they come (past shown). */
-static int wait_for_vfs(vfioctl_host *host, const char *pfname, unsigned n, unsigned shown,
-                        unsigned timeout_ms, vfioctl_sriov_progress_fn progress, void *userdata)
-{
-        int64_t deadline = mono_ms() + (int64_t) timeout_ms;
-        unsigned last = shown, pause_ms = 1;
-
-        for (;;) {
-                unsigned have = 0;
-                int r;
-
-                r = count_virtfns(host->ctx, host->devices_fd, pfname, &have);
-                if (r < 0)
-                        return r;
-                if (progress && have != last)
-                        progress(userdata, have, n);
-                last = have;
-                if (have >= n)
-                        return 0;
-                if (mono_ms() >= deadline)
-                        return ctx_error(host->ctx, -ETIMEDOUT,
-                                         "%s: only %u of %u VFs appeared within %.1f s", pfname,
-                                         have, n, timeout_ms / 1000.0);
-                poll(NULL, 0, (int) pause_ms);
-                if (pause_ms < 50)
-                        pause_ms *= 2;
-        }
-}
-
 struct sriov_run {
         vfioctl_host *host;
         vfioctl_state *st;
@@ -756,17 +719,29 @@ static int vf_watch_look(struct vf_watch *v, pthread_mutex_t *lock)
         return 0;
 }
 
-/* Until the write returned, and all n VFs are there. */
+/* Until the write returned, and then all n VFs are there (bounded). */
 static int vf_watch_end(struct vf_watch *v)
 {
-        int r = 0;
+        unsigned timeout_ms = v->s->run.timeout_ms;
+        int64_t deadline = 0;
 
-        while (v->write == 0 && r >= 0)
-                r = vf_watch_look(v, NULL);
-        if (r < 0 || v->write < 0)
-                return r < 0 ? r : v->write;
-        return wait_for_vfs(v->s->host, v->s->pfname, v->n, v->have, v->s->run.timeout_ms,
-                            v->s->progress, v->s->userdata);
+        for (;;) {
+                int r = vf_watch_look(v, NULL);
+
+                if (r < 0 || v->write < 0)
+                        return r < 0 ? r : v->write;
+                if (v->write == 0)
+                        continue;
+                if (v->have >= v->n)
+                        return 0;
+                if (deadline == 0)
+                        deadline = op_now_ms() + (int64_t) timeout_ms;
+                if (op_now_ms() >= deadline)
+                        return ctx_error(v->s->ctx, -ETIMEDOUT,
+                                         "%s: only %u of %u VFs appeared within %.1f s",
+                                         v->s->pfname, v->have, v->n, timeout_ms / 1000.0);
+                poll(NULL, 0, (int) v->pause_ms);
+        }
 }
 
 /*
